@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Set up everything ttsai-plugin needs on a Debian machine (as root), then run a job:
+#   bash tools/bootstrap.sh demo    the main job on the embedded local engine (no API key)
+#   bash tools/bootstrap.sh test    the whole test suite (core, Blender 4.2/5.0/5.2, OBS)
+#   bash tools/bootstrap.sh setup   only the setup
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+MODE=${1:-demo}
+shift || true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+APT_PACKAGES=(espeak-ng ffmpeg sox xvfb xauth obs-studio libobs-dev gcc libc6-dev python3-dev)
+need_apt=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+if ((${#need_apt[@]})); then
+  say "installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+PY311=$(command -v python3.11 || true)
+[ -n "$PY311" ] || { echo "Python 3.11 is required (python3.11 not found)" >&2; exit 1; }
+
+stamp() { sha256sum pyproject.toml tools/bootstrap.sh | sha256sum | cut -c1-16; }
+venv_ok() { [ -x "$1/bin/python" ] && [ "$(cat "$1/.stamp" 2>/dev/null)" = "$2" ]; }
+
+if ! venv_ok .venv "$(stamp)"; then
+  say "creating .venv (Python 3.11) with ttsai-plugin and its engine"
+  rm -rf .venv
+  "$PY311" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[engine,dev]'
+  stamp > .venv/.stamp
+fi
+export PATH="$ROOT/.venv/bin:$PATH"
+
+# Blender as a Python module, one venv per tested release.
+find_python313() {
+  command -v python3.13 2>/dev/null && return
+  for c in /root/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do
+    [ -x "$c" ] && { echo "$c"; return; }
+  done
+  return 0
+}
+blender_venv() {  # name python bpy-version
+  local dir=".venv-blender-$1" py=$2 ver=$3
+  [ -n "$py" ] || { echo "skip Blender $1: its Python is not on this machine" >&2; return; }
+  if ! venv_ok "$dir" "bpy==$ver"; then
+    say "installing Blender $ver as a Python module into $dir"
+    rm -rf "$dir"
+    "$py" -m venv "$dir"
+    "$dir/bin/pip" install -q --upgrade pip
+    "$dir/bin/pip" install -q "bpy==$ver"
+    echo "bpy==$ver" > "$dir/.stamp"
+  fi
+}
+
+case "$MODE" in
+  setup)
+    blender_venv 4.2 "$PY311" 4.2.23
+    blender_venv 5.0 "$PY311" 5.0.1
+    blender_venv 5.2 "$(find_python313)" 5.2.3
+    ;;
+  demo)
+    exec bash tools/demo.sh "$@"
+    ;;
+  test)
+    blender_venv 4.2 "$PY311" 4.2.23
+    blender_venv 5.0 "$PY311" 5.0.1
+    blender_venv 5.2 "$(find_python313)" 5.2.3
+    say "running the test suite"
+    set +e
+    python -m pytest -q -ra "$@"
+    rc=$?
+    set -e
+    [ $rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }
+    exit $rc
+    ;;
+  *)
+    echo "usage: bash tools/bootstrap.sh demo|test|setup" >&2; exit 2 ;;
+esac
