@@ -1,0 +1,113 @@
+"""Caption cues: clip them to a range, spread text evenly over audio, write SRT and WebVTT.
+
+SRT goes through the ``srt`` package (which validates and normalises it); WebVTT is the same
+cues with the ``WEBVTT`` header and dotted milliseconds. Files are written atomically.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import srt
+
+MIN_CUE = 0.2  # seconds: shorter cues are unreadable and dropped
+_SENTENCE = re.compile(r"[^.!?…。！？؟۔]+(?:[.!?…。！？؟۔]+[\"'”’»)\]]*|$)")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One caption: seconds from the start of the audio it belongs to, and its text."""
+
+    start: float
+    end: float
+    text: str
+
+
+def clip_cues(cues: Iterable[Cue], duration: float) -> list[Cue]:
+    """Cues ordered, kept inside ``[0, duration]``, non-overlapping, empty ones dropped."""
+    out: list[Cue] = []
+    for cue in sorted(cues, key=lambda c: (c.start, c.end)):
+        text = " ".join(cue.text.split())
+        start = max(0.0, cue.start, out[-1].end if out else 0.0)
+        end = min(cue.end, duration)
+        if text and end - start >= MIN_CUE:
+            out.append(Cue(round(start, 3), round(end, 3), text))
+    return out
+
+
+def cues_from_segments(segments: Sequence[object], duration: float) -> list[Cue]:
+    """Cues from a transcript's segments (objects or dicts with start, end, text)."""
+    def get(seg: object, key: str):
+        return seg[key] if isinstance(seg, dict) else getattr(seg, key)
+    return clip_cues((Cue(float(get(s, "start")), float(get(s, "end")), str(get(s, "text")))
+                      for s in segments), duration)
+
+
+def spread_text(text: str, duration: float, *, max_chars: int = 84) -> list[Cue]:
+    """Cues for text with no timing: sentences laid over ``duration`` in proportion to length."""
+    pieces: list[str] = []
+    for sentence in (m.group(0).strip() for m in _SENTENCE.finditer(" ".join(text.split()))):
+        while len(sentence) > max_chars:
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > 0 else max_chars
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if sentence:
+            pieces.append(sentence)
+    total = sum(len(p) for p in pieces)
+    if not total or duration <= 0:
+        return []
+    cues, t = [], 0.0
+    for piece in pieces:
+        span = duration * len(piece) / total
+        cues.append(Cue(t, t + span, piece))
+        t += span
+    return clip_cues(cues, duration)
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    subs = [srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), c.text)
+            for i, c in enumerate(cues, start=1)]
+    return srt.compose(subs, reindex=True)
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = int(round(seconds * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def to_vtt(cues: Sequence[Cue]) -> str:
+    blocks = ["WEBVTT", ""]
+    for i, c in enumerate(cues, start=1):
+        text = c.text.replace("-->", "→")
+        blocks += [str(i), f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}", text, ""]
+    return "\n".join(blocks)
+
+
+def write_srt(cues: Sequence[Cue], path: Path) -> Path:
+    return _atomic_write(Path(path), to_srt(cues))
+
+
+def write_vtt(cues: Sequence[Cue], path: Path) -> Path:
+    return _atomic_write(Path(path), to_vtt(cues))
