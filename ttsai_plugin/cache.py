@@ -1,0 +1,149 @@
+"""Content-addressed result cache: asking twice for the same operation on the same audio with
+the same options costs no second request. Keys hash the operation, the options (as canonical
+JSON, secrets stripped) and the bytes of the inputs actually uploaded, streamed from disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+_SECRET_KEY = re.compile(r"(api[_-]?key|authorization|secret|password|bearer|^token$|^key$)",
+                         re.IGNORECASE)
+_KEY_VALUE = re.compile(r"sk-[A-Za-z0-9_-]{8,}")
+_CHUNK = 1 << 20
+_MANIFEST = "manifest.json"
+
+
+def strip_secrets(options: Any) -> Any:
+    """A copy of ``options`` without any entry whose name looks like a credential."""
+    if isinstance(options, dict):
+        return {str(k): strip_secrets(v) for k, v in options.items()
+                if not _SECRET_KEY.search(str(k))}
+    if isinstance(options, (list, tuple)):
+        return [strip_secrets(v) for v in options]
+    if isinstance(options, os.PathLike):
+        return os.fspath(options)
+    if isinstance(options, str) and _KEY_VALUE.fullmatch(options):
+        raise ValueError("an API key was passed as a cache option value; keys never enter the cache")
+    return options
+
+
+def canonical_json(options: Any) -> str:
+    """Stable JSON: sorted keys, no whitespace, paths as strings."""
+    return json.dumps(strip_secrets(options or {}), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str)
+
+
+def default_root() -> Path:
+    """``TTSAI_CACHE_DIR``, else platformdirs' user cache dir for "ttsai"."""
+    env = os.environ.get("TTSAI_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_cache_dir("ttsai")) / "results"
+
+
+class ResultCache:
+    """Result files stored under ``root/<key[:2]>/<key>/`` with a manifest written last."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+
+    @staticmethod
+    def key(operation: str, options: dict[str, Any] | None = None,
+            *inputs: str | os.PathLike[str] | bytes) -> str:
+        """sha256 over the operation, canonical options and each input (file bytes, streamed)."""
+        h = hashlib.sha256()
+        for part in (b"ttsai-cache-v1", operation.encode(), canonical_json(options).encode()):
+            h.update(len(part).to_bytes(8, "big"))
+            h.update(part)
+        for item in inputs:
+            if isinstance(item, (bytes, bytearray)):
+                h.update(b"B" + len(item).to_bytes(8, "big"))
+                h.update(item)
+                continue
+            path = Path(item)
+            h.update(b"F" + path.stat().st_size.to_bytes(8, "big"))
+            with open(path, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    h.update(chunk)
+        return h.hexdigest()
+
+    def _dir(self, key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            raise ValueError(f"not a cache key: {key!r}")
+        return self.root / key[:2] / key
+
+    def get(self, key: str) -> list[Path] | None:
+        """The cached result files for ``key`` in their original order, or None."""
+        folder = self._dir(key)
+        try:
+            manifest = json.loads((folder / _MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        files = [folder / name for name in manifest.get("files", [])]
+        if not files or not all(f.is_file() for f in files):
+            return None
+        os.utime(folder / _MANIFEST)  # recently used: kept longest by prune()
+        return files
+
+    def put(self, key: str, files: Iterable[str | os.PathLike[str]], *,
+            operation: str | None = None, options: dict[str, Any] | None = None) -> list[Path]:
+        """Copy ``files`` in (atomically, as a whole folder) and return the cached copies."""
+        sources = [Path(f) for f in files]
+        if not sources:
+            raise ValueError("nothing to cache")
+        folder = self._dir(key)
+        existing = self.get(key)
+        if existing is not None:
+            return existing
+        staging = folder.parent / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
+        staging.mkdir(parents=True)
+        try:
+            names: list[str] = []
+            for i, src in enumerate(sources):
+                name = f"{i:02d}-{src.name}"
+                shutil.copyfile(src, staging / name)
+                names.append(name)
+            manifest = {"files": names, "created": time.time(), "operation": operation,
+                        "options": strip_secrets(options) if options else None}
+            (staging / _MANIFEST).write_text(json.dumps(manifest, default=str), "utf-8")
+            if folder.exists():  # a stale, incomplete entry
+                shutil.rmtree(folder, ignore_errors=True)
+            try:
+                os.replace(staging, folder)
+            except OSError:  # another writer won the race: theirs is as good as ours
+                pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        result = self.get(key)
+        if result is None:
+            raise OSError(f"could not store results in the cache at {folder}")
+        return result
+
+    def size(self) -> int:
+        """Total bytes stored."""
+        return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())
+
+    def prune(self, max_bytes: int) -> int:
+        """Delete least-recently-used entries until at most ``max_bytes`` remain; return bytes freed."""
+        entries = []
+        for manifest in self.root.glob(f"??/*/{_MANIFEST}"):
+            folder = manifest.parent
+            size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+            entries.append((manifest.stat().st_mtime, size, folder))
+        total = sum(e[1] for e in entries)
+        freed = 0
+        for _, size, folder in sorted(entries):
+            if total - freed <= max_bytes:
+                break
+            shutil.rmtree(folder, ignore_errors=True)
+            freed += size
+        return freed

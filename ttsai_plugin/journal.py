@@ -1,0 +1,140 @@
+"""An append-only journal of finished, paid-for results, so a host that crashed mid-job gets
+them back without paying again. Written (and fsynced) right after a result is downloaded and
+before it is placed on the timeline; ``recover()`` lists what was never placed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """A finished result: the job, the operation, its cache key, the files and what it cost."""
+
+    job_id: str
+    operation: str
+    cache_key: str | None
+    results: list[str]
+    credits: float = 0.0
+    time: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [Path(p) for p in self.results]
+
+    @property
+    def files_exist(self) -> bool:
+        return all(p.is_file() for p in self.paths)
+
+
+def default_path() -> Path:
+    """``TTSAI_JOURNAL``, else platformdirs' user data dir for "ttsai"."""
+    env = os.environ.get("TTSAI_JOURNAL")
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_data_dir("ttsai")) / "journal.jsonl"
+
+
+def _fsync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Journal:
+    """JSON lines: ``{"event": "finished", …}`` then, once placed, ``{"event": "placed", job_id}``.
+
+    A torn last line (a crash mid-write) is ignored; every other line is whole.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+
+    def _append(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size and not self._ends_with_newline():
+                    line = b"\n" + line  # seal a torn line left by a crash
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def _ends_with_newline(self) -> bool:
+        with open(self.path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"
+
+    def _records(self) -> Iterable[dict[str, Any]]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in raw.splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and "event" in rec and "job_id" in rec:
+                out.append(rec)
+        return out
+
+    def record_finished(self, job_id: str, operation: str, results: Iterable[str | os.PathLike[str]],
+                        *, cache_key: str | None = None, credits: float = 0.0,
+                        meta: dict[str, Any] | None = None) -> JournalEntry:
+        """Note that ``job_id`` produced ``results`` (already on disk) and what it cost."""
+        paths = [Path(p).resolve() for p in results]
+        for p in paths:
+            _fsync_file(p)
+        entry = JournalEntry(job_id=job_id, operation=operation, cache_key=cache_key,
+                             results=[str(p) for p in paths], credits=float(credits),
+                             time=time.time(), meta=dict(meta or {}))
+        self._append({"event": "finished", **asdict(entry)})
+        return entry
+
+    def mark_placed(self, job_id: str) -> None:
+        """The results of ``job_id`` are on the timeline: nothing left to recover."""
+        self._append({"event": "placed", "job_id": job_id, "time": time.time()})
+
+    def entries(self) -> list[JournalEntry]:
+        """Every finished entry, oldest first."""
+        fields = JournalEntry.__dataclass_fields__
+        return [JournalEntry(**{k: v for k, v in rec.items() if k in fields})
+                for rec in self._records() if rec["event"] == "finished"]
+
+    def pending(self) -> list[JournalEntry]:
+        """Finished but never placed (whatever the state of the files)."""
+        placed = {rec["job_id"] for rec in self._records() if rec["event"] == "placed"}
+        return [e for e in self.entries() if e.job_id not in placed]
+
+    def recover(self) -> list[JournalEntry]:
+        """Finished, paid for, not placed, and whose files are still there: place these."""
+        return [e for e in self.pending() if e.files_exist]
+
+    def finished(self, *, job_id: str | None = None,
+                 cache_key: str | None = None) -> JournalEntry | None:
+        """The latest finished entry for a job or a cache key whose files still exist."""
+        for e in reversed(self.entries()):
+            if (job_id is None or e.job_id == job_id) and \
+               (cache_key is None or e.cache_key == cache_key) and e.files_exist:
+                return e
+        return None
