@@ -1,0 +1,286 @@
+"""The HTTP core under :class:`TTSAIClient`: one request path that applies the plan limiter,
+the retry policy, error mapping and state headers, and keeps the key on the API's origin."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import threading
+import time
+from importlib import metadata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import httpx
+
+from ..errors import APIConnectionError, APIError, APITimeoutError, ConfigError
+from ._errors import error_from_response, scrub
+from .config import ClientConfig, Secret, is_loopback_host, resolve_config
+from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
+from .retry import RetryPolicy, reset_seconds
+from .transfer import stream_to_file, upload_part
+from .types import CreditState, RateLimitState
+
+log = logging.getLogger("ttsai_plugin.api")
+
+LOCAL_BASE_URL = "http://local.ttsai/v1/"
+LOCAL_NOTICE = ("No TTS.ai API key configured: using the built-in local engine "
+                "(offline; translation and cloning are mocked)")
+MAX_REDIRECTS = 5
+MAX_ERROR_BODY = 1024 * 1024
+_notice_lock = threading.Lock()
+try:
+    VERSION = metadata.version("ttsai-plugin")
+except metadata.PackageNotFoundError:  # running from a source tree (e.g. inside Blender)
+    VERSION = "dev"
+_notice_shown = False
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, (url.host or "").lower(), port
+
+
+def _in_process(transport: httpx.BaseTransport | None) -> bool:
+    return isinstance(transport, (httpx.WSGITransport, httpx.MockTransport))
+
+
+def _local_transport() -> tuple[httpx.BaseTransport, str]:
+    """The local engine as an in-process transport, and its development key."""
+    from ..local import DEV_KEY, EngineConfig, create_app
+
+    global _notice_shown
+    with _notice_lock:
+        if not _notice_shown:
+            _notice_shown = True
+            log.info(LOCAL_NOTICE)
+    return httpx.WSGITransport(app=create_app(EngineConfig())), DEV_KEY
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer: status, headers, JSON body or the file it was written to."""
+
+    status: int
+    headers: Mapping[str, str]
+    json: Any = None
+    path: Path | None = None
+
+    @property
+    def mock(self) -> str | None:
+        label = self.headers.get("x-ttsai-mock")
+        if not label and isinstance(self.json, dict) and self.json.get("mock"):
+            label = str(self.json["mock"])
+        return label or None
+
+    @property
+    def credits_used(self) -> float | None:
+        value = self.headers.get("x-credits-used")
+        if value is None and isinstance(self.json, dict):
+            value = self.json.get("credits_used")
+        try:
+            return float(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+
+class BaseClient:
+    """Configuration, the two HTTP paths (API origin with the key; anywhere else without it),
+    limiter, retries and the credit / rate-limit state read from every answer."""
+
+    def __init__(self, api_key: str | Secret | None = None, base_url: str | None = None,
+                 plan: str | PlanLimits | None = None, timeout: float = 60.0,
+                 max_retries: int = 4, transport: httpx.BaseTransport | None = None,
+                 limiter: RateLimiter | None = None, *, retry: RetryPolicy | None = None) -> None:
+        plan_name = plan.name if isinstance(plan, PlanLimits) else plan
+        cfg = resolve_config(api_key, base_url, plan_name, in_process=_in_process(transport))
+        self.is_local = False
+        if cfg.api_key is None:
+            cfg, transport = self._without_key(cfg, transport)
+        self._config = cfg
+        self._key: Secret = cfg.api_key  # type: ignore[assignment]
+        self.base_url = httpx.URL(cfg.base_url)
+        self.plan: PlanLimits = plan if isinstance(plan, PlanLimits) else plan_limits(cfg.plan)
+        self.retry = retry or RetryPolicy(max_retries=max_retries)
+        account = hashlib.sha256(self._key.get_secret_value().encode()).hexdigest()[:12]
+        self.limiter = limiter or shared_limiter(self.plan, str(origin(self.base_url)), account)
+        self.credits = CreditState()
+        self.rate_limit = RateLimitState()
+        self._state_lock = threading.Lock()
+        common = dict(timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+                      follow_redirects=False,
+                      headers={"User-Agent": f"ttsai-plugin/{VERSION} httpx/{httpx.__version__}"})
+        self._api = httpx.Client(transport=transport, **common)
+        self._public = self._api if transport is not None else httpx.Client(**common)
+
+    def _without_key(self, cfg: ClientConfig, transport: httpx.BaseTransport | None):
+        """No key anywhere: the in-process local engine, or the dev key for a local server."""
+        if not cfg.base_url_configured and transport is None:
+            transport, key = _local_transport()
+            self.is_local = True
+            return ClientConfig(Secret(key), LOCAL_BASE_URL, cfg.plan, True), transport
+        host = httpx.URL(cfg.base_url).host
+        if _in_process(transport) or is_loopback_host(host):
+            from ..local import DEV_KEY
+            return ClientConfig(Secret(DEV_KEY), cfg.base_url, cfg.plan, True), transport
+        raise ConfigError(f"No API key configured for {host}.",
+                          hint="Set TTSAI_API_KEY or run `ttsai config --api-key ...`; "
+                               "without a key and base URL the local engine is used.")
+
+    def __repr__(self) -> str:
+        where = "local engine" if self.is_local else str(self.base_url)
+        return f"{type(self).__name__}({where}, plan={self.plan.name})"
+
+    def close(self) -> None:
+        self._api.close()
+        if self._public is not self._api:
+            self._public.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- URLs and the key ------------------------------------------------------------
+
+    def url(self, path: str) -> httpx.URL:
+        """An API path or any URL the API handed out, made absolute against the base URL."""
+        return self.base_url.join(path)
+
+    def on_api_origin(self, url: httpx.URL) -> bool:
+        return origin(url) == origin(self.base_url)
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._key.get_secret_value(),)
+
+    def _prepare(self, request: httpx.Request) -> httpx.Client:
+        """Authorize a request only for the API origin; pick the client that sends it."""
+        request.headers.pop("Authorization", None)
+        if self.on_api_origin(request.url):
+            request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
+            return self._api
+        return self._public
+
+    # --- the one request path --------------------------------------------------------
+
+    def _request(self, method: str, url: str | httpx.URL, *, json: Any = None,
+                 data: Mapping[str, Any] | None = None, files: Mapping[str, Path] | None = None,
+                 params: Mapping[str, Any] | None = None, out: Path | None = None,
+                 what: str = "request") -> Answer:
+        """Send with limiter + retries; JSON answers parsed, file answers streamed to ``out``."""
+        target = self.url(str(url))
+        data = {k: _form_value(v) for k, v in (data or {}).items() if v is not None} or None
+        params = {k: v for k, v in (params or {}).items() if v is not None} or None
+
+        limited = self.limiter.slot if self.on_api_origin(target) else contextlib.nullcontext
+
+        def attempt() -> Answer:
+            with limited(), contextlib.ExitStack() as stack:
+                opened = {name: stack.enter_context(_closing_part(path))
+                          for name, path in (files or {}).items()}
+                request = self._api.build_request(method, target, json=json, data=data,
+                                                  files=opened or None, params=params)
+                response = self._send(request, stack)
+                return self._read(response, out)
+
+        return self.retry.run(attempt, what=what)
+
+    def _send(self, request: httpx.Request, stack: contextlib.ExitStack) -> httpx.Response:
+        """Send, following redirects by hand so the key never follows one off-origin."""
+        for _ in range(MAX_REDIRECTS + 1):
+            client = self._prepare(request)
+            try:
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException as e:
+                raise APITimeoutError(f"{request.method} {request.url.path} timed out "
+                                      f"({type(e).__name__}).",
+                                      hint="Check the connection or raise the timeout.") from None
+            except httpx.TransportError as e:
+                raise APIConnectionError(
+                    f"Cannot reach {request.url.host}: {scrub(str(e), self._secrets())}",
+                    hint="Check the network connection and the base URL.") from None
+            stack.callback(response.close)
+            self._observe(response.headers, request.url)
+            if not (response.is_redirect and response.next_request is not None):
+                return response
+            request = response.next_request
+        raise APIConnectionError(f"Too many redirects from {request.url.host}.")
+
+    def _read(self, response: httpx.Response, out: Path | None) -> Answer:
+        status, headers = response.status_code, response.headers
+        if status >= 300:
+            body = _read_limited(response, MAX_ERROR_BODY)
+            raise error_from_response(status, body, headers, secrets=self._secrets())
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if out is not None and ctype != "application/json":
+            stream_to_file(response, out)
+            return Answer(status, headers, path=Path(out))
+        try:
+            payload = response.read()
+            body = httpx.Response(200, content=payload).json() if payload else None
+        except httpx.TransportError as e:
+            raise APIConnectionError(f"The answer broke off ({type(e).__name__}).") from None
+        except ValueError:
+            raise APIError(f"The API answered HTTP {status} with a body that is not JSON.",
+                           status=status, headers=dict(headers)) from None
+        return Answer(status, headers, json=body)
+
+    def _observe(self, headers: Mapping[str, str], url: httpx.URL) -> None:
+        """Read credits and rate-limit headers into ``credits`` / ``rate_limit``."""
+        if not self.on_api_origin(url):
+            return
+        used, remaining = _float(headers.get("x-credits-used")), _float(headers.get("x-credits-remaining"))
+        limit, left = _int(headers.get("x-ratelimit-limit")), _int(headers.get("x-ratelimit-remaining"))
+        reset_in = reset_seconds(headers.get("x-ratelimit-reset"))
+        with self._state_lock:
+            if used is not None or remaining is not None:
+                c = self.credits
+                self.credits = CreditState(used, c.used_total + (used or 0.0),
+                                           remaining if remaining is not None else c.remaining)
+            if limit is not None or left is not None or reset_in is not None:
+                self.rate_limit = RateLimitState(
+                    limit, left, time.time() + reset_in if reset_in is not None else None)
+        self.limiter.observe(left, reset_in)
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@contextlib.contextmanager
+def _closing_part(path: Path):
+    name, handle, ctype = upload_part(path)
+    try:
+        yield name, handle, ctype
+    finally:
+        handle.close()
+
+
+def _read_limited(response: httpx.Response, limit: int) -> bytes:
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    except httpx.TransportError:
+        pass
+    return b"".join(chunks)[:limit]
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    number = _float(value)
+    return int(number) if number is not None else None

@@ -1,0 +1,238 @@
+"""Typed answers of the API. Each ``from_json`` takes the documented fields and ignores
+any others, so a server that adds fields never breaks the client."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def _num(value: Any, default: float | None = None) -> float | None:
+    try:
+        return float(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Word:
+        return cls(_num(d.get("start"), 0.0), _num(d.get("end"), 0.0), str(d.get("word", "")))
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Segment:
+        return cls(_num(d.get("start"), 0.0), _num(d.get("end"), 0.0), str(d.get("text", "")),
+                   _str(d.get("speaker")), [Word.from_json(w) for w in d.get("words") or []])
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str | None
+    duration: float | None
+    segments: list[Segment] = field(default_factory=list)
+    mock: str | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], *, mock: str | None = None) -> Transcript:
+        return cls(str(d.get("text", "")), _str(d.get("language")), _num(d.get("duration")),
+                   [Segment.from_json(s) for s in d.get("segments") or []],
+                   mock or _str(d.get("mock")))
+
+
+@dataclass(frozen=True)
+class AudioResult:
+    """An audio file the API made, already complete on disk at ``path``."""
+
+    path: Path
+    content_type: str | None
+    credits_used: float | None = None
+    mock: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    original_text: str
+    translated_text: str
+    source_language: str | None
+    target_language: str | None
+    audio_url: str | None
+    credits_used: float | None = None
+    path: Path | None = None
+    mock: str | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], *, path: Path | None = None,
+                  mock: str | None = None) -> Translation:
+        return cls(str(d.get("original_text", "")), str(d.get("translated_text", "")),
+                   _str(d.get("source_language")), _str(d.get("target_language")),
+                   _str(d.get("audio_url")), _num(d.get("credits_used")), path,
+                   mock or _str(d.get("mock")))
+
+
+@dataclass(frozen=True)
+class Stems:
+    """Separated stems: name → local file, plus the URLs they came from."""
+
+    paths: dict[str, Path]
+    urls: dict[str, str]
+    credits_used: float | None = None
+    task_id: str | None = None
+    mock: str | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], *, paths: dict[str, Path] | None = None,
+                  mock: str | None = None) -> Stems:
+        return cls(paths or {}, {str(k): str(v) for k, v in (d.get("stems") or {}).items()},
+                   _num(d.get("credits_used")), _str(d.get("task_id")),
+                   mock or _str(d.get("mock")))
+
+
+@dataclass(frozen=True)
+class Analysis:
+    key: str | None
+    scale: str | None
+    bpm: float | None
+    time_signature: str | None
+    camelot: str | None
+    compatible_keys: list[str] = field(default_factory=list)
+    mock: str | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], *, mock: str | None = None) -> Analysis:
+        return cls(_str(d.get("key")), _str(d.get("scale")), _num(d.get("bpm")),
+                   _str(d.get("time_signature")), _str(d.get("camelot")),
+                   [str(k) for k in d.get("compatible_keys") or []], mock or _str(d.get("mock")))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    name: str
+    type: str | None = None
+    tier: str | None = None
+    languages: list[str] = field(default_factory=list)
+    supports_cloning: bool = False
+    supports_streaming: bool = False
+    credits_per_1k_chars: float | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ModelInfo:
+        return cls(str(d.get("id", "")), str(d.get("name") or d.get("id", "")),
+                   _str(d.get("type")), _str(d.get("tier")),
+                   [str(x) for x in d.get("languages") or []], bool(d.get("supports_cloning")),
+                   bool(d.get("supports_streaming")), _num(d.get("credits_per_1k_chars")))
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    model: str | None = None
+    language: str | None = None
+    gender: str | None = None
+    preview_url: str | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> VoiceInfo:
+        return cls(str(d.get("id", "")), str(d.get("name") or d.get("id", "")),
+                   _str(d.get("model")), _str(d.get("language")), _str(d.get("gender")),
+                   _str(d.get("preview_url")))
+
+
+@dataclass(frozen=True)
+class VoiceList:
+    voices: list[VoiceInfo]
+    total: int
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> VoiceList:
+        voices = [VoiceInfo.from_json(v) for v in d.get("voices") or []]
+        total = d.get("total")
+        return cls(voices, int(total) if isinstance(total, (int, float)) else len(voices))
+
+    def __iter__(self):
+        return iter(self.voices)
+
+    def __len__(self) -> int:
+        return len(self.voices)
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    conversation_id: str | None
+    user_text: str
+    ai_text: str
+    audio_url: str | None
+    credits_used: float | None = None
+    path: Path | None = None
+    mock: str | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], *, path: Path | None = None,
+                  mock: str | None = None) -> ChatTurn:
+        return cls(_str(d.get("conversation_id")), str(d.get("user_text", "")),
+                   str(d.get("ai_text", "")), _str(d.get("audio_url")),
+                   _num(d.get("credits_used")), path, mock or _str(d.get("mock")))
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """A long task's state: ``queued``/``processing``, then ``success`` or ``failed``."""
+
+    task_id: str | None
+    status: str
+    result_url: str | None = None
+    stems: dict[str, str] = field(default_factory=dict)
+    credits_used: float | None = None
+    error: dict[str, Any] | None = None
+    progress: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("success", "failed")
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> TaskResult:
+        error = d.get("error")
+        status = str(d.get("status") or ("success" if d.get("stems") else "processing"))
+        return cls(_str(d.get("task_id")), status, _str(d.get("result_url")),
+                   {str(k): str(v) for k, v in (d.get("stems") or {}).items()},
+                   _num(d.get("credits_used")), dict(error) if isinstance(error, dict) else None,
+                   _num(d.get("progress")))
+
+
+@dataclass(frozen=True)
+class CreditState:
+    """Credits as the last billed answer reported them (``X-Credits-*``)."""
+
+    used_last: float | None = None
+    used_total: float = 0.0
+    remaining: float | None = None
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    """The server's rate-limit headers from the last answer; ``reset_at`` is a Unix time."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None
