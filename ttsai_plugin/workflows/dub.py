@@ -1,0 +1,92 @@
+"""Dub a clip's speech into another language, fitted to the original's length when sane,
+with both transcripts kept and optional subtitles."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ttsai_plugin import media
+from ttsai_plugin.clips import Placement
+from ttsai_plugin.errors import InputError
+from ttsai_plugin.workflows import captions, pipeline
+from ttsai_plugin.workflows.context import Context
+from ttsai_plugin.workflows.results import WorkflowResult
+from ttsai_plugin.workflows.source import publish, slug
+
+FIT_RANGE = (0.8, 1.25)  # tempo changes beyond these sound unnatural
+
+
+def _fit(ctx: Context, dubbed, target: float, work, notes: list[str]):
+    """Time-stretch (pitch kept) to ``target`` seconds when the change is natural-sounding."""
+    natural = media.duration(dubbed)
+    ratio = natural / target if target > 0 else 1.0
+    if abs(ratio - 1.0) < 0.005:
+        return pipeline.fit_length(dubbed, target, work / "fitted.wav")
+    if not FIT_RANGE[0] <= ratio <= FIT_RANGE[1]:
+        notes.append(f"Kept the dub's natural length ({natural:.2f} s vs {target:.2f} s): fitting "
+                     f"would need ×{ratio:.2f} speed, outside {FIT_RANGE[0]}–{FIT_RANGE[1]}.")
+        return dubbed
+    ctx.report(0.9, "Fitting the dub to the original's length")
+    stretched = media.time_stretch(dubbed, work / "stretched.wav", ratio=ratio)
+    notes.append(f"Fitted the dub to the original's {target:.2f} s (×{ratio:.2f} speed).")
+    return pipeline.fit_length(stretched, target, work / "fitted.wav")
+
+
+def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = None,
+        preserve_voice: bool = False, fit_duration: bool = True,
+        subtitles: bool = False) -> WorkflowResult:
+    """``<source>.dub-<lang>.wav`` at the clip's position (the original is to be muted);
+    with ``subtitles``, ``<source>.dub-<lang>.srt/.vtt`` and caption placements one track up."""
+    if not target_language or not str(target_language).strip():
+        raise InputError("No target language given.", hint="Pass a code such as es, fr or de.")
+    lang = slug(str(target_language), 16)
+    options = {"target_language": target_language, "voice": voice,
+               "preserve_voice": bool(preserve_voice)}
+    notes: list[str] = []
+    with pipeline.workdir(ctx) as work:
+        prepared = pipeline.prepare(ctx, clip, "speech_translate", work)
+
+        def produce():
+            runs = pipeline.for_each_part(
+                ctx, prepared, work, f"Dubbing into {target_language}",
+                lambda part, out: ctx.client.speech_translate(
+                    part, target_language=target_language, out=out, voice=voice,
+                    preserve_voice=preserve_voice))
+            answers = [a for _, a in runs]
+            joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav")
+            dubbed = pipeline.fit_length(joined, media.duration(joined), work / "dub.wav")
+            texts = work / "texts.json"
+            texts.write_text(json.dumps({
+                "original_text": " ".join(a.original_text.strip() for a in answers),
+                "translated_text": " ".join(a.translated_text.strip() for a in answers),
+                "source_language": answers[0].source_language}, ensure_ascii=False), "utf-8")
+            return [dubbed, texts], {"credits": sum(pipeline.charged(ctx, a) for a in answers),
+                                     "mock": pipeline.note_mock([a.mock for a in answers])}
+
+        files, meta, hit = pipeline.cached(ctx, work, "speech_translate", options,
+                                           [prepared.wav], produce)
+        texts = json.loads(files["texts.json"].read_text("utf-8"))
+        audio = files["dub.wav"]
+        if fit_duration:
+            audio = _fit(ctx, audio, prepared.duration, work, notes)
+        path = publish(audio, ctx.out_dir / f"{prepared.base}.dub-{lang}.wav")
+        duration = media.duration(path)
+        placements = [Placement(path, clip.timeline_start, duration, 0,
+                                f"{clip.name} ({target_language} dub)")]
+        files_out = [path]
+        if subtitles:
+            cues = captions.spread_text(texts["translated_text"], duration)
+            srt_path = publish(captions.write_srt(cues, work / "dub.srt"),
+                               ctx.out_dir / f"{prepared.base}.dub-{lang}.srt")
+            vtt_path = publish(captions.write_vtt(cues, work / "dub.vtt"),
+                               ctx.out_dir / f"{prepared.base}.dub-{lang}.vtt")
+            placements += [Placement(srt_path, clip.timeline_start + c.start, c.end - c.start, 1,
+                                     f"{clip.name} {target_language} caption {i}",
+                                     kind="caption", text=c.text)
+                           for i, c in enumerate(cues, start=1)]
+            files_out += [srt_path, vtt_path]
+    ctx.report(1.0, f"Dubbed into {target_language}: {duration:.1f} s")
+    return WorkflowResult(placements, credits_used=0.0 if hit else meta["credits"],
+                          mock=meta.get("mock"), files=files_out, notes=notes,
+                          original_text=texts["original_text"],
+                          translated_text=texts["translated_text"], cached=hit)

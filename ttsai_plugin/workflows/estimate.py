@@ -1,0 +1,112 @@
+"""What a job will cost before it runs, from the server's model list or the contract's table."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ttsai_plugin.errors import InputError
+from ttsai_plugin.workflows.context import Context
+from ttsai_plugin.workflows.results import Estimate
+
+#: TTS credits per 1,000 characters by tier (the contract's table).
+TIER_RATES = {"free": 1.0, "standard": 2.0, "premium": 4.0}
+FREE_MODELS = {"piper", "vits", "melotts"}
+PREMIUM_MODELS = {"tortoise", "chatterbox", "gpt-sovits", "xtts", "styletts2"}
+CLONE_PER_1K = 4.0
+
+#: Credits per second of the clip's used range; ``True`` marks a range quoted as an upper bound.
+PER_SECOND: dict[str, tuple[float, bool, str]] = {
+    "transcribe": (2.0, False, "speech to text"),
+    "voice_convert": (3.0, False, "voice conversion"),
+    "restyle": (3.0, False, "speech to speech (priced like voice conversion)"),
+    "enhance": (2.0, False, "enhance"),
+    "dereverb": (4.0, True, "echo/reverb removal, 3–4"),
+    "split_stems": (4.0, True, "stem separation, 3–4"),
+    "dub": (5.0, False, "speech translation"),
+}
+FREE_OPS = {"analyze": "key and BPM analysis is free", "convert": "format conversion is free",
+            "loudness": "loudness normalisation runs locally: free"}
+CHAT_PER_TURN = 3.0
+SPOKEN_CHARS_PER_SECOND = 14.0  # to guess a narration's length before it exists
+ALIASES = {"stems": "split_stems", "tts": "narrate", "stt": "transcribe", "convert_voice":
+           "voice_convert", "chat": "voice_chat", "clone": "narrate"}
+
+
+def _tts_rate(ctx: Context, model: str) -> tuple[float, str]:
+    """Credits per 1k chars for ``model``: the server's list wins, else the tier table."""
+    try:
+        for info in ctx.client.models():
+            if info.id == model and info.credits_per_1k_chars is not None:
+                return float(info.credits_per_1k_chars), f"{model}, from the model list"
+            if info.id == model and info.tier in TIER_RATES:
+                return TIER_RATES[info.tier], f"{model}, {info.tier} tier"
+    except Exception:  # noqa: BLE001 - an estimate must not fail because the list is unreachable
+        pass
+    tier = "free" if model in FREE_MODELS else "premium" if model in PREMIUM_MODELS else "standard"
+    return TIER_RATES[tier], f"{model}, {tier} tier"
+
+
+def _text_estimate(ctx: Context, text: str | None, model: str, reference: Any) -> Estimate:
+    if not text or not text.strip():
+        raise InputError("An estimate for narration needs the text.", hint="Pass text=...")
+    chars = len(text)
+    if reference is not None:
+        rate, why = CLONE_PER_1K, "voice cloning"
+    else:
+        rate, why = _tts_rate(ctx, model)
+    credits = math.ceil(rate * chars / 1000 * 100) / 100
+    return Estimate(credits, f"{chars:,} chars × {rate:g} credits per 1,000 ({why})")
+
+
+def _seconds(clip: Any) -> float:
+    from ttsai_plugin.workflows.source import used_range
+    start, end = used_range(clip)
+    return end - start
+
+
+def estimate(ctx: Context, operation: str, *, clip: Any = None, text: str | None = None,
+             **opts: Any) -> Estimate:
+    """Credits ``operation`` will cost on ``clip`` (its used range) or ``text``."""
+    op = ALIASES.get(operation, operation)
+    if op == "narrate":
+        return _text_estimate(ctx, text, opts.get("model", "kokoro"),
+                              opts.get("reference") or (operation == "clone" or None))
+    if op in FREE_OPS:
+        return Estimate(0.0, FREE_OPS[op])
+    if op == "voice_chat":
+        turns = int(opts.get("turns", 1))
+        return Estimate(CHAT_PER_TURN * turns, f"{turns} turn(s) × {CHAT_PER_TURN:g} credits")
+    if op == "preset":
+        return _preset_estimate(ctx, opts.get("preset"), clip, text)
+    if op not in PER_SECOND:
+        known = ", ".join(sorted({"narrate", "voice_chat", "preset", *FREE_OPS, *PER_SECOND}))
+        raise InputError(f"Unknown operation {operation!r}.", hint=f"Known: {known}.")
+    if clip is None and opts.get("seconds") is None:
+        raise InputError(f"An estimate for {op} needs the clip.", hint="Pass clip=...")
+    rate, upper, why = PER_SECOND[op]
+    raw = float(opts["seconds"]) if opts.get("seconds") is not None else _seconds(clip)
+    seconds = math.ceil(raw - 1e-9)
+    credits = rate * seconds
+    prefix = "up to " if upper else ""
+    return Estimate(credits, f"{prefix}{credits:g} credits: {seconds} s × {rate:g} per second "
+                             f"({why})", upper_bound=upper)
+
+
+def _preset_estimate(ctx: Context, preset: Any, clip: Any, text: str | None) -> Estimate:
+    from ttsai_plugin.presets import Preset, get_preset
+    p = preset if isinstance(preset, Preset) else get_preset(preset)
+    total, parts, upper = 0.0, [], False
+    seconds = None
+    for step in p.steps:
+        if step.op == "narrate":
+            e = estimate(ctx, "narrate", text=text, **dict(step.options))
+            seconds = len(text or "") / SPOKEN_CHARS_PER_SECOND
+            upper = True
+        else:
+            e = estimate(ctx, step.op, clip=clip, seconds=seconds, **dict(step.options))
+        total += e.credits
+        upper |= e.upper_bound
+        parts.append(f"{step.op} {e.credits:g}")
+    prefix = "up to " if upper else ""
+    return Estimate(total, f"{prefix}{total:g} credits for preset {p.name}: " + ", ".join(parts),
+                    upper_bound=upper)

@@ -1,0 +1,163 @@
+"""The steps every file workflow shares: a private work folder, the clip's used range extracted
+once, encoded under the endpoint's upload limit (parts split at silences), a cache lookup keyed
+on (operation, options, extracted bytes), per-part processing, stitching and length fitting."""
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from ttsai_plugin import media
+from ttsai_plugin.api.paths import endpoint
+from ttsai_plugin.media import join
+from ttsai_plugin.media.upload import SPLIT_OVERLAP, encode_for_upload
+from ttsai_plugin.workflows.context import Context
+from ttsai_plugin.workflows.source import base_name, used_range
+
+LENGTH_TOLERANCE = 0.001  # seconds a result may differ from its source before it is fitted
+
+
+@contextlib.contextmanager
+def workdir(ctx: Context) -> Iterator[Path]:
+    """A hidden folder inside ``ctx.out_dir`` (same file system, so results rename into place);
+    removed afterwards whatever happens, so a cancelled job leaves nothing behind."""
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    path = ctx.out_dir / f".ttsai-work-{uuid.uuid4().hex[:10]}"
+    path.mkdir()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class Prepared:
+    """The clip's used range as one lossless WAV plus the upload parts made from it."""
+
+    clip: Any
+    start: float
+    end: float
+    wav: Path
+    parts: list[Path]
+    base: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
+    """Extract the clip's used range and encode it for ``operation``'s endpoint."""
+    start, end = used_range(clip)
+    ctx.report(0.02, f"Extracting {clip.name} {start:.2f}–{end:.2f}s")
+    wav = media.extract(clip.media, work / "input.wav", start=start, end=end,
+                        stream=clip.audio_stream, cancel=ctx.cancel)
+    ctx.check_cancelled()
+    limit = endpoint(operation).upload_limit
+    if limit is None or wav.stat().st_size <= limit:
+        parts = [wav]
+    else:
+        ctx.report(0.05, "Encoding for upload")
+        parts = list(encode_for_upload(wav, work / "upload", endpoint=operation,
+                                       cancel=ctx.cancel))
+    return Prepared(clip, start, end, wav, parts, base_name(clip))
+
+
+def part_offsets(parts: Sequence[Path]) -> list[float]:
+    """Start time of each upload part within the whole range (neighbours overlap a little)."""
+    offsets, t = [], 0.0
+    for p in parts:
+        offsets.append(t)
+        t += media.duration(p) - SPLIT_OVERLAP
+    return offsets
+
+
+def for_each_part(ctx: Context, prepared: Prepared, work: Path, label: str,
+                  call: Callable[[Path, Path], Any], *, lo: float = 0.1,
+                  hi: float = 0.85) -> list[tuple[Path, Any]]:
+    """Run ``call(part, out)`` on every upload part in order; progress and cancel in between."""
+    results: list[tuple[Path, Any]] = []
+    n = len(prepared.parts)
+    for i, part in enumerate(prepared.parts):
+        ctx.report(lo + (hi - lo) * i / n, label if n == 1 else f"{label} (part {i + 1}/{n})")
+        out = work / f"result-{i:03d}.wav"
+        results.append((out, call(part, out)))
+        ctx.check_cancelled()
+    return results
+
+
+def stitch(paths: Sequence[Path], out: Path) -> Path:
+    """Rejoin processed parts across their shared overlap (one part is just moved)."""
+    if len(paths) == 1:
+        shutil.move(str(paths[0]), out)
+        return out
+    return join.stitch(list(paths), out)
+
+
+def fit_length(path: Path, seconds: float, out: Path | None = None) -> Path:
+    """Pad with silence or trim so the audio lasts exactly ``seconds`` (keeps edits aligned),
+    and make it a plain WAV whatever the service sent back."""
+    samples, sr = media.decode(path)
+    want = int(round(seconds * sr))
+    if abs(len(samples) - want) > LENGTH_TOLERANCE * sr or path.suffix.lower() != ".wav" \
+            or out is not None:
+        if len(samples) < want:
+            pad = np.zeros((want - len(samples),) + samples.shape[1:], dtype=np.float32)
+            samples = np.concatenate([samples, pad])
+        samples = samples[:want]
+        return media.write_wav(samples, sr, out or path)
+    return path
+
+
+def note_mock(labels: Sequence[str | None]) -> str | None:
+    """One mock label from many answers (``None`` when nothing was mocked)."""
+    found = sorted({label for label in labels if label})
+    return "; ".join(found) or None
+
+
+def credits_of(answers: Sequence[Any]) -> float:
+    return float(sum((getattr(a, "credits_used", None) or 0.0) for a in answers))
+
+
+Produce = Callable[[], "tuple[list[Path], dict[str, Any]]"]
+
+
+def cached(ctx: Context, work: Path, operation: str, options: dict[str, Any],
+           inputs: Sequence[Path | bytes], produce: Produce) -> tuple[dict[str, Path], dict, bool]:
+    """Files (by name) and metadata for this request: from ``ctx.cache`` when it was asked
+    before (no request at all), else from ``produce()``, which is then cached.
+    Returned files are private copies in ``work``, free to move into place."""
+    key = ctx.cache.key(operation, options, *inputs) if ctx.cache is not None else None
+    if key is not None:
+        hit = ctx.cache.get(key)
+        if hit:
+            copies = work / "from-cache"
+            copies.mkdir(exist_ok=True)
+            files: dict[str, Path] = {}
+            for path in hit:
+                name = path.name.split("-", 1)[1]
+                files[name] = Path(shutil.copyfile(path, copies / name))
+            meta_path = files.pop("meta.json", None)
+            meta = json.loads(meta_path.read_text("utf-8")) if meta_path else {}
+            return files, meta, True
+    paths, meta = produce()
+    ctx.check_cancelled()
+    if key is not None:
+        meta_path = work / "meta.json"
+        meta_path.write_text(json.dumps(meta, default=str), "utf-8")
+        ctx.cache.put(key, [*paths, meta_path], operation=operation, options=options)
+    return {p.name: p for p in paths}, meta, False
+
+
+def charged(ctx: Context, answer: Any) -> float:
+    """Credits one answer cost: its own figure, else the client's last ``X-Credits-Used``."""
+    value = getattr(answer, "credits_used", None)
+    if value is None:
+        value = getattr(getattr(ctx.client, "credits", None), "used_last", None)
+    return float(value or 0.0)
