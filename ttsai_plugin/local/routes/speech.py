@@ -1,0 +1,85 @@
+"""Speech routes: text to speech, speech to text, the models and voices lists, task results."""
+from __future__ import annotations
+
+from werkzeug.wrappers import Response
+
+from .. import audio, credits, models, voices
+from ..context import RequestContext, audio_response
+from ..errors import json_response
+from ..params import check_text
+from ..processing import recognition, speech
+
+TTS_FORMATS = ("mp3", "wav", "flac", "ogg")
+GENDERS = ("male", "female", "neutral")
+
+
+def language_param(ctx: RequestContext, name: str = "language") -> str | None:
+    """An optional language code; ``auto`` (the contract's default) means detect."""
+    lang = ctx.params.text(name)
+    return None if lang is None or lang.strip().lower() == "auto" else lang.strip()
+
+
+def tts(ctx: RequestContext) -> Response:
+    p = ctx.params
+    model = models.resolve("tts", p.text("model", required=True))
+    text = p.text("text", required=True)
+    check_text(text, ctx.caller.plan)
+    voice = voices.find(p.text("voice", required=True))
+    fmt = p.choice("format", TTS_FORMATS, "mp3")
+    speed = p.number("speed", 0.5, 2.0, 1.0)
+    language = language_param(ctx)
+    stream = p.boolean("stream", False)
+    ctx.bill(credits.per_chars(model.credits_per_1k_chars or 0, len(text)))
+    samples, sr = speech.synthesize(text, voice["id"], speed=speed, language=language)
+    return audio_response(samples, sr, fmt, stream=stream)
+
+
+def stt(ctx: RequestContext) -> Response:
+    p = ctx.params
+    models.resolve("stt", p.text("model"))
+    language = language_param(ctx)
+    timestamps = p.boolean("timestamps", False)
+    diarize = p.boolean("diarize", False)
+    samples, sr = ctx.decode("file")
+    ctx.bill(credits.per_second("stt", audio.duration(samples, sr)))
+    result = recognition.transcribe(samples, sr, language=language, timestamps=timestamps)
+    if not diarize:
+        return json_response(result)
+    label = "diarize: one speaker assumed, no offline diarization"
+    for seg in result.get("segments", []):
+        seg["speaker"] = "SPEAKER_00"
+    resp = json_response({**result, "mock": label})
+    resp.headers["X-TTSAI-Mock"] = label
+    return resp
+
+
+def list_models(ctx: RequestContext) -> Response:
+    return json_response(models.models_json())
+
+
+def list_voices(ctx: RequestContext) -> Response:
+    p = ctx.params
+    model_id = p.text("model")
+    if model_id and model_id not in models.MODELS:
+        models.resolve("tts", model_id)  # raises 404 naming the models
+    language = p.text("language")
+    gender = p.choice("gender", GENDERS)
+    found = [v for v in voices.catalog()
+             if (not language or voices.same_language(v.get("language"), language))
+             and (not gender or v.get("gender") == gender)]
+    if model_id:
+        own = [v for v in found if v.get("model") == model_id]
+        # Every local voice speaks for every TTS model; a model with voices of its own keeps those.
+        is_tts = models.MODELS[model_id].type == "tts"
+        found = own or (found if is_tts and not _has_voices(model_id) else [])
+    return json_response({"voices": found, "total": len(found)})
+
+
+def _has_voices(model_id: str) -> bool:
+    return any(v.get("model") == model_id for v in voices.catalog())
+
+
+def result(ctx: RequestContext) -> Response:
+    task = ctx.engine.tasks.get(ctx.path_args["task_id"], ctx.caller.key)
+    status, body = task.poll_json()
+    return json_response(body, status=status)
