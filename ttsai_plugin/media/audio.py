@@ -48,20 +48,28 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], *, start: 
     if info.duration and start >= info.duration:
         raise InputError(f"The range starts at {start:.3f}s but {src_p.name} is only "
                          f"{info.duration:.3f}s long.", hint="Trim the clip inside its media.")
-    rate = sample_rate or chosen.sample_rate or 48000
-    filters = [f"aresample={rate}"]
+    encode_range(src_p, out_p, start=start, end=end, stream=stream,
+                 sample_rate=sample_rate or chosen.sample_rate or 48000, channels=channels,
+                 codec=codec_args(out_p), cancel=cancel)
+    return out_p
+
+
+def encode_range(src: Path, out: Path, *, start: float, end: float | None, stream: int,
+                 sample_rate: int, channels: int | None, codec: list[str],
+                 cancel: CancelCheck | None = None) -> Path:
+    """Encode ``[start, end)`` of one audio stream with ``codec`` options, atomically (no checks)."""
+    filters = [f"aresample={sample_rate}"]
     if end is not None:
-        filters.append(f"atrim=end_sample={round((end - start) * rate)}")
+        filters.append(f"atrim=end_sample={round((end - start) * sample_rate)}")
     filters.append("asetpts=N/SR/TB")
-    args = ["-ss", f"{start:.6f}"] if start > 0 else []
-    args += ["-i", src_p, "-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-map_metadata", "-1",
-             "-af", ",".join(filters), "-ar", str(rate)]
+    args: list = ["-ss", f"{start:.6f}"] if start > 0 else []
+    args += ["-i", src, "-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-map_metadata", "-1",
+             "-af", ",".join(filters), "-ar", str(sample_rate)]
     if channels:
         args += ["-ac", str(channels)]
-    with atomic_output(out_p, src_p) as tmp:
-        ffmpeg.run([*args, *codec_args(out_p), tmp], cancel=cancel,
-                   what=f"extract audio from {src_p.name}")
-    return out_p
+    with atomic_output(out, src) as tmp:
+        ffmpeg.run([*args, *codec, tmp], cancel=cancel, what=f"extract audio from {src.name}")
+    return out
 
 
 def pcm_chunks(path: str | os.PathLike[str], *, sample_rate: int, channels: int,

@@ -15,7 +15,7 @@ _STREAM = re.compile(r"^\s*Stream #\d+:(\d+)(?:\[[^\]]*\])?(?:\(([^)]*)\))?[^:]*
 _RATE = re.compile(r"(\d+) Hz")
 _CHANNELS = re.compile(r"(\d+) channels")
 _TIME = re.compile(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
-_TITLE = re.compile(r"^\s*title\s*:\s*(.*)$", re.IGNORECASE)
+_TITLE = re.compile(r"^\s*(?:title|name)\s*:\s*(.*)$", re.IGNORECASE)
 _LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "3.0(back)": 3, "4.0": 4, "quad": 4,
             "quad(side)": 4, "3.1": 4, "5.0": 5, "5.0(side)": 5, "4.1": 5, "5.1": 6,
             "5.1(side)": 6, "6.0": 6, "6.0(front)": 6, "hexagonal": 6, "6.1": 7, "6.1(back)": 7,
