@@ -1,0 +1,336 @@
+"""TTS.ai for OBS Studio (Tools → Scripts): narration, recording cleanup, dubbing, stems and a
+live mic filter chain, without freezing OBS.
+
+Thin by design: OBS objects in, ``ttsai_plugin`` core calls on worker threads, results applied
+on OBS's main thread by a timer that drains a queue. The README says how OBS's Python finds
+the core and its dependencies.
+"""
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import obspython as obs
+
+SCRIPT_DIR = Path(__file__).resolve().parent
+if str(SCRIPT_DIR) not in sys.path:
+    sys.path.insert(0, str(SCRIPT_DIR))
+
+import ttsai_obs_core  # noqa: E402
+import ttsai_obs_props as props  # noqa: E402
+import ttsai_obs_scene as scene  # noqa: E402
+
+NARRATION_SOURCE = "TTS.ai Narration"
+DRAIN_MS = 100
+UNLOAD_GRACE_S = 3.0
+
+
+class _State:
+    """Everything the script holds between callbacks; reset on each load."""
+
+    def __init__(self) -> None:
+        self.settings: Any = None
+        self.core = ttsai_obs_core.CoreStatus(False, "Not loaded yet.")
+        self.core_setting: str | None = None
+        self.runner: Any = None
+        self.inbox: queue.Queue[Callable[[], None]] = queue.Queue()
+        self.stopping = threading.Event()
+        self.last_recording = ""
+        self.status = ""
+        self.frontend = False
+
+
+_state = _State()
+
+
+# --- finding the core ---------------------------------------------------------------------
+
+def _ensure_core(settings: Any) -> bool:
+    setting = obs.obs_data_get_string(settings, "core_path") if settings is not None else ""
+    if _state.core.ok or setting == _state.core_setting:
+        return _state.core.ok
+    _state.core_setting = setting
+    _state.core = ttsai_obs_core.locate_core(setting, SCRIPT_DIR)
+    if _state.core.ok and _state.runner is None and not _state.stopping.is_set():
+        from ttsai_plugin.jobs import JobRunner
+        _state.runner = JobRunner(max_workers=2, on_main=_state.inbox.put)
+    return _state.core.ok
+
+
+# --- OBS script API -----------------------------------------------------------------------
+
+def script_description() -> str:
+    intro = ("<b>TTS.ai</b> — narration into a Media Source, cleaned and dubbed copies of your "
+             "recordings, stems of a clip, and a live mic filter chain.")
+    if _state.core.ok:
+        return intro
+    return f"{intro}<br><br><b style='color:#e55'>Not ready:</b> {_state.core.message}"
+
+
+def script_defaults(settings: Any) -> None:
+    props.defaults(settings)
+    _ensure_core(settings)
+
+
+def script_load(settings: Any) -> None:
+    _state.settings = settings
+    _state.stopping.clear()
+    obs.obs_data_erase(settings, "api_key")
+    _ensure_core(settings)
+    obs.timer_add(_drain, DRAIN_MS)
+    _state.frontend = scene.frontend_available()
+    if _state.frontend:
+        obs.obs_frontend_add_event_callback(_on_frontend_event)
+    else:
+        _log("No OBS frontend here: choose a target scene by name; automatic cleanup on "
+             "recording stop needs OBS's main window.")
+    _set_status(_state.core.message)
+
+
+def script_update(settings: Any) -> None:
+    _state.settings = settings
+    if not _state.core.ok and _ensure_core(settings):
+        _set_status(_state.core.message)
+
+
+def script_save(settings: Any) -> None:
+    obs.obs_data_erase(settings, "api_key")
+
+
+def script_unload() -> None:
+    _state.stopping.set()
+    obs.timer_remove(_drain)
+    if _state.frontend:
+        obs.obs_frontend_remove_event_callback(_on_frontend_event)
+    runner, _state.runner = _state.runner, None
+    if runner is not None:
+        jobs = runner.active()
+        runner.shutdown(cancel=True, wait=False)
+        deadline = time.monotonic() + UNLOAD_GRACE_S
+        for job in jobs:
+            try:
+                job.wait(max(0.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - cancelled or still stopping: either is fine
+                pass
+    _state.settings = None
+
+
+def script_properties() -> Any:
+    return props.build(_state.core, _buttons(), _state.frontend)
+
+
+def _buttons() -> dict[str, Callable[[Any, Any], bool]]:
+    return {"save_key": _on_save_key, "narrate": _on_narrate, "clean": _on_clean,
+            "dub": _on_dub, "stems": _on_stems, "mic_chain": _on_mic_chain,
+            "cancel": _on_cancel, "retry_core": _on_retry_core}
+
+
+# --- main-thread plumbing -----------------------------------------------------------------
+
+def _drain() -> None:
+    """Timer on OBS's main loop: apply finished results, then show the running jobs' progress."""
+    while True:
+        try:
+            fn = _state.inbox.get_nowait()
+        except queue.Empty:
+            break
+        if _state.stopping.is_set():
+            continue
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - one bad result must not kill the timer
+            _set_status(f"Error: {exc}")
+    runner = _state.runner
+    active = runner.active() if runner is not None else []
+    if active:
+        parts = [f"{j.label}: {j.progress[0]:.0%} {j.progress[1]}".strip() for j in active]
+        _set_status(" · ".join(parts), log=False)
+
+
+def _set_status(text: str, *, log: bool = True) -> None:
+    if text == _state.status:
+        return
+    _state.status = text
+    if _state.settings is not None:
+        obs.obs_data_set_string(_state.settings, "status", text)
+    if log:
+        _log(text)
+
+
+def _log(text: str) -> None:
+    obs.script_log(obs.LOG_INFO, f"[TTS.ai] {text}")
+
+
+def _get(key: str) -> str:
+    return obs.obs_data_get_string(_state.settings, key).strip()
+
+
+def _connection() -> Any:
+    from ttsai_obs_tasks import Connection
+    folder = _get("media_dir") or props.default_media_dir()
+    return Connection(base_url=_get("base_url"), media_dir=Path(folder))
+
+
+def _submit(label: str, fn: Callable[..., Any], *args: Any,
+            apply: Callable[[Any], None] | None = None) -> bool:
+    """Run ``fn(*args)`` on a worker; on success ``apply(outcome)`` runs on the main thread."""
+    if not _state.core.ok or _state.runner is None:
+        _set_status(_state.core.message)
+        return True
+
+    def finished(job: Any) -> None:
+        if job.error is not None:
+            _set_status(f"{label} failed: {job.error}")
+            return
+        if apply is not None:
+            apply(job.result)
+        _set_status(job.result.message)
+
+    _state.runner.submit(fn, *args, label=label, on_done=finished)
+    _set_status(f"{label}: started")
+    return True
+
+
+def _guarded(fn: Callable[[], bool]) -> bool:
+    """Run a button's main-thread part; a user-facing error becomes the status line."""
+    try:
+        return fn()
+    except scene.SceneError as exc:
+        _set_status(str(exc))
+    except Exception as exc:  # noqa: BLE001 - core errors carry their own hint
+        _set_status(f"Error: {exc}")
+    return True
+
+
+# --- buttons ------------------------------------------------------------------------------
+
+def _on_save_key(_props: Any, _prop: Any) -> bool:
+    key = obs.obs_data_get_string(_state.settings, "api_key").strip()
+    obs.obs_data_erase(_state.settings, "api_key")
+    if not key:
+        _set_status("Type the API key first, then press 'Save key'.")
+        return True
+    if not _state.core.ok:
+        _set_status(_state.core.message)
+        return True
+
+    def save() -> bool:
+        from ttsai_plugin.api import save_config
+        where = save_config(api_key=key)
+        _set_status(f"API key saved to {where} (readable only by you).")
+        return True
+    return _guarded(save)
+
+
+def _on_narrate(_props: Any, _prop: Any) -> bool:
+    from ttsai_obs_tasks import narrate
+    target = _get("target_scene")
+
+    def show(outcome: Any) -> None:
+        scene.show_media(target, NARRATION_SOURCE, str(outcome.files[0]))
+    return _submit("Narration", narrate, _connection(),
+                   obs.obs_data_get_string(_state.settings, "narration_text"),
+                   _get("voice"), apply=show)
+
+
+def _recording_path() -> str:
+    chosen = _get("recording")
+    if chosen:
+        return chosen
+    if _state.last_recording:
+        return _state.last_recording
+    if _state.frontend:
+        return obs.obs_frontend_get_last_recording() or ""
+    return ""
+
+
+def _on_clean(_props: Any, _prop: Any) -> bool:
+    from ttsai_obs_tasks import clean_recording
+    return _submit("Cleanup", clean_recording, _connection(), _recording_path(),
+                   _get("cleanup_preset"))
+
+
+def _on_dub(_props: Any, _prop: Any) -> bool:
+    from ttsai_obs_tasks import dub_recording
+    return _submit("Dub", dub_recording, _connection(), _recording_path(),
+                   _get("dub_language"))
+
+
+def _on_stems(_props: Any, _prop: Any) -> bool:
+    from ttsai_obs_tasks import split_stems
+    target = _get("target_scene")
+
+    def start() -> bool:
+        chosen = _get("stems_source")
+        media = scene.media_file(chosen) if chosen else scene.selected_media(target)
+
+        def add(outcome: Any) -> None:
+            for name, path in zip(outcome.names, outcome.files):
+                scene.show_media(target, f"{media.source} ({name})", str(path), play=False)
+            scene.set_muted(media.source, True)
+        stems = int(obs.obs_data_get_int(_state.settings, "stems_count"))
+        return _submit("Stems", split_stems, _connection(), media.path, stems, apply=add)
+    return _guarded(start)
+
+
+def _on_mic_chain(_props: Any, _prop: Any) -> bool:
+    def apply() -> bool:
+        from ttsai_plugin import presets
+        from ttsai_obs_filters import apply_chain
+        preset = presets.get_preset(_get("mic_preset"))
+        if not preset.obs_filters:
+            _set_status(f"The preset '{preset.name}' has no live filters (obs_filters).")
+            return True
+        source_name = _get("mic_source")
+        _set_status(apply_chain(source_name, preset.obs_filters).summary(source_name))
+        return True
+    if not _state.core.ok:
+        _set_status(_state.core.message)
+        return True
+    return _guarded(apply)
+
+
+def _on_cancel(_props: Any, _prop: Any) -> bool:
+    if _state.runner is not None and _state.runner.active():
+        _state.runner.cancel_all()
+        _set_status("Cancelling…")
+    return True
+
+
+def _on_retry_core(_props: Any, _prop: Any) -> bool:
+    _state.core_setting = None
+    _ensure_core(_state.settings)
+    _set_status(_state.core.message)
+    return True
+
+
+# --- recordings ---------------------------------------------------------------------------
+
+def _on_frontend_event(event: int) -> None:
+    if event == obs.OBS_FRONTEND_EVENT_RECORDING_STOPPED:
+        handle_recording_stopped(obs.obs_frontend_get_last_recording() or "")
+    elif event == obs.OBS_FRONTEND_EVENT_SCRIPTING_SHUTDOWN:
+        script_unload()
+
+
+def handle_recording_stopped(path: str) -> None:
+    """A recording ended (OBS's event, or a test): remember it; clean it if asked to.
+
+    OBS also sends the event when recording failed, so a missing or empty file only
+    updates the status line.
+    """
+    if _state.settings is None or _state.stopping.is_set():
+        return
+    file = Path(path) if path else None
+    if file is None or not file.is_file() or file.stat().st_size == 0:
+        _state.inbox.put(lambda: _set_status("Recording stopped, but no recording file was "
+                                             "written."))
+        return
+    _state.last_recording = str(file)
+    if obs.obs_data_get_bool(_state.settings, "cleanup_auto"):
+        from ttsai_obs_tasks import clean_recording
+        _submit("Cleanup", clean_recording, _connection(), str(file), _get("cleanup_preset"))

@@ -1,0 +1,117 @@
+"""What each button does off the main thread: core workflows in, plain results out.
+
+No ``obspython`` here: these run on worker threads and hand back paths and names that the
+script applies to OBS on its main thread. Originals are never touched; every output is
+written under a temporary name and renamed when complete (the core's media functions).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ttsai_plugin import media, presets, workflows
+from ttsai_plugin.api import TTSAIClient
+from ttsai_plugin.clips import Clip
+from ttsai_plugin.errors import InputError
+from ttsai_plugin.workflows.context import Context
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the API is. The key is never here: the core reads it from the user's config."""
+
+    base_url: str
+    media_dir: Path
+
+
+@dataclass
+class Outcome:
+    """A finished job: files made, a line for the status text, and a mock label if mocked."""
+
+    message: str
+    files: list[Path] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    mock: str | None = None
+
+
+def _context(conn: Connection, work: str, progress: Progress, cancel: Any) -> Context:
+    client = TTSAIClient(base_url=conn.base_url.strip() or None)
+    out_dir = conn.media_dir / work
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return Context(client=client, out_dir=out_dir, progress=progress, cancel=cancel)
+
+
+def _recording(path: str) -> Path:
+    p = Path(path).expanduser()
+    if not path or not p.is_file() or p.stat().st_size == 0:
+        raise InputError(f"No recording at '{path}'." if path else "No recording to use yet.",
+                         hint="Record something first, or choose a file in 'Recording'.")
+    if not media.probe(p).audio_streams:
+        raise InputError(f"'{p.name}' has no audio track to work on.")
+    return p
+
+
+def _label(mock: str | None) -> str:
+    return f" (mock: {mock})" if mock else ""
+
+
+def narrate(conn: Connection, text: str, voice: str, *, progress: Progress,
+            cancel: Any) -> Outcome:
+    """Speak ``text`` with ``voice`` into a file in the media folder."""
+    if not text.strip():
+        raise InputError("The narration text is empty.", hint="Type what should be said.")
+    ctx = _context(conn, "narration", progress, cancel)
+    with ctx.client:
+        result = workflows.narrate(ctx, text, voice=voice)
+    path = result.audio[0].path
+    return Outcome(f"Narration ready: {path.name}{_label(result.mock)}", [path], mock=result.mock)
+
+
+def clean_recording(conn: Connection, recording: str, preset_name: str, *, progress: Progress,
+                    cancel: Any) -> Outcome:
+    """Write ``<name>.clean.<ext>``: the video stream copied, the audio cleaned by the preset."""
+    src = _recording(recording)
+    preset = presets.get_preset(preset_name)
+    ctx = _context(conn, "cleanup", progress, cancel)
+    with ctx.client:
+        result = workflows.run_preset(ctx, preset, clip=Clip(media=src))
+    ctx.check_cancelled()
+    out = src.with_name(f"{src.stem}.clean{src.suffix}")
+    media.mux_audio(src, [result.audio[-1].path], out)
+    return Outcome(f"Cleaned recording: {out.name}{_label(result.mock)}", [out],
+                   mock=result.mock)
+
+
+def dub_recording(conn: Connection, recording: str, language: str, *, progress: Progress,
+                  cancel: Any) -> Outcome:
+    """Write ``<name>.dub-<lang>.<ext>``: first audio track the dub, second the original."""
+    src = _recording(recording)
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", language or ""):
+        raise InputError(f"'{language}' is not a language code.", hint="Use e.g. es, fr, de.")
+    ctx = _context(conn, "dub", progress, cancel)
+    with ctx.client:
+        result = workflows.dub(ctx, Clip(media=src), target_language=language)
+    ctx.check_cancelled()
+    original = media.extract(src, ctx.out_dir / f"{src.stem}.original.wav")
+    out = src.with_name(f"{src.stem}.dub-{language}{src.suffix}")
+    media.mux_audio(src, [result.audio[0].path, original], out)
+    return Outcome(f"Dubbed copy ({language}): {out.name}{_label(result.mock)}", [out],
+                   mock=result.mock)
+
+
+def split_stems(conn: Connection, path: str, stems: int, *, progress: Progress,
+                cancel: Any) -> Outcome:
+    """Separate a media file into ``stems`` files; ``names`` are the stems' names."""
+    src = Path(path)
+    if not src.is_file():
+        raise InputError(f"The media file '{path}' does not exist.")
+    ctx = _context(conn, "stems", progress, cancel)
+    with ctx.client:
+        result = workflows.split_stems(ctx, Clip(media=src), stems=stems)
+    placed = result.audio
+    return Outcome(f"{len(placed)} stems of {src.name}{_label(result.mock)}",
+                   [p.path for p in placed], [p.name for p in placed], mock=result.mock)

@@ -1,0 +1,77 @@
+"""Fixtures for the OBS script tests: a headless OBS with the script loaded, and the engine."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import media_factory
+from tests.obs.obs_harness import ObsHarness, build, missing_requirements
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "host_adapters" / "obs" / "ttsai_obs.py"
+SCENE = "Stream"
+
+
+@pytest.fixture(scope="session")
+def harness_binary() -> Path:
+    why = missing_requirements()
+    if why:
+        pytest.skip(f"OBS harness cannot run: {why}")
+    return build()
+
+
+@pytest.fixture(scope="session")
+def obs_engine():
+    """The local engine on loopback, in this process; the script reaches it over HTTP."""
+    from ttsai_plugin.local import EngineConfig, serve
+    server = serve(EngineConfig())
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def obs_env(tmp_path) -> dict[str, str]:
+    """OBS's environment: no virtualenv leaking in, and user dirs inside the test folder."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "TTSAI_PLUGIN_PATH",
+                        "TTSAI_API_KEY", "TTSAI_BASE_URL")}
+    home = tmp_path / "home"
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               XDG_DATA_HOME=str(home / ".local/share"), XDG_CACHE_HOME=str(home / ".cache"),
+               TTSAI_CONFIG=str(tmp_path / "ttsai-config.toml"))
+    return env
+
+
+@pytest.fixture
+def obs(harness_binary, obs_env, tmp_path):
+    """A fresh headless OBS with a program scene called 'Stream'."""
+    h = ObsHarness(harness_binary, obs_env, tmp_path / "obs.log")
+    h.call("scene_create", name=SCENE, program=True)
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def script(obs, obs_engine, tmp_path):
+    """The script loaded from the checkout, pointed at the engine, with the dev key saved."""
+    from ttsai_plugin.local import DEV_KEY
+    reply = obs.load(SCRIPT, {"base_url": obs_engine.url, "target_scene": SCENE,
+                              "media_dir": str(tmp_path / "generated")})
+    assert reply["loaded"], obs.log_text()[-2000:]
+    obs.update(api_key=DEV_KEY)
+    obs.click("save_key")
+    assert obs.status().startswith("API key saved"), obs.status()
+    return obs
+
+
+@pytest.fixture
+def recording(tmp_path, media_dir) -> Path:
+    """A finished OBS-style recording: an .mkv with H.264 video and the speech as AAC."""
+    out = tmp_path / "recordings" / "2026-11-26 01-00-00.mkv"
+    out.parent.mkdir()
+    subprocess.run([media_factory.ffmpeg(), "-y", "-i", str(media_factory.video_with_speech(
+        media_dir)), "-c", "copy", str(out)], check=True, capture_output=True)
+    return out

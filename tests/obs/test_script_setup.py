@@ -1,0 +1,68 @@
+"""A streamer adds the script in Tools → Scripts: it explains itself, keeps the key private."""
+from __future__ import annotations
+
+import shutil
+import stat
+
+from tests.obs.conftest import REPO, SCENE, SCRIPT
+
+OBS_TEXT_INFO_ERROR = 2
+OBS_PROPERTY_GROUP = 12
+
+
+def _walk(props):
+    for p in props:
+        yield p
+        yield from _walk(p.get("children", []))
+
+
+def test_loads_from_the_checkout_and_shows_grouped_settings(obs):
+    reply = obs.load(SCRIPT, {"target_scene": SCENE})
+
+    assert reply["loaded"]
+    assert "Not ready" not in reply["description"]
+    props = obs.props()
+    groups = {p["name"] for p in props if p["type"] == OBS_PROPERTY_GROUP}
+    assert groups == {"connection", "narration", "cleanup", "dubbing", "stem_group", "mic"}
+    names = {p["name"] for p in _walk(props)}
+    assert {"status", "api_key", "base_url", "narrate", "clean", "dub", "stems",
+            "mic_chain"} <= names
+    presets = next(p for p in _walk(props) if p["name"] == "mic_preset")["items"]
+    assert "stream-mic-cleanup" in [i["value"] for i in presets]
+
+
+def test_without_the_core_it_says_what_to_do_instead_of_failing(obs, tmp_path):
+    lonely = tmp_path / "scripts"
+    lonely.mkdir()
+    for f in SCRIPT.parent.glob("ttsai_obs*.py"):
+        shutil.copy(f, lonely)
+
+    reply = obs.load(lonely / SCRIPT.name)
+
+    assert reply["loaded"]
+    assert "Not ready" in reply["description"]
+    assert "TTSAI_PLUGIN_PATH" in reply["description"]
+    props = obs.props()
+    errors = [p for p in props if p.get("info_type") == OBS_TEXT_INFO_ERROR]
+    assert any("ttsai_plugin" in p["description"] for p in errors)
+    assert "narrate" not in {p["name"] for p in _walk(props)}
+
+    obs.update(core_path=str(REPO))
+    assert "narrate" in {p["name"] for p in _walk(obs.props())}
+    assert obs.status() == "TTS.ai core loaded."
+
+
+def test_api_key_goes_to_an_owner_only_file_never_into_the_scene_collection(obs, tmp_path):
+    key = "sk-tts-my-very-secret-key-123"
+    obs.load(SCRIPT, {"target_scene": SCENE})
+
+    obs.update(api_key=key)
+    obs.click("save_key")
+
+    config = tmp_path / "ttsai-config.toml"
+    assert key in config.read_text()
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    saved = obs.saved_settings()
+    assert key not in str(saved)
+    assert "api_key" not in saved
+    assert key not in obs.status() and key not in obs.log_text()
