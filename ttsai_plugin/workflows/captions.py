@@ -70,7 +70,8 @@ def spread_text(text: str, duration: float, *, max_chars: int = 84) -> list[Cue]
     return clip_cues(cues, duration)
 
 
-def _atomic_write(path: Path, text: str) -> Path:
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text atomically (temp file beside it, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
@@ -106,8 +107,8 @@ def to_vtt(cues: Sequence[Cue]) -> str:
 
 
 def write_srt(cues: Sequence[Cue], path: Path) -> Path:
-    return _atomic_write(Path(path), to_srt(cues))
+    return write_text(Path(path), to_srt(cues))
 
 
 def write_vtt(cues: Sequence[Cue], path: Path) -> Path:
-    return _atomic_write(Path(path), to_vtt(cues))
+    return write_text(Path(path), to_vtt(cues))

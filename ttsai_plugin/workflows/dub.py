@@ -53,7 +53,8 @@ def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = No
                     part, target_language=target_language, out=out, voice=voice,
                     preserve_voice=preserve_voice))
             answers = [a for _, a in runs]
-            joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav")
+            joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav",
+                                     overlapping=False)
             dubbed = pipeline.fit_length(joined, media.duration(joined), work / "dub.wav")
             texts = work / "texts.json"
             texts.write_text(json.dumps({

@@ -87,9 +87,8 @@ def estimate(ctx: Context, operation: str, *, clip: Any = None, text: str | None
     raw = float(opts["seconds"]) if opts.get("seconds") is not None else _seconds(clip)
     seconds = math.ceil(raw - 1e-9)
     credits = rate * seconds
-    prefix = "up to " if upper else ""
-    return Estimate(credits, f"{prefix}{credits:g} credits: {seconds} s × {rate:g} per second "
-                             f"({why})", upper_bound=upper)
+    return Estimate(credits, f"{seconds} s × {rate:g} credits per second ({why})",
+                    upper_bound=upper)
 
 
 def _preset_estimate(ctx: Context, preset: Any, clip: Any, text: str | None) -> Estimate:
@@ -107,6 +106,4 @@ def _preset_estimate(ctx: Context, preset: Any, clip: Any, text: str | None) -> 
         total += e.credits
         upper |= e.upper_bound
         parts.append(f"{step.op} {e.credits:g}")
-    prefix = "up to " if upper else ""
-    return Estimate(total, f"{prefix}{total:g} credits for preset {p.name}: " + ", ".join(parts),
-                    upper_bound=upper)
+    return Estimate(total, f"preset {p.name}: " + ", ".join(parts), upper_bound=upper)

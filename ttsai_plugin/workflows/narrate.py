@@ -9,7 +9,6 @@ from typing import Any
 from ttsai_plugin import media
 from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError
-from ttsai_plugin.media.join import concat
 from ttsai_plugin.workflows import pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.results import WorkflowResult
@@ -88,7 +87,7 @@ def narrate(ctx: Context, text: str, *, voice: str = "af_bella", model: str = "k
             results = [f.result() for f in futures]
         ctx.check_cancelled()
         ctx.report(0.92, "Joining parts")
-        joined = concat([path for path, _, _ in results], work / "narration.wav",
+        joined = media.concat([path for path, _, _ in results], work / "narration.wav",
                          gaps=[c.pause_after for c in chunks[:-1]])
         suffix = "narration-clone" if ref is not None else "narration"
         path = publish(joined, ctx.out_dir / f"{slug(text)}.{suffix}.wav")

@@ -15,8 +15,6 @@ import numpy as np
 
 from ttsai_plugin import media
 from ttsai_plugin.api.paths import endpoint
-from ttsai_plugin.media import join
-from ttsai_plugin.media.upload import SPLIT_OVERLAP, encode_for_upload
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import base_name, used_range
 
@@ -64,7 +62,7 @@ def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
         parts = [wav]
     else:
         ctx.report(0.05, "Encoding for upload")
-        parts = list(encode_for_upload(wav, work / "upload", endpoint=operation,
+        parts = list(media.encode_for_upload(wav, work / "upload", endpoint=operation,
                                        cancel=ctx.cancel))
     return Prepared(clip, start, end, wav, parts, base_name(clip))
 
@@ -74,7 +72,7 @@ def part_offsets(parts: Sequence[Path]) -> list[float]:
     offsets, t = [], 0.0
     for p in parts:
         offsets.append(t)
-        t += media.duration(p) - SPLIT_OVERLAP
+        t += media.duration(p) - media.SPLIT_OVERLAP
     return offsets
 
 
@@ -92,12 +90,13 @@ def for_each_part(ctx: Context, prepared: Prepared, work: Path, label: str,
     return results
 
 
-def stitch(paths: Sequence[Path], out: Path) -> Path:
-    """Rejoin processed parts across their shared overlap (one part is just moved)."""
+def stitch(paths: Sequence[Path], out: Path, *, overlapping: bool = True) -> Path:
+    """Rejoin processed parts across their shared overlap, or back to back when the service
+    changed their lengths (a dub); one part is just moved."""
     if len(paths) == 1:
         shutil.move(str(paths[0]), out)
         return out
-    return join.stitch(list(paths), out)
+    return media.stitch(list(paths), out) if overlapping else media.concat(list(paths), out)
 
 
 def fit_length(path: Path, seconds: float, out: Path | None = None) -> Path:
