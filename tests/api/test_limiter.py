@@ -1,0 +1,72 @@
+"""The client-side plan limiter keeps bursts inside the plan, across threads and clients."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ttsai_plugin.api import PLANS, ConfigError, PlanLimits, RateLimiter, plan_limits
+from tests.api.conftest import KEY
+from ttsai_plugin.api import RetryPolicy, TTSAIClient
+
+
+def test_contract_plans():
+    assert plan_limits("Pro") == PlanLimits("pro", 60, 5, 5_000)
+    assert PLANS["enterprise"] == PlanLimits("enterprise", 300, 20, 50_000)
+    with pytest.raises(ConfigError, match="pro, enterprise"):
+        plan_limits("gold")
+
+
+def test_a_burst_of_30_threaded_requests_stays_within_rate_and_concurrency(api):
+    """Two clients share one limiter: 10 requests per 1 s window, 3 at a time."""
+    limits = PlanLimits("tiny", requests_per_minute=10, concurrent=3, max_text_chars=100)
+    limiter = RateLimiter(limits, window=1.0)
+    api.delay = 0.05
+    clients = [TTSAIClient(api_key=KEY, base_url=api.url + "v1/", plan=limits, limiter=limiter,
+                           retry=RetryPolicy(max_retries=0)) for _ in range(2)]
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(lambda i: clients[i % 2].models(), range(30)))
+    elapsed = time.monotonic() - start
+    times = sorted(s.at for s in api.rec.seen)
+    assert len(times) == 30
+    assert api.rec.max_active <= 3
+    busiest = max(sum(1 for t in times if t0 <= t < t0 + 0.95) for t0 in times)
+    assert busiest <= 10
+    assert elapsed >= 2.0   # 30 requests at 10 per second need three windows
+
+
+def test_server_says_nothing_remaining_so_requests_wait_for_its_reset():
+    limiter = RateLimiter(PlanLimits("pro", 60, 5, 5000))
+    limiter.observe(remaining=0, reset_in=0.3)
+    start = time.monotonic()
+    with limiter.slot():
+        waited = time.monotonic() - start
+    assert 0.25 <= waited < 1.0
+    limiter.observe(remaining=5, reset_in=30)
+    assert limiter.wait_time() == 0.0
+
+
+def test_client_adapts_to_remaining_zero_header(client, api):
+    api.headers = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0",
+                   "X-RateLimit-Reset": "0.4"}
+    client.models()
+    assert client.rate_limit.remaining == 0
+    assert client.limiter.wait_time() > 0.2
+    api.headers = {}
+    start = time.monotonic()
+    client.models()
+    assert time.monotonic() - start >= 0.2
+
+
+def test_concurrency_slots_are_released_after_errors():
+    limiter = RateLimiter(PlanLimits("one", 1000, 1, 10))
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            with limiter.slot():
+                raise ValueError
+    done = threading.Event()
+    threading.Thread(target=lambda: (limiter.slot().__enter__(), done.set())).start()
+    assert done.wait(1.0)

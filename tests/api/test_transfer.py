@@ -1,0 +1,97 @@
+"""Uploads stream from disk; downloads appear at ``out`` only when complete."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import tracemalloc
+
+import psutil
+import pytest
+
+from ttsai_plugin.api import IncompleteResponseError
+from tests.api.conftest import make_client
+from tests.api.loopback import SubprocessFakeAPI
+from tests.api.fake_api import AUDIO, Reply
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def big_file(tmp_path):
+    """60 MB: random head and tail around a sparse middle."""
+    path = tmp_path / "long_interview.wav"
+    with path.open("wb") as f:
+        f.write(os.urandom(MB))
+        f.truncate(60 * MB - MB)
+        f.seek(0, os.SEEK_END)
+        f.write(os.urandom(MB))
+    return path
+
+
+@pytest.fixture
+def remote_api():
+    server = SubprocessFakeAPI()
+    yield server
+    server.close()
+
+
+def test_a_60_mb_upload_does_not_load_the_file_into_memory(remote_api, sleeps, big_file):
+    client = make_client(remote_api.url + "v1/", sleeps)
+    client.models()  # warm up connections and imports
+    process = psutil.Process()
+    peak_rss, stop = [process.memory_info().rss], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak_rss.append(process.memory_info().rss)
+            time.sleep(0.005)
+
+    baseline = process.memory_info().rss
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    tracemalloc.start()
+    try:
+        transcript = client.stt(big_file)
+        _, peak_traced = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        stop.set()
+        sampler.join()
+    assert transcript.text == "hello world"
+    assert transcript.segments[0].words[1].word == "world"
+    assert remote_api.close()[-1]["file"][0] == 60 * MB
+    assert peak_traced < 8 * MB, f"traced peak {peak_traced / MB:.1f} MB"
+    assert max(peak_rss) - baseline < 20 * MB, f"RSS grew {(max(peak_rss) - baseline) / MB:.1f} MB"
+
+
+def test_a_download_cut_short_leaves_nothing_at_out(api, sleeps, tmp_path):
+    cut = Reply(200, AUDIO[:2000], {"Content-Type": "audio/mpeg"}, content_length=len(AUDIO))
+    api.script("tts/", cut, cut, cut)
+    out = tmp_path / "narration.mp3"
+    with make_client(api.url + "v1/", sleeps, max_retries=2) as c:
+        with pytest.raises(IncompleteResponseError) as info:
+            c.tts("Hello", voice="af_bella", out=out)
+    assert info.value.attempts == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_download_keeps_the_previous_file(client, api, tmp_path):
+    out = tmp_path / "dub.wav"
+    out.write_bytes(b"the earlier take")
+    api.cdn.files["dub.wav"] = Reply(200, b"RIFF", {"Content-Type": "audio/wav"},
+                                     content_length=10_000)
+    with pytest.raises(IncompleteResponseError):
+        client.download(api.cdn.url + "files/dub.wav", out)
+    assert out.read_bytes() == b"the earlier take"
+    assert [p.name for p in tmp_path.iterdir()] == ["dub.wav"]
+
+
+def test_an_error_answer_never_creates_out(client, api, tmp_path):
+    api.script("audio/enhance/", Reply(400, {"error": {"code": "bad_request", "message": "no"}}))
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(b"RIFF" + bytes(64))
+    with pytest.raises(Exception):
+        client.enhance(clip, out=tmp_path / "clean.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.wav"]
+    assert clip.read_bytes() == b"RIFF" + bytes(64)
