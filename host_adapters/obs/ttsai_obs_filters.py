@@ -47,7 +47,9 @@ def apply_chain(source_name: str, filters: Iterable[Any]) -> ChainReport:
             wanted = dict(f.settings)
             existing = obs.obs_source_get_filter_by_name(src, f.name)
             try:
-                if existing is not None and obs.obs_source_get_unversioned_id(existing) != f.kind:
+                if existing is not None and f.kind not in (
+                        obs.obs_source_get_id(existing),
+                        obs.obs_source_get_unversioned_id(existing)):
                     obs.obs_source_filter_remove(src, existing)
                     obs.obs_source_release(existing)
                     existing = None

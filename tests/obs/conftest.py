@@ -55,16 +55,21 @@ def obs(harness_binary, obs_env, tmp_path):
 
 
 @pytest.fixture
-def script(obs, obs_engine, tmp_path):
-    """The script loaded from the checkout, pointed at the engine, with the dev key saved."""
-    from ttsai_plugin.local import DEV_KEY
-    reply = obs.load(SCRIPT, {"base_url": obs_engine.url, "target_scene": SCENE,
-                              "media_dir": str(tmp_path / "generated")})
+def script(obs, tmp_path):
+    """The script loaded from the checkout into the 'Stream' scene's OBS."""
+    reply = obs.load(SCRIPT, {"target_scene": SCENE, "media_dir": str(tmp_path / "generated")})
     assert reply["loaded"], obs.log_text()[-2000:]
-    obs.update(api_key=DEV_KEY)
-    obs.click("save_key")
-    assert obs.status().startswith("API key saved"), obs.status()
     return obs
+
+
+@pytest.fixture
+def connected(script, obs_engine):
+    """The loaded script pointed at the engine, with the dev key saved as a user would."""
+    from ttsai_plugin.local import DEV_KEY
+    script.update(base_url=obs_engine.url, api_key=DEV_KEY)
+    script.click("save_key")
+    assert script.status().startswith("API key saved"), script.status()
+    return script
 
 
 @pytest.fixture
