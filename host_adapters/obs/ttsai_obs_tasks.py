@@ -18,6 +18,8 @@ from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows.context import Context
 
 Progress = Callable[[float, str], None]
+MUXABLE = (".mkv", ".mp4", ".mov", ".m4v", ".webm")
+"""Containers a copy can be written in; other recordings (.flv, .ts) get an .mkv copy."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,12 @@ def _recording(path: str) -> Path:
     return p
 
 
+def _beside(src: Path, tag: str) -> Path:
+    """``<name>.<tag>.<ext>`` next to the recording, keeping its container when possible."""
+    suffix = src.suffix if src.suffix.lower() in MUXABLE else ".mkv"
+    return src.with_name(f"{src.stem}.{tag}{suffix}")
+
+
 def _label(mock: str | None) -> str:
     return f" (mock: {mock})" if mock else ""
 
@@ -80,8 +88,9 @@ def clean_recording(conn: Connection, recording: str, preset_name: str, *, progr
     with ctx.client:
         result = workflows.run_preset(ctx, preset, clip=Clip(media=src))
     ctx.check_cancelled()
-    out = src.with_name(f"{src.stem}.clean{src.suffix}")
-    media.mux_audio(src, [result.audio[-1].path], out)
+    out = _beside(src, "clean")
+    media.mux_audio(src, [result.audio[-1].path], out, titles=[f"Cleaned ({preset.name})"],
+                    cancel=cancel)
     return Outcome(f"Cleaned recording: {out.name}{_label(result.mock)}", [out],
                    mock=result.mock)
 
@@ -96,9 +105,9 @@ def dub_recording(conn: Connection, recording: str, language: str, *, progress: 
     with ctx.client:
         result = workflows.dub(ctx, Clip(media=src), target_language=language)
     ctx.check_cancelled()
-    original = media.extract(src, ctx.out_dir / f"{src.stem}.original.wav")
-    out = src.with_name(f"{src.stem}.dub-{language}{src.suffix}")
-    media.mux_audio(src, [result.audio[0].path, original], out)
+    out = _beside(src, f"dub-{language}")
+    media.mux_audio(src, [result.audio[0].path, src], out,
+                    titles=[f"Dub ({language})", "Original"], cancel=cancel)
     return Outcome(f"Dubbed copy ({language}): {out.name}{_label(result.mock)}", [out],
                    mock=result.mock)
 
@@ -114,4 +123,4 @@ def split_stems(conn: Connection, path: str, stems: int, *, progress: Progress,
         result = workflows.split_stems(ctx, Clip(media=src), stems=stems)
     placed = result.audio
     return Outcome(f"{len(placed)} stems of {src.name}{_label(result.mock)}",
-                   [p.path for p in placed], [p.name for p in placed], mock=result.mock)
+                   [p.path for p in placed], [p.path.stem for p in placed], mock=result.mock)
