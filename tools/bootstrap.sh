@@ -11,7 +11,7 @@ shift || true
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-APT_PACKAGES=(espeak-ng ffmpeg sox xvfb xauth obs-studio libobs-dev gcc libc6-dev python3-dev)
+APT_PACKAGES=(espeak-ng ffmpeg sox curl xvfb xauth obs-studio libobs-dev gcc libc6-dev python3-dev)
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
@@ -40,10 +40,11 @@ fi
 export PATH="$ROOT/.venv/bin:$PATH"
 
 # Blender as a Python module, one venv per tested release.
-find_python313() {
-  command -v python3.13 2>/dev/null && return
-  for c in /root/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do
-    [ -x "$c" ] && { echo "$c"; return; }
+find_python313() {  # a python3.13 that really runs (a pyenv shim may exist without a selected 3.13)
+  local c
+  for c in "$(command -v python3.13 2>/dev/null)" /root/.pyenv/versions/3.13*/bin/python3.13 \
+           /usr/local/bin/python3.13 /usr/bin/python3.13; do
+    [ -n "$c" ] && [ -x "$c" ] && "$c" -c 'import sys' 2>/dev/null && { echo "$c"; return; }
   done
   return 0
 }

@@ -1,0 +1,203 @@
+"""One operation from selection to timeline: gather on the main thread, run the core workflow
+on a worker, insert on the main thread as one undo step — all or nothing."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import bpy
+
+from ttsai_plugin import workflows
+from ttsai_plugin.cache import ResultCache
+from ttsai_plugin.errors import InputError, TTSAIError
+from ttsai_plugin.journal import Journal
+from ttsai_plugin.workflows import Context, WorkflowResult
+
+from . import host, prefs, runtime
+
+Step = Callable[[Context], WorkflowResult]
+
+
+@dataclass
+class Item:
+    """One unit of work: a source strip (None for narration) and the workflow call on it."""
+
+    source: host.Source | None
+    step: Step
+    above: int = 0   # place results on channels above this one
+
+
+@dataclass
+class Plan:
+    """Everything a job needs, captured on the main thread before it starts."""
+
+    operation: str
+    label: str
+    items: list[Item]
+    settings: prefs.Settings
+    out_dir: Path
+    saved: bool
+    produces_audio: bool = True
+    estimate: Callable[[Context], float] | None = None
+    results: list[WorkflowResult] = field(default_factory=list)
+    inserted: list[str] = field(default_factory=list)
+    srt_files: list[Path] = field(default_factory=list)
+
+
+def scratch_dir() -> Path:
+    return prefs.user_dir() / "scratch"
+
+
+def new_plan(context: Any, operation: str, label: str, *, produces_audio: bool = True) -> Plan:
+    """Settings, output folder and the online-access check, before anything else happens."""
+    s = prefs.settings(context)
+    prefs.check_online(s)
+    out_dir, saved = host.media_dir(s.media_folder)
+    return Plan(operation, label, [], s, out_dir, saved, produces_audio)
+
+
+def clip_items(context: Any, plan: Plan, call: Callable[[Context, Any], WorkflowResult]) -> Plan:
+    """One item per selected sound/movie strip."""
+    for src in host.selected_sources(context.scene, scratch_dir()):
+        plan.items.append(Item(src, lambda ctx, c=src.clip: call(ctx, c), above=src.channel))
+    return plan
+
+
+def preflight(plan: Plan) -> None:
+    """Fail before any work when the result could never be placed."""
+    if not plan.items:
+        raise InputError("Nothing to do.", hint="Select strips or enter text first.")
+    if plan.produces_audio and not host.compat.can_add_sound():
+        raise InputError("This Blender build cannot create sound strips (it was built without "
+                         "Audaspace, like the PyPI bpy 4.2 module).",
+                         hint="Use Blender from blender.org to place audio results.")
+
+
+def context_for(plan: Plan, progress: Any = None, cancel: Any = None) -> Context:
+    client = prefs.make_client(plan.settings)
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    return Context(client, plan.out_dir, ResultCache(prefs.user_dir() / "cache"), progress,
+                   cancel)
+
+
+def estimate(plan: Plan) -> float:
+    """Total credits the plan will cost (0 when nothing is billed)."""
+    if plan.estimate is None:
+        return 0.0
+    return plan.estimate(context_for(plan))
+
+
+def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
+    """The worker side: run every item's workflow, sharing progress evenly."""
+    def run(progress: Any = None, cancel: Any = None) -> list[WorkflowResult]:
+        ctx = context_for(plan, progress, cancel)
+        n = len(plan.items)
+        out = []
+        for i, item in enumerate(plan.items):
+            ctx.check_cancelled()
+            out.append(item.step(ctx.sub(i / n, (i + 1) / n)))
+        files = [p.path for r in out for p in r.placements] + [f for r in out for f in r.files]
+        _journal().record_finished(_job_id(plan), plan.operation, sorted(set(files)),
+                                   credits=sum(r.credits_used for r in out))
+        return out
+    return run
+
+
+def _journal() -> Journal:
+    return Journal(prefs.user_dir() / "journal.jsonl")
+
+
+def _job_id(plan: Plan) -> str:
+    return f"blender-{id(plan)}"
+
+
+def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
+    """Insert every result on free channels and mute the sources — all or nothing."""
+    done: list[host.Inserted] = []
+    try:
+        for item, result in zip(plan.items, results):
+            mute = [item.source.mute] if (item.source and item.source.mute
+                                          and result.mute_source) else []
+            done.append(host.insert(scene, result.placements, above=item.above, mute=mute))
+    except Exception:
+        for d in reversed(done):
+            host.rollback(scene, d)
+        raise
+    plan.results = results
+    plan.inserted = [name for d in done for name in d.strips]
+    plan.srt_files = _srt_beside_blend(results)
+    _journal().mark_placed(_job_id(plan))
+
+
+def _srt_beside_blend(results: list[WorkflowResult]) -> list[Path]:
+    """Subtitles also go next to the .blend, where video tools look for them."""
+    target = host.blend_dir()
+    out = []
+    for r in results:
+        for f in r.files:
+            if f.suffix == ".srt":
+                dest = (target / f.name) if target else f
+                if dest != f:
+                    tmp = dest.with_suffix(".srt.part")
+                    shutil.copyfile(f, tmp)
+                    tmp.replace(dest)
+                out.append(dest)
+    return out
+
+
+def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | None = None,
+          push_undo: bool = True) -> runtime.Task:
+    """Submit the plan; its results are inserted on the main thread when the job ends."""
+    def finish(task: runtime.Task) -> None:
+        job = task.job
+        if job.error is not None:
+            task.message = _message(job.error)
+        else:
+            scene = bpy.data.scenes.get(scene_name)
+            try:
+                if scene is None:
+                    raise InputError(f"Scene {scene_name!r} is gone; nothing was inserted.")
+                apply(scene, plan, job.result)
+                task.ok = True
+                task.message = summary(plan)
+                task.warnings = notes(plan)
+                if push_undo:
+                    bpy.ops.ed.undo_push(message=f"TTS.ai: {plan.label}")
+            except TTSAIError as exc:
+                task.message = _message(exc)
+        if on_end is not None:
+            on_end(task)
+    return runtime.submit(plan.label, work(plan), finish)
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, TTSAIError) else f"{type(exc).__name__}: {exc}"
+
+
+def summary(plan: Plan) -> str:
+    credits = sum(r.credits_used for r in plan.results)
+    parts = [f"{plan.label}: {len(plan.inserted)} strip(s) added"]
+    if credits:
+        parts.append(f"{credits:g} credits")
+    if any(r.cached for r in plan.results):
+        parts.append("from cache")
+    return ", ".join(parts) + "."
+
+
+def notes(plan: Plan) -> list[str]:
+    out = [n for r in plan.results for n in r.notes]
+    out += [f"Mocked by the local engine: {r.mock}" for r in plan.results if r.mock]
+    if not plan.saved:
+        out.append(f"The .blend is not saved: results are in {plan.out_dir}. Save the file "
+                   "first to keep them next to it.")
+    return out
+
+
+STEPS: dict[str, Callable[..., WorkflowResult]] = {
+    "dub": workflows.dub, "enhance": workflows.enhance, "dereverb": workflows.dereverb,
+    "split_stems": workflows.split_stems, "transcribe": workflows.transcribe,
+    "voice_convert": workflows.voice_convert, "narrate": workflows.narrate,
+    "preset": workflows.run_preset,
+}

@@ -1,0 +1,329 @@
+"""The TTS.ai operators (stable idnames ``ttsai.*``).
+
+From the UI an operator shows its credit estimate, runs in the background with progress in
+the status bar and the sidebar, and Esc cancels. From a script (``bpy.ops.ttsai.dub(...)``)
+or headless, it blocks until the result is on the timeline and returns ``{'FINISHED'}``; a
+failure returns ``{'CANCELLED'}`` with a report saying what to do, and changes nothing.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+
+from ttsai_plugin import workflows
+from ttsai_plugin.errors import InputError, TTSAIError
+
+from . import actions, compat, host, runtime
+
+
+class _TTSAIOperator:
+    """Shared invoke → estimate dialog → background job → insert, or blocking execute."""
+
+    bl_options = {"REGISTER"}
+    operation = ""
+    produces_audio = True
+
+    @classmethod
+    def poll(cls, context: Any) -> bool:
+        return context.scene is not None
+
+    # subclasses fill plan.items (and plan.estimate for billed work)
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        raise NotImplementedError
+
+    def _plan(self, context: Any) -> actions.Plan:
+        plan = actions.new_plan(context, self.operation, self.bl_label,
+                                produces_audio=self.produces_audio)
+        self.build(context, plan)
+        actions.preflight(plan)
+        return plan
+
+    def _estimate_clips(self, plan: actions.Plan, **opts: Any) -> None:
+        clips = [i.source.clip for i in plan.items if i.source is not None]
+        plan.estimate = lambda ctx: sum(
+            workflows.estimate(ctx, self.operation, clip=c, **opts).credits for c in clips)
+
+    def invoke(self, context: Any, event: Any) -> set[str]:
+        self._invoked = True
+        try:
+            plan = self._plan(context)
+        except TTSAIError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        try:
+            credits = actions.estimate(plan)
+            self._estimate = f"Estimated cost: {credits:g} credits" if credits else "No credits"
+        except TTSAIError as exc:
+            self._estimate = f"Cost unknown: {exc.message}"
+        return context.window_manager.invoke_props_dialog(self, width=400)
+
+    def draw(self, context: Any) -> None:
+        layout = self.layout
+        for prop in self.bl_rna.properties:
+            if prop.identifier != "rna_type" and not prop.is_hidden:
+                layout.prop(self, prop.identifier)
+        estimate = getattr(self, "_estimate", "")
+        if estimate:
+            layout.label(text=estimate, icon="FUND")
+
+    def execute(self, context: Any) -> set[str]:
+        try:
+            plan = self._plan(context)
+        except TTSAIError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        if getattr(self, "_invoked", False) and runtime.timers_fire() and context.window:
+            self._task = actions.start(plan, context.scene.name)
+            wm = context.window_manager
+            self._timer = wm.event_timer_add(0.25, window=context.window)
+            wm.modal_handler_add(self)
+            return {"RUNNING_MODAL"}
+        task = actions.start(plan, context.scene.name)
+        runtime.run_blocking(task)
+        return self._conclude(task)
+
+    def modal(self, context: Any, event: Any) -> set[str]:
+        task = self._task
+        if event.type == "ESC" and event.value == "PRESS" and not task.finished:
+            task.job.cancel()
+            return {"RUNNING_MODAL"}
+        if task.finished:
+            context.window_manager.event_timer_remove(self._timer)
+            context.workspace.status_text_set(None)
+            return self._conclude(task)
+        if event.type == "TIMER":
+            fraction, message = task.job.progress
+            context.workspace.status_text_set(
+                f"TTS.ai {task.label}: {fraction:.0%} {message} — Esc to cancel")
+        return {"PASS_THROUGH"}
+
+    def _conclude(self, task: runtime.Task) -> set[str]:
+        for note in task.warnings:
+            self.report({"WARNING"}, note)
+        if task.ok:
+            self.report({"INFO"}, task.message)
+            return {"FINISHED"}
+        self.report({"ERROR"} if task.job.state.value != "cancelled" else {"INFO"},
+                    task.message or f"{task.label} stopped.")
+        return {"CANCELLED"}
+
+
+class TTSAI_OT_narrate(_TTSAIOperator, bpy.types.Operator):
+    """Speak typed text, a text file or the selected text strips as sound strips"""
+
+    bl_idname = "ttsai.narrate"
+    bl_label = "Narrate"
+    operation = "narrate"
+
+    text: StringProperty(name="Text", description="Words to speak at the playhead")  # type: ignore
+    text_file: StringProperty(name="Text file", subtype="FILE_PATH")  # type: ignore
+    voice: StringProperty(name="Voice", description="Empty: the preferences' voice")  # type: ignore
+    model: StringProperty(name="Model", description="Empty: the preferences' model")  # type: ignore
+    language: StringProperty(name="Language", description="Empty: detect")  # type: ignore
+    speed: FloatProperty(name="Speed", default=1.0, min=0.5, max=2.0)  # type: ignore
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        scene = context.scene
+        s = plan.settings
+        opts = dict(voice=self.voice or s.voice, model=self.model or s.model,
+                    language=self.language or None, speed=self.speed)
+        texts: list[tuple[str, float]] = []
+        if self.text.strip():
+            texts.append((self.text, compat.frame_to_seconds(scene, scene.frame_current)))
+        elif self.text_file:
+            path = Path(compat.abspath(self.text_file))
+            if not path.is_file():
+                raise InputError(f"Text file not found: {path}", hint="Pick an existing file.")
+            texts.append((path.read_text(encoding="utf-8"),
+                          compat.frame_to_seconds(scene, scene.frame_current)))
+        else:
+            for strip in host.selected_text_strips(scene):
+                start = compat.frame_to_seconds(scene, compat.visible_range(strip)[0])
+                texts.append((strip.text, start))
+        if not texts:
+            raise InputError("Nothing to narrate.",
+                             hint="Type text, pick a text file, or select text strips.")
+        for text, start in texts:
+            plan.items.append(actions.Item(None, lambda ctx, t=text, at=start: workflows.narrate(
+                ctx, t, start=at, **opts)))
+        plan.estimate = lambda ctx: sum(workflows.estimate(
+            ctx, "narrate", text=t, model=opts["model"]).credits for t, _ in texts)
+
+
+class TTSAI_OT_dub(_TTSAIOperator, bpy.types.Operator):
+    """Dub the selected strips into another language on a free channel; mute the originals"""
+
+    bl_idname = "ttsai.dub"
+    bl_label = "Dub"
+    operation = "dub"
+
+    target_language: StringProperty(  # type: ignore
+        name="Target language", description="ISO code (es, de, pt-BR); empty: preferences")
+    voice: StringProperty(name="Voice", description="Empty: a default voice")  # type: ignore
+    preserve_voice: BoolProperty(name="Keep original voice", default=False)  # type: ignore
+    subtitles: BoolProperty(name="Subtitles", default=False,  # type: ignore
+                            description="Also add the translation as text strips")
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        lang = self.target_language or plan.settings.language
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.dub(
+            ctx, clip, target_language=lang, voice=self.voice or None,
+            preserve_voice=self.preserve_voice, subtitles=self.subtitles))
+        self._estimate_clips(plan)
+
+
+class TTSAI_OT_enhance(_TTSAIOperator, bpy.types.Operator):
+    """Denoise and clarify the selected strips' audio, aligned over them; mute the originals"""
+
+    bl_idname = "ttsai.enhance"
+    bl_label = "Enhance"
+    operation = "enhance"
+
+    denoise: BoolProperty(name="Denoise", default=True)  # type: ignore
+    enhance_clarity: BoolProperty(name="Clarity", default=True)  # type: ignore
+    strength: IntProperty(name="Strength", default=2, min=1, max=3)  # type: ignore
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.enhance(
+            ctx, clip, denoise=self.denoise, enhance_clarity=self.enhance_clarity,
+            strength=self.strength))
+        self._estimate_clips(plan)
+
+
+class TTSAI_OT_dereverb(_TTSAIOperator, bpy.types.Operator):
+    """Remove echo and reverb from the selected strips, aligned over them; mute the originals"""
+
+    bl_idname = "ttsai.dereverb"
+    bl_label = "Remove Echo"
+    operation = "dereverb"
+
+    kind: EnumProperty(name="Remove", default="both", items=[  # type: ignore
+        ("both", "Echo and reverb", ""), ("echo", "Echo", ""), ("reverb", "Reverb", "")])
+    intensity: IntProperty(name="Intensity", default=3, min=1, max=5)  # type: ignore
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.dereverb(
+            ctx, clip, type=self.kind, intensity=self.intensity))
+        self._estimate_clips(plan)
+
+
+class TTSAI_OT_split_stems(_TTSAIOperator, bpy.types.Operator):
+    """Split the selected strips into stems on consecutive free channels; mute the originals"""
+
+    bl_idname = "ttsai.split_stems"
+    bl_label = "Split Stems"
+    operation = "split_stems"
+
+    stems: EnumProperty(name="Stems", default="2", items=[  # type: ignore
+        ("2", "2: vocals, accompaniment", ""), ("4", "4: vocals, drums, bass, other", ""),
+        ("5", "5: + piano", ""), ("6", "6: + guitar", "")])
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        n = int(self.stems)
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.split_stems(
+            ctx, clip, stems=n))
+        self._estimate_clips(plan)
+
+
+class TTSAI_OT_transcribe(_TTSAIOperator, bpy.types.Operator):
+    """Transcribe the selected strips into subtitle text strips and an .srt beside the .blend"""
+
+    bl_idname = "ttsai.transcribe"
+    bl_label = "Transcribe"
+    operation = "transcribe"
+    produces_audio = False
+
+    language: StringProperty(name="Language", description="Empty: detect")  # type: ignore
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.transcribe(
+            ctx, clip, language=self.language or None))
+        self._estimate_clips(plan)
+
+
+class TTSAI_OT_voice_convert(_TTSAIOperator, bpy.types.Operator):
+    """Say the selected strips' speech in another voice, aligned over them"""
+
+    bl_idname = "ttsai.voice_convert"
+    bl_label = "Convert Voice"
+    operation = "voice_convert"
+
+    target_voice: StringProperty(name="Target voice",  # type: ignore
+                                 description="Empty: the preferences' voice")
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        voice = self.target_voice or plan.settings.voice
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.voice_convert(
+            ctx, clip, target_voice=voice))
+        self._estimate_clips(plan)
+
+
+_preset_items: list[tuple[str, str, str]] = []
+
+
+def _presets(_self: Any, _context: Any) -> list[tuple[str, str, str]]:
+    from ttsai_plugin.presets import load_presets
+    try:
+        found = load_presets()
+    except TTSAIError:
+        found = {}
+    _preset_items[:] = [(name, name, p.description) for name, p in sorted(found.items())]
+    return _preset_items or [("", "(no presets)", "")]
+
+
+class TTSAI_OT_apply_preset(_TTSAIOperator, bpy.types.Operator):
+    """Run a preset pipeline on the selected strips (or on text, for narration presets)"""
+
+    bl_idname = "ttsai.apply_preset"
+    bl_label = "Apply Preset"
+    operation = "preset"
+
+    preset: EnumProperty(name="Preset", items=_presets)  # type: ignore
+    text: StringProperty(name="Text", description="For presets that narrate")  # type: ignore
+
+    def build(self, context: Any, plan: actions.Plan) -> None:
+        from ttsai_plugin.presets import get_preset
+        preset = get_preset(self.preset)
+        last = preset.steps[-1].op if preset.steps else ""
+        plan.produces_audio = self.produces_audio = last not in ("transcribe", "analyze")
+        if preset.needs_text:
+            scene = context.scene
+            at = compat.frame_to_seconds(scene, scene.frame_current)
+            plan.items.append(actions.Item(None, lambda ctx: _at(workflows.run_preset(
+                ctx, preset, text=self.text), at)))
+            plan.estimate = lambda ctx: workflows.estimate(
+                ctx, "preset", preset=preset, text=self.text).credits
+            return
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.run_preset(
+            ctx, preset, clip=clip))
+        clips = [i.source.clip for i in plan.items]
+        plan.estimate = lambda ctx: sum(workflows.estimate(
+            ctx, "preset", preset=preset, clip=c).credits for c in clips)
+
+
+def _at(result: Any, start: float) -> Any:
+    """Shift a text-started preset's placements to the playhead."""
+    for p in result.placements:
+        p.start += start
+    return result
+
+
+class TTSAI_OT_cancel(bpy.types.Operator):
+    """Cancel every running TTS.ai job (nothing half-written is kept)"""
+
+    bl_idname = "ttsai.cancel"
+    bl_label = "Cancel TTS.ai Jobs"
+    bl_options = {"REGISTER"}
+
+    def execute(self, context: Any) -> set[str]:
+        n = runtime.cancel_all()
+        self.report({"INFO"}, f"Cancelling {n} job(s)." if n else "No TTS.ai job is running.")
+        return {"FINISHED"}
+
+
+classes = (TTSAI_OT_narrate, TTSAI_OT_dub, TTSAI_OT_enhance, TTSAI_OT_dereverb,
+           TTSAI_OT_split_stems, TTSAI_OT_transcribe, TTSAI_OT_voice_convert,
+           TTSAI_OT_apply_preset, TTSAI_OT_cancel)

@@ -1,0 +1,78 @@
+"""The Sequencer sidebar tab "TTS.ai", the Strip/Add menu entries and the status-bar progress."""
+from __future__ import annotations
+
+from typing import Any
+
+import bpy
+
+from . import runtime
+
+OPERATORS = (("ttsai.narrate", "Narrate", "SPEAKER"), ("ttsai.dub", "Dub", "WORLD"),
+             ("ttsai.enhance", "Enhance", "SHADERFX"), ("ttsai.dereverb", "Remove Echo", "MOD_WAVE"),
+             ("ttsai.split_stems", "Split Stems", "NLA"),
+             ("ttsai.transcribe", "Transcribe", "FONT_DATA"),
+             ("ttsai.voice_convert", "Convert Voice", "USER"),
+             ("ttsai.apply_preset", "Apply Preset", "PRESET"))
+
+
+def draw_jobs(layout: Any) -> None:
+    running = runtime.active()
+    for task in running:
+        fraction, message = task.job.progress
+        row = layout.row(align=True)
+        if hasattr(row, "progress"):
+            row.progress(factor=fraction, type="BAR", text=f"{task.label}: {message}")
+        else:
+            row.label(text=f"{task.label}: {fraction:.0%} {message}")
+    if running:
+        layout.operator("ttsai.cancel", icon="CANCEL")
+
+
+class SEQUENCER_PT_ttsai(bpy.types.Panel):
+    bl_space_type = "SEQUENCE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "TTS.ai"
+    bl_label = "TTS.ai"
+
+    def draw(self, context: Any) -> None:
+        col = self.layout.column(align=True)
+        for idname, label, icon in OPERATORS:
+            col.operator(idname, text=label, icon=icon)
+        draw_jobs(self.layout.column())
+        if not bpy.app.online_access:
+            self.layout.label(text="Online access is off: local engine only", icon="INFO")
+
+
+class SEQUENCER_MT_ttsai(bpy.types.Menu):
+    bl_label = "TTS.ai"
+
+    def draw(self, context: Any) -> None:
+        for idname, label, icon in OPERATORS:
+            self.layout.operator(idname, text=label, icon=icon)
+        self.layout.separator()
+        self.layout.operator("ttsai.cancel", icon="CANCEL")
+
+
+def menu_entry(self: Any, context: Any) -> None:
+    self.layout.separator()
+    self.layout.menu("SEQUENCER_MT_ttsai")
+
+
+def status_entry(self: Any, context: Any) -> None:
+    draw_jobs(self.layout.row())
+
+
+MENUS = ("SEQUENCER_MT_strip", "SEQUENCER_MT_add")
+classes = (SEQUENCER_PT_ttsai, SEQUENCER_MT_ttsai)
+
+
+def register_menus() -> None:
+    for name in MENUS:
+        getattr(bpy.types, name).append(menu_entry)
+    bpy.types.STATUSBAR_HT_header.append(status_entry)
+
+
+def unregister_menus() -> None:
+    for name in MENUS:
+        getattr(bpy.types, name).remove(menu_entry)
+    bpy.types.STATUSBAR_HT_header.remove(status_entry)

@@ -1,0 +1,137 @@
+"""Add-on preferences (kept in userpref.blend, never in a project .blend) and the connection
+they describe: which engine to talk to, and whether Blender's online access allows it."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import bpy
+from bpy.props import EnumProperty, StringProperty
+
+from ttsai_plugin.errors import ConfigError, OfflineError
+
+PACKAGE = __package__ or "ttsai"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class TTSAIPreferences(bpy.types.AddonPreferences):
+    """Stored by Blender in the user's preferences file, so the key never rides in a .blend."""
+
+    bl_idname = PACKAGE
+
+    api_key: StringProperty(  # type: ignore[valid-type]
+        name="API key", subtype="PASSWORD",
+        description="Your TTS.ai key (sk-tts-…). Leave empty to use the local engine. "
+                    "TTSAI_API_KEY overrides it")
+    base_url: StringProperty(  # type: ignore[valid-type]
+        name="Base URL", default="",
+        description="API address; empty means https://api.tts.ai/v1/ with a key, or the local "
+                    "engine without one. TTSAI_BASE_URL overrides it")
+    plan: EnumProperty(  # type: ignore[valid-type]
+        name="Plan", default="pro",
+        items=[("pro", "Pro", "60 requests/min, 5 at once, 5,000 characters"),
+               ("enterprise", "Enterprise", "300 requests/min, 20 at once, 50,000 characters")])
+    model: StringProperty(name="Default TTS model", default="kokoro")  # type: ignore[valid-type]
+    voice: StringProperty(name="Default voice", default="af_bella")  # type: ignore[valid-type]
+    language: StringProperty(  # type: ignore[valid-type]
+        name="Default language", default="es",
+        description="Default target language for dubbing (ISO code such as es, de, pt-BR)")
+    media_folder: StringProperty(  # type: ignore[valid-type]
+        name="Media folder", default="//ttsai_media", subtype="DIR_PATH",
+        description="Where results are written; // means next to the .blend")
+
+    def draw(self, context: Any) -> None:
+        col = self.layout.column()
+        col.prop(self, "api_key")
+        col.prop(self, "base_url")
+        col.prop(self, "plan")
+        col.separator()
+        col.prop(self, "model")
+        col.prop(self, "voice")
+        col.prop(self, "language")
+        col.prop(self, "media_folder")
+        if os.environ.get("TTSAI_API_KEY") or os.environ.get("TTSAI_BASE_URL"):
+            col.label(text="TTSAI_API_KEY / TTSAI_BASE_URL are set and override these.",
+                      icon="INFO")
+        if not bpy.app.online_access:
+            col.label(text="Online access is off: only the local engine or a loopback URL work.",
+                      icon="ERROR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved preferences (environment first). ``repr`` hides the key."""
+
+    api_key: str
+    base_url: str
+    plan: str
+    model: str
+    voice: str
+    language: str
+    media_folder: str
+
+    def __repr__(self) -> str:
+        return (f"Settings(api_key={'set' if self.api_key else 'unset'}, "
+                f"base_url={self.base_url!r}, plan={self.plan!r})")
+
+
+def preferences(context: Any = None) -> Any:
+    ctx = context or bpy.context
+    addon = ctx.preferences.addons.get(PACKAGE)
+    return addon.preferences if addon is not None else None
+
+
+def settings(context: Any = None) -> Settings:
+    p = preferences(context)
+    get = (lambda name, default: getattr(p, name, default)) if p else (lambda n, d: d)
+    return Settings(
+        api_key=os.environ.get("TTSAI_API_KEY") or get("api_key", ""),
+        base_url=os.environ.get("TTSAI_BASE_URL") or get("base_url", ""),
+        plan=os.environ.get("TTSAI_PLAN") or get("plan", "pro"),
+        model=get("model", "kokoro"), voice=get("voice", "af_bella"),
+        language=get("language", "es"), media_folder=get("media_folder", "//ttsai_media"))
+
+
+def is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "").lower() in LOOPBACK
+
+
+def check_online(s: Settings) -> None:
+    """Refuse anything that would leave this machine while Blender's online access is off."""
+    if bpy.app.online_access:
+        return
+    remote = bool(s.base_url) and not is_loopback(s.base_url) or (bool(s.api_key)
+                                                                  and not s.base_url)
+    if remote:
+        raise OfflineError(
+            "Blender's online access is off, so TTS.ai cannot reach "
+            f"{s.base_url or 'api.tts.ai'}.",
+            hint="Allow it in Preferences → System → Network → Allow Online Access "
+                 "(or start Blender with --online-mode), or use a local engine "
+                 "(`ttsai serve`, then set the Base URL to its http://127.0.0.1 address).")
+
+
+def make_client(s: Settings) -> Any:
+    """A TTSAIClient for these settings, after the online-access check."""
+    check_online(s)
+    from ttsai_plugin.api import TTSAIClient
+    if not s.api_key and not s.base_url:
+        try:
+            import ttsai_plugin.local  # noqa: F401 - the in-process engine needs its extras
+        except ImportError as exc:
+            raise ConfigError(
+                f"No API key is set and the built-in local engine is not installed ({exc.name}).",
+                hint="Set your TTS.ai API key in the add-on preferences, or run `ttsai serve` "
+                     "and set the Base URL to its http://127.0.0.1 address.") from None
+    return TTSAIClient(api_key=s.api_key or None, base_url=s.base_url or None, plan=s.plan)
+
+
+def user_dir() -> Path:
+    """Per-user data of the extension (cache, journal): survives upgrades of the package."""
+    try:
+        return Path(bpy.utils.extension_path_user(PACKAGE, create=True))
+    except ValueError:  # loaded as a legacy add-on, not as an extension
+        return Path(bpy.utils.user_resource("DATAFILES", path="ttsai", create=True))
