@@ -37,3 +37,22 @@ def reverb_wav(media_dir) -> Path:
 @pytest.fixture(scope="session")
 def music_wav(media_dir) -> Path:
     return media_factory.music_mix(media_dir)
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The local engine on loopback for the whole session: ``engine.url``, ``engine.key``.
+
+    DEV_KEY on the pro plan's concurrency and text limits with generous credits; its
+    requests-per-minute is raised so the whole suite can share one engine (tests of the
+    real 60 rpm limit start their own engine with ``serve()``).
+    """
+    from dataclasses import replace
+
+    from ttsai_plugin.local import DEV_KEY, PLANS, EngineConfig, serve
+
+    pro = replace(PLANS["pro"], requests_per_minute=100_000)
+    server = serve(EngineConfig(keys={DEV_KEY: "pro"}, plans={**PLANS, "pro": pro},
+                                credits={DEV_KEY: 100_000_000}))
+    yield server
+    server.close()

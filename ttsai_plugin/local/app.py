@@ -101,9 +101,6 @@ class Engine:
             self.faults.before(fault, environ)
             ctx = RequestContext(self, request, endpoint, caller, Params(request, endpoint), args)
             resp = HANDLERS[endpoint.name](ctx)
-        except ConnectionError:
-            ticket.release()
-            raise
         except EngineError as e:
             resp, fault = e.response(), None
         except APIError as e:  # raised by processing with the contract's code
@@ -115,13 +112,14 @@ class Engine:
             log.exception("%s failed", endpoint.name)
             resp, fault = EngineError("internal_error",
                                       f"Processing failed: {type(e).__name__}: {e}").response(), None
+        finally:  # answers are computed before they are sent: the slot frees up now
+            ticket.release()
         headers = dict(ticket.headers)
         if ctx is not None and ctx.charge is not None:
             if resp.status_code >= 400:
                 self.ledger.refund(ctx.charge)
             else:
                 headers.update(self.ledger.headers(ctx.charge))
-        resp.call_on_close(ticket.release)
         return self._finish(resp, headers, environ, start_response, fault=fault)
 
     def _finish(self, resp: Response, headers: dict[str, str], environ: dict,

@@ -91,10 +91,11 @@ def resolve(operation: str, model_id: str | None, field: str = "model") -> Model
     model = MODELS.get(model_id)
     if model is None:
         raise EngineError("not_found", f"Model {model_id!r} not found; "
-                          f"{field} must be one of: {', '.join(allowed)}.")
+                          f"{field} must be one of: {', '.join(allowed)}.", field=field)
     if model_id not in allowed:
         raise EngineError("bad_request", f"{field}: {model_id!r} cannot be used here; "
-                          f"allowed values: {', '.join(allowed)}.")
+                          f"allowed values: {', '.join(allowed)}.", field=field,
+                          allowed=list(allowed))
     return model
 
 
