@@ -9,7 +9,7 @@ import tracemalloc
 import psutil
 import pytest
 
-from ttsai_plugin.api import IncompleteResponseError
+from ttsai_plugin.api import APIError, IncompleteResponseError
 from tests.api.conftest import make_client
 from tests.api.loopback import SubprocessFakeAPI
 from tests.api.fake_api import AUDIO, Reply
@@ -95,3 +95,10 @@ def test_an_error_answer_never_creates_out(client, api, tmp_path):
         client.enhance(clip, out=tmp_path / "clean.wav")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.wav"]
     assert clip.read_bytes() == b"RIFF" + bytes(64)
+
+
+def test_a_missing_file_on_the_cdn_says_the_link_may_have_expired(client, api, tmp_path):
+    with pytest.raises(APIError, match="expired") as info:
+        client.download(api.cdn.url + "files/gone.wav", tmp_path / "x.wav")
+    assert info.value.status == 404 and type(info.value) is APIError
+    assert list(tmp_path.iterdir()) == []

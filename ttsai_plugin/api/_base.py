@@ -14,7 +14,8 @@ from typing import Any, Mapping
 
 import httpx
 
-from ..errors import APIConnectionError, APIError, APITimeoutError, ConfigError
+from ..errors import (APIConnectionError, APIError, APITimeoutError, ConfigError,
+                      IncompleteResponseError)
 from ._errors import error_from_response, scrub
 from .config import ClientConfig, Secret, is_loopback_host, resolve_config
 from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
@@ -213,6 +214,11 @@ class BaseClient:
         status, headers = response.status_code, response.headers
         if status >= 300:
             body = _read_limited(response, MAX_ERROR_BODY)
+            if status < 500 and not self.on_api_origin(response.request.url):
+                raise APIError(f"The file server {response.request.url.host} answered HTTP "
+                               f"{status} for {response.request.url.path}.", status=status,
+                               headers=dict(headers),
+                               hint="The link may have expired: run the job again.")
             raise error_from_response(status, body, headers, secrets=self._secrets())
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if out is not None and ctype != "application/json":
@@ -221,8 +227,10 @@ class BaseClient:
         try:
             payload = response.read()
             body = httpx.Response(200, content=payload).json() if payload else None
+        except httpx.TimeoutException as e:
+            raise APITimeoutError(f"The answer stalled ({type(e).__name__}).") from None
         except httpx.TransportError as e:
-            raise APIConnectionError(f"The answer broke off ({type(e).__name__}).") from None
+            raise IncompleteResponseError(f"The answer broke off ({type(e).__name__}).") from None
         except ValueError:
             raise APIError(f"The API answered HTTP {status} with a body that is not JSON.",
                            status=status, headers=dict(headers)) from None
