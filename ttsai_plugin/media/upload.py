@@ -92,7 +92,8 @@ def ladder(formats: Sequence[str], *, sample_rate: int, channels: int) -> list[E
     def quality(e: Encoding) -> float:
         k = float(e.kbps or 0)
         return k * 1.5 if e.format == "ogg" and k < 96 else k
-    lossy.sort(key=lambda e: (-quality(e), e.format != "ogg", -e.sample_rate))
+    # On a tie MP3 wins: it encodes faster and every endpoint accepts it.
+    lossy.sort(key=lambda e: (-quality(e), e.format != "mp3", -e.sample_rate))
     unique = list(dict.fromkeys(lossless + lossy))
     if not unique:
         raise ValueError(f"no encoder for any of the formats {formats}")
@@ -196,9 +197,9 @@ def _encode(src: Path, out: Path, enc: Encoding, start: float, end: float | None
 
 
 def quiet_cuts(src: Path, duration: float, longest: float, *, stream: int = 0,
-               frame: float = 0.02, smooth: float = 0.3) -> list[float]:
+               frame: float = 0.02, smooth: float = 0.1) -> list[float]:
     """Cut times no more than ``longest`` apart, each at the quietest moment (smoothed over
-    ``smooth`` seconds, so real pauses win over a short dip) of the last 40% of its span."""
+    ``smooth`` seconds, so a pause wins over a dip inside a word) of the last 70% of its span."""
     rate = 8000
     hop = int(frame * rate)
     energies: list[np.ndarray] = []
@@ -214,7 +215,7 @@ def quiet_cuts(src: Path, duration: float, longest: float, *, stream: int = 0,
     cuts: list[float] = []
     at = 0.0
     while duration - at > longest:
-        lo = int((at + 0.6 * longest) / frame)
+        lo = int((at + 0.3 * longest) / frame)
         hi = max(lo + 1, int((at + longest - SPLIT_OVERLAP) / frame))
         window = smoothed[lo:hi]
         best = lo + int(np.argmin(window)) if len(window) else hi
