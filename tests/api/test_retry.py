@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from ttsai_plugin.api import (APIConnectionError, BadRequestError, RateLimitError, RetryPolicy,
-                              TTSAIClient)
+from ttsai_plugin.api import APIConnectionError, BadRequestError, RateLimitError, RetryPolicy
 from ttsai_plugin.errors import IncompleteResponseError, ModelLoadingError
 from tests.api.conftest import KEY, make_client
 from tests.api.fake_api import Reply, error

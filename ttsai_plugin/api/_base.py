@@ -240,8 +240,10 @@ class BaseClient:
         """Read credits and rate-limit headers into ``credits`` / ``rate_limit``."""
         if not self.on_api_origin(url):
             return
-        used, remaining = _float(headers.get("x-credits-used")), _float(headers.get("x-credits-remaining"))
-        limit, left = _int(headers.get("x-ratelimit-limit")), _int(headers.get("x-ratelimit-remaining"))
+        used = _float(headers.get("x-credits-used"))
+        remaining = _float(headers.get("x-credits-remaining"))
+        limit = _int(headers.get("x-ratelimit-limit"))
+        left = _int(headers.get("x-ratelimit-remaining"))
         reset_in = reset_seconds(headers.get("x-ratelimit-reset"))
         with self._state_lock:
             if used is not None or remaining is not None:

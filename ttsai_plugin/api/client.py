@@ -31,8 +31,8 @@ class TTSAIClient(BaseClient):
         """Speak ``text`` with ``voice`` into ``out``; ``stream`` writes chunks as they arrive."""
         self._check_text(text)
         _check_range("speed", speed, 0.5, 2.0)
-        body = {"model": model, "text": text, "voice": voice, "format": format_for(Path(out), format),
-                "speed": speed, "language": language, "stream": stream}
+        body = {"model": model, "text": text, "voice": voice, "speed": speed,
+                "format": format_for(Path(out), format), "language": language, "stream": stream}
         return self._audio("tts", out, json={k: v for k, v in body.items() if v is not None})
 
     def clone(self, reference_audio: PathLike, *, text: str, out: PathLike,
