@@ -126,7 +126,8 @@ def script_properties() -> Any:
 def _buttons() -> dict[str, Callable[[Any, Any], bool]]:
     return {"save_key": _on_save_key, "narrate": _on_narrate, "clean": _on_clean,
             "dub": _on_dub, "stems": _on_stems, "mic_chain": _on_mic_chain,
-            "cancel": _on_cancel, "retry_core": _on_retry_core}
+            "cancel": _on_cancel, "retry_core": _on_retry_core,
+            "core_path_changed": _on_core_path_changed}
 
 
 # --- main-thread plumbing -----------------------------------------------------------------
@@ -187,7 +188,11 @@ def _submit(label: str, fn: Callable[..., Any], *args: Any,
             _set_status(f"{label} failed: {job.error}")
             return
         if apply is not None:
-            apply(job.result)
+            try:
+                apply(job.result)
+            except scene.SceneError as exc:
+                _set_status(f"{label}: {exc}")
+                return
         _set_status(job.result.message)
 
     _state.runner.submit(fn, *args, label=label, on_done=finished)
@@ -232,9 +237,14 @@ def _on_narrate(_props: Any, _prop: Any) -> bool:
 
     def show(outcome: Any) -> None:
         scene.show_media(target, NARRATION_SOURCE, str(outcome.files[0]))
-    return _submit("Narration", narrate, _connection(),
-                   obs.obs_data_get_string(_state.settings, "narration_text"),
-                   _get("voice"), apply=show)
+
+    def start() -> bool:
+        with scene.target_scene(target):
+            pass
+        return _submit("Narration", narrate, _connection(),
+                       obs.obs_data_get_string(_state.settings, "narration_text"),
+                       _get("voice"), apply=show)
+    return _guarded(start)
 
 
 def _recording_path() -> str:
@@ -306,6 +316,14 @@ def _on_retry_core(_props: Any, _prop: Any) -> bool:
     _ensure_core(_state.settings)
     _set_status(_state.core.message)
     return True
+
+
+def _on_core_path_changed(_props: Any, _prop: Any, settings: Any) -> bool:
+    """Look for the core as soon as a folder is chosen; True redraws the page."""
+    if _ensure_core(settings):
+        _set_status(_state.core.message)
+        return True
+    return False
 
 
 # --- recordings ---------------------------------------------------------------------------

@@ -61,8 +61,9 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool) -> Any:
         obs.obs_property_text_set_info_type(status, obs.OBS_TEXT_INFO_ERROR)
         err = obs.obs_properties_add_text(p, "core_error", core.message, obs.OBS_TEXT_INFO)
         obs.obs_property_text_set_info_type(err, obs.OBS_TEXT_INFO_ERROR)
-        obs.obs_properties_add_path(p, "core_path", "Core and libraries folder",
-                                    obs.OBS_PATH_DIRECTORY, None, None)
+        folder = obs.obs_properties_add_path(p, "core_path", "Core and libraries folder",
+                                             obs.OBS_PATH_DIRECTORY, None, None)
+        obs.obs_property_set_modified_callback(folder, buttons["core_path_changed"])
         obs.obs_properties_add_button(p, "retry_core", "Look again", buttons["retry_core"])
         return p
     obs.obs_properties_add_button(p, "cancel", "Cancel running jobs", buttons["cancel"])

@@ -66,3 +66,14 @@ def test_api_key_goes_to_an_owner_only_file_never_into_the_scene_collection(obs,
     assert key not in str(saved)
     assert "api_key" not in saved
     assert key not in obs.status() and key not in obs.log_text()
+
+
+def test_without_obs_frontend_or_target_scene_narration_asks_for_a_scene(obs):
+    obs.load(SCRIPT, {})
+    assert "No OBS frontend here" in obs.log_text()
+
+    obs.update(narration_text="Hello chat.")
+    obs.click("narrate")
+
+    assert obs.status().startswith("No target scene: choose one in 'Target scene'")
+    assert set(obs.sources()) == {SCENE}
