@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import logging
 import threading
-import time
 from importlib import metadata
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from ..errors import (APIConnectionError, APIError, APITimeoutError, ConfigError
 from ._errors import error_from_response, scrub
 from .config import ClientConfig, Secret, is_loopback_host, resolve_config
 from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
-from .retry import RetryPolicy, reset_seconds
+from .retry import RetryPolicy
 from .transfer import stream_to_file, upload_part
 from .types import CreditState, RateLimitState
 
@@ -240,20 +239,13 @@ class BaseClient:
         """Read credits and rate-limit headers into ``credits`` / ``rate_limit``."""
         if not self.on_api_origin(url):
             return
-        used = _float(headers.get("x-credits-used"))
-        remaining = _float(headers.get("x-credits-remaining"))
-        limit = _int(headers.get("x-ratelimit-limit"))
-        left = _int(headers.get("x-ratelimit-remaining"))
-        reset_in = reset_seconds(headers.get("x-ratelimit-reset"))
+        rate = RateLimitState.from_headers(headers)
         with self._state_lock:
-            if used is not None or remaining is not None:
-                c = self.credits
-                self.credits = CreditState(used, c.used_total + (used or 0.0),
-                                           remaining if remaining is not None else c.remaining)
-            if limit is not None or left is not None or reset_in is not None:
-                self.rate_limit = RateLimitState(
-                    limit, left, time.time() + reset_in if reset_in is not None else None)
-        self.limiter.observe(left, reset_in)
+            self.credits = self.credits.updated(headers)
+            if rate is not None:
+                self.rate_limit = rate
+        if rate is not None:
+            self.limiter.observe(rate.remaining, rate.reset_in)
 
 
 def _form_value(value: Any) -> str:
@@ -282,15 +274,3 @@ def _read_limited(response: httpx.Response, limit: int) -> bytes:
     except httpx.TransportError:
         pass
     return b"".join(chunks)[:limit]
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int | None:
-    number = _float(value)
-    return int(number) if number is not None else None

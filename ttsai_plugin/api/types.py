@@ -2,9 +2,12 @@
 any others, so a server that adds fields never breaks the client."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+
+from .retry import reset_seconds
 
 
 def _num(value: Any, default: float | None = None) -> float | None:
@@ -228,6 +231,15 @@ class CreditState:
     used_total: float = 0.0
     remaining: float | None = None
 
+    def updated(self, headers: Mapping[str, str]) -> CreditState:
+        """This state after an answer; unchanged when the answer carried no credit headers."""
+        used = _num(headers.get("x-credits-used"))
+        remaining = _num(headers.get("x-credits-remaining"))
+        if used is None and remaining is None:
+            return self
+        return CreditState(used, self.used_total + (used or 0.0),
+                           remaining if remaining is not None else self.remaining)
+
 
 @dataclass(frozen=True)
 class RateLimitState:
@@ -236,3 +248,18 @@ class RateLimitState:
     limit: int | None = None
     remaining: int | None = None
     reset_at: float | None = None
+
+    @property
+    def reset_in(self) -> float | None:
+        return None if self.reset_at is None else max(0.0, self.reset_at - time.time())
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimitState | None:
+        """The ``X-RateLimit-*`` headers (Reset in seconds or as a Unix time), or None."""
+        limit = _num(headers.get("x-ratelimit-limit"))
+        left = _num(headers.get("x-ratelimit-remaining"))
+        reset_in = reset_seconds(headers.get("x-ratelimit-reset"))
+        if limit is None and left is None and reset_in is None:
+            return None
+        return cls(None if limit is None else int(limit), None if left is None else int(left),
+                   None if reset_in is None else time.time() + reset_in)
