@@ -47,11 +47,13 @@ def obs_env(tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def obs(harness_binary, obs_env, tmp_path):
-    """A fresh headless OBS with a program scene called 'Stream'."""
+    """A fresh headless OBS with a program scene called 'Stream'. On teardown it quits like
+    OBS does, and every reference the script took must have been released."""
     h = ObsHarness(harness_binary, obs_env, tmp_path / "obs.log")
     h.call("scene_create", name=SCENE, program=True)
     yield h
-    h.close()
+    assert h.close() == 0, h.log_text()[-3000:]
+    assert h.leaks() == 0, f"OBS objects were not released; see {h.log}"
 
 
 @pytest.fixture

@@ -366,5 +366,6 @@ int main(void)
 	for (size_t i = 0; i < scene_count; i++)
 		obs_source_release(scenes[i]);
 	obs_shutdown();
+	blog(LOG_INFO, "Number of memory leaks: %ld", bnum_allocs());
 	return 0;
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
@@ -147,6 +148,7 @@ class ObsHarness:
                                  self.status()), timeout)
 
     def close(self) -> int:
+        """Quit OBS the way it quits: unload scripts, shut libobs down; return the exit code."""
         if self._proc.poll() is None:
             try:
                 self.call("quit", timeout=30)
@@ -158,3 +160,9 @@ class ObsHarness:
                 self._proc.kill()
         self._log_file.close()
         return self._proc.wait()
+
+    def leaks(self) -> int | None:
+        """libobs's count of allocations still alive after shutdown (a leaked reference
+        keeps its object alive); None when OBS did not shut down cleanly."""
+        found = re.findall(r"Number of memory leaks: (\d+)", self.log.read_text(errors="replace"))
+        return int(found[-1]) if found else None
