@@ -59,6 +59,8 @@ blender_venv() {  # name python bpy-version
     "$dir/bin/pip" install -q "bpy==$ver"
     echo "bpy==$ver" > "$dir/.stamp"
   fi
+  # tests/blender run pytest inside Blender's Python
+  "$dir/bin/python" -c 'import pytest' 2>/dev/null || "$dir/bin/pip" install -q pytest
 }
 
 case "$MODE" in
