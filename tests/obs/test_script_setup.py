@@ -1,10 +1,12 @@
 """A streamer adds the script in Tools → Scripts: it explains itself, keeps the key private."""
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 
 from tests.obs.conftest import REPO, SCENE, SCRIPT
+from tests.obs.obs_harness import ObsHarness
 
 OBS_TEXT_INFO_ERROR = 2
 OBS_PROPERTY_GROUP = 12
@@ -31,13 +33,28 @@ def test_loads_from_the_checkout_and_shows_grouped_settings(obs):
     assert "stream-mic-cleanup" in [i["value"] for i in presets]
 
 
-def test_without_the_core_it_says_what_to_do_instead_of_failing(obs, tmp_path):
+def _lonely_copy(tmp_path):
+    """The script files alone in a folder, as a user who copied only them would have."""
     lonely = tmp_path / "scripts"
     lonely.mkdir()
     for f in SCRIPT.parent.glob("ttsai_obs*.py"):
         shutil.copy(f, lonely)
+    return lonely / SCRIPT.name
 
-    reply = obs.load(lonely / SCRIPT.name)
+
+def test_finds_the_core_through_TTSAI_PLUGIN_PATH(harness_binary, obs_env, tmp_path):
+    obs_env["TTSAI_PLUGIN_PATH"] = f"/nonexistent{os.pathsep}{REPO}"
+    h = ObsHarness(harness_binary, obs_env, tmp_path / "obs.log")
+    try:
+        reply = h.load(_lonely_copy(tmp_path))
+        assert reply["loaded"] and "Not ready" not in reply["description"]
+        assert h.status() == "TTS.ai core loaded."
+    finally:
+        h.close()
+
+
+def test_without_the_core_it_says_what_to_do_instead_of_failing(obs, tmp_path):
+    reply = obs.load(_lonely_copy(tmp_path))
 
     assert reply["loaded"]
     assert "Not ready" in reply["description"]
