@@ -54,8 +54,11 @@ def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
     """Extract the clip's used range and encode it for ``operation``'s endpoint."""
     start, end = used_range(clip)
     ctx.report(0.02, f"Extracting {clip.name} {start:.2f}–{end:.2f}s")
-    wav = media.extract(clip.media, work / "input.wav", start=start, end=end,
+    to_end = clip.source_out is None  # then the media's own end, exact to the sample
+    wav = media.extract(clip.media, work / "input.wav", start=start, end=None if to_end else end,
                         stream=clip.audio_stream, cancel=ctx.cancel)
+    if to_end:
+        end = start + media.duration(wav)
     ctx.check_cancelled()
     limit = endpoint(operation).upload_limit
     if limit is None or wav.stat().st_size <= limit:

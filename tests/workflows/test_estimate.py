@@ -1,0 +1,52 @@
+"""Estimates before a job runs: the server's model list first, else the contract's table."""
+from __future__ import annotations
+
+import pytest
+
+from ttsai_plugin import workflows
+from ttsai_plugin.clips import Clip
+from ttsai_plugin.errors import InputError
+
+
+@pytest.fixture
+def three_seconds(speech_wav) -> Clip:
+    return Clip(speech_wav, source_in=1.0, source_out=4.0)
+
+
+@pytest.mark.parametrize("operation, per_second, upper", [
+    ("enhance", 2, False), ("transcribe", 2, False), ("voice_convert", 3, False),
+    ("dub", 5, False), ("dereverb", 4, True), ("split_stems", 4, True), ("stems", 4, True),
+])
+def test_per_second_services_bill_the_used_range_only(ctx, three_seconds, operation,
+                                                      per_second, upper):
+    est = workflows.estimate(ctx, operation, clip=three_seconds)
+    assert est.credits == 3 * per_second
+    assert est.upper_bound is upper
+    assert "3 s" in est.detail
+
+
+def test_free_services_cost_nothing(ctx, three_seconds):
+    assert workflows.estimate(ctx, "analyze", clip=three_seconds).credits == 0
+    assert workflows.estimate(ctx, "convert", clip=three_seconds).credits == 0
+
+
+def test_text_is_priced_per_thousand_characters_by_model(ctx):
+    rates = {m.id: m.credits_per_1k_chars for m in ctx.client.models()}
+    text = "x" * 2500
+    est = workflows.estimate(ctx, "narrate", text=text, model="kokoro")
+    assert est.credits == pytest.approx(2.5 * (rates.get("kokoro") or 2))
+    assert workflows.estimate(ctx, "narrate", text=text, model="piper").credits == \
+        pytest.approx(2.5 * (rates.get("piper") or 1))
+    assert workflows.estimate(ctx, "narrate", text=text, reference="ref.wav").credits == 10.0
+
+
+def test_a_preset_adds_up_its_steps(ctx, three_seconds):
+    est = workflows.estimate(ctx, "preset", clip=three_seconds, preset="stream-mic-cleanup")
+    assert est.credits == 3 * 4 + 3 * 2  # dereverb (up to 4/s) + enhance; loudness is local
+    assert est.upper_bound and "stream-mic-cleanup" in est.detail
+
+
+def test_voice_chat_is_per_turn_and_unknown_operations_are_named(ctx):
+    assert workflows.estimate(ctx, "voice_chat", turns=4).credits == 12
+    with pytest.raises(InputError, match="explode"):
+        workflows.estimate(ctx, "explode")
