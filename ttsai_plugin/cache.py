@@ -115,8 +115,11 @@ class ResultCache:
             manifest = {"files": names, "created": time.time(), "operation": operation,
                         "options": strip_secrets(options) if options else None}
             (staging / _MANIFEST).write_text(json.dumps(manifest, default=str), "utf-8")
-            if folder.exists():  # a stale, incomplete entry
-                shutil.rmtree(folder, ignore_errors=True)
+            if folder.exists():
+                done = self.get(key)
+                if done is not None:  # another writer finished first
+                    return done
+                shutil.rmtree(folder, ignore_errors=True)  # left incomplete by a crash
             try:
                 os.replace(staging, folder)
             except OSError:  # another writer won the race: theirs is as good as ours
