@@ -16,6 +16,7 @@ import httpx
 from ..errors import (APIConnectionError, APIError, APITimeoutError, ConfigError,
                       IncompleteResponseError)
 from ._errors import error_from_response, scrub
+from ._inprocess import InProcessTransport
 from .config import ClientConfig, Secret, is_loopback_host, resolve_config
 from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
 from .retry import RetryPolicy
@@ -44,7 +45,7 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 def _in_process(transport: httpx.BaseTransport | None) -> bool:
-    return isinstance(transport, (httpx.WSGITransport, httpx.MockTransport))
+    return isinstance(transport, (InProcessTransport, httpx.WSGITransport, httpx.MockTransport))
 
 
 def _local_transport() -> tuple[httpx.BaseTransport, str]:
@@ -56,7 +57,7 @@ def _local_transport() -> tuple[httpx.BaseTransport, str]:
         if not _notice_shown:
             _notice_shown = True
             log.info(LOCAL_NOTICE)
-    return httpx.WSGITransport(app=create_app(EngineConfig())), DEV_KEY
+    return InProcessTransport(create_app(EngineConfig())), DEV_KEY
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,11 @@ class BaseClient:
                       follow_redirects=False,
                       headers={"User-Agent": f"ttsai-plugin/{VERSION} httpx/{httpx.__version__}"})
         self._api = httpx.Client(transport=transport, **common)
-        self._public = self._api if transport is not None else httpx.Client(**common)
+        # Other origins (CDN links) go through the same transport, unless that transport is
+        # an in-process app: then they really are elsewhere, on the network.
+        shared = transport is not None and not isinstance(transport, (InProcessTransport,
+                                                                      httpx.WSGITransport))
+        self._public = self._api if shared else httpx.Client(**common)
 
     def _without_key(self, cfg: ClientConfig, transport: httpx.BaseTransport | None):
         """No key anywhere: the in-process local engine, or the dev key for a local server."""
