@@ -46,6 +46,8 @@ def test_reset_header_read_as_seconds_or_as_unix_time():
     assert policy.delay_for(rate_limited(**{"X-RateLimit-Reset": "1700000025"}), 1) == 25.0
     assert policy.delay_for(rate_limited(**{"X-RateLimit-Reset": "1699999990"}), 1) == 0.0
     assert policy.delay_for(rate_limited(**{"Retry-After": "3", "X-RateLimit-Reset": "40"}), 1) == 3.0
+    http_date = "Tue, 14 Nov 2023 22:13:40 GMT"   # 1_700_000_020
+    assert policy.delay_for(rate_limited(**{"Retry-After": http_date}), 1) == 20.0
 
 
 def test_unix_reset_over_the_wire(client, api, sleeps):

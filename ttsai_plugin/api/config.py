@@ -6,6 +6,7 @@ names another file). The key is held in a :class:`Secret` so no repr or log can 
 """
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 import logging
@@ -52,7 +53,7 @@ class Secret:
         return bool(self._value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        return isinstance(other, Secret) and hmac.compare_digest(other._value, self._value)
 
     def __hash__(self) -> int:
         return hash(("Secret", self._value))
