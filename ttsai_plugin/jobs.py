@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import enum
 import inspect
-import itertools
 import threading
-import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -91,10 +90,8 @@ class StepProgress:
 class Job:
     """One submitted piece of work: its state, progress, result or error."""
 
-    _ids = itertools.count(1)
-
     def __init__(self, label: str) -> None:
-        self.id = f"job-{next(self._ids)}-{int(time.time() * 1000) % 10**8}"
+        self.id = f"job-{uuid.uuid4().hex[:12]}"  # unique across host sessions (journal)
         self.label = label
         self.token = CancelToken()
         self._state = JobState.QUEUED

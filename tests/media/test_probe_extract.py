@@ -141,3 +141,11 @@ def test_write_wav_is_atomic_and_refuses_broken_samples(tmp_path):
     with pytest.raises(InputError, match="NaN"):
         media.write_wav(np.full(10, np.nan, np.float32), 48000, tmp_path / "nan.wav")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tone.wav"]
+
+
+def test_the_same_range_extracts_to_the_same_bytes(talk_mp4, tmp_path):
+    """Cache keys hash the extracted bytes: a repeat must match to the byte."""
+    a = media.extract(talk_mp4, tmp_path / "a.wav", start=1.0, end=2.0)
+    b = media.extract(talk_mp4, tmp_path / "b.wav", start=1.0, end=2.0)
+    assert sha256(a) == sha256(b)
+    assert b"Lavf" not in a.read_bytes(), "no encoder version tag to change the key"

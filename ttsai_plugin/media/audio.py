@@ -63,7 +63,9 @@ def encode_range(src: Path, out: Path, *, start: float, end: float | None, strea
         filters.append(f"atrim=end_sample={round((end - start) * sample_rate)}")
     filters.append("asetpts=N/SR/TB")
     args: list = ["-ss", f"{start:.6f}"] if start > 0 else []
+    # bitexact: the same audio gives the same bytes whatever the ffmpeg version (cache keys)
     args += ["-i", src, "-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-map_metadata", "-1",
+             "-fflags", "+bitexact", "-flags:a", "+bitexact",
              "-af", ",".join(filters), "-ar", str(sample_rate)]
     if channels:
         args += ["-ac", str(channels)]

@@ -55,6 +55,7 @@ def ffmpeg_exe() -> str:
     with _lock:
         explicit = _configured or os.environ.get("TTSAI_FFMPEG")
         if explicit:
+            explicit = shutil.which(explicit) or explicit  # a bare name is looked up on PATH
             if not (Path(explicit).is_file() and os.access(explicit, os.X_OK)):
                 raise ConfigError(f"ffmpeg not found at {explicit!r}.",
                                   hint="Point TTSAI_FFMPEG (or the settings) to an ffmpeg binary.")

@@ -71,7 +71,8 @@ def concat(parts: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
 
     ``gaps`` (seconds, one value or one per join) inserts silence between parts; where a join
     has no gap, ``crossfade`` seconds overlap with an equal-power fade. Joins without a
-    crossfade get a tiny fade-out/in so they never click.
+    crossfade get a tiny fade-out/in so they never click. The result has the first part's
+    sample rate (or ``sample_rate``) and the most channels of any part, at most two.
     """
     paths = [source(p) for p in parts]
     if not paths:

@@ -102,34 +102,34 @@ def ladder(formats: Sequence[str], *, sample_rate: int, channels: int) -> list[E
 
 @dataclass(frozen=True)
 class UploadPlan:
-    """How an upload of ``duration`` seconds will be encoded, and the ranges of its parts."""
+    """How an upload will be encoded; when it must be split, how long a part may be."""
 
     encoding: Encoding
-    parts: list[tuple[float, float]]
+    parts: int = 1
+    max_part_seconds: float | None = None
 
     @property
     def split(self) -> bool:
-        return len(self.parts) > 1
+        return self.parts > 1
 
 
 def plan_upload(duration: float, *, limit_bytes: int, sample_rate: int = 48000,
                 channels: int = 1, formats: Sequence[str] = SAFE_FORMATS,
                 margin: float = 0.97) -> UploadPlan:
-    """The best single encoding that fits ``limit_bytes``, or the split encoding and the
-    maximum part length (``parts`` then holds one (0, max_seconds) placeholder per part)."""
+    """The best single encoding of ``duration`` seconds that fits ``limit_bytes``; failing
+    that, the speech-grade encoding for parts and the longest a part may be."""
     budget = limit_bytes * margin
     options = ladder(formats, sample_rate=sample_rate, channels=channels)
     for enc in options:
         if enc.size(duration) <= budget:
-            return UploadPlan(enc, [(0.0, duration)])
+            return UploadPlan(enc)
     enc = split_encoding(options)
     longest = (budget - 4096) / enc.bytes_per_second - SPLIT_OVERLAP
     if longest < 1.0:
         raise LimitExceededError(
             f"The upload limit of {limit_bytes} bytes cannot hold even one second of audio.",
             hint="Choose an endpoint with a larger limit.")
-    n = math.ceil(duration / longest)
-    return UploadPlan(enc, [(i * longest, min(duration, (i + 1) * longest)) for i in range(n)])
+    return UploadPlan(enc, math.ceil(duration / longest), longest)
 
 
 def split_encoding(options: list[Encoding]) -> Encoding:
@@ -174,8 +174,8 @@ def encode_for_upload(src: str | os.PathLike[str], out_dir: str | os.PathLike[st
                 return [out]
             out.unlink()
         raise LimitExceededError(f"{src_p.name} does not fit in {limit_bytes} bytes.")
-    longest = plan.parts[0][1] - plan.parts[0][0]
-    cuts = quiet_cuts(src_p, info.duration, longest, stream=stream)
+    assert plan.max_part_seconds is not None
+    cuts = quiet_cuts(src_p, info.duration, plan.max_part_seconds, stream=stream)
     edges = [0.0, *cuts, info.duration]
     half = SPLIT_OVERLAP / 2
     paths = []
