@@ -31,7 +31,8 @@ _CODEC_ARGS: dict[str, list[str]] = {
     "m4a": ["-c:a", "aac", "-f", "ipod"],
     "aac": ["-c:a", "aac", "-f", "adts"],
 }
-_DEFAULT_BITRATE = {"mp3": 128, "ogg": 128, "m4a": 128, "aac": 128}
+_DEFAULT_BITRATE = {"mp3": 128, "m4a": 128, "aac": 128}
+_LOSSY = ("mp3", "ogg", "m4a", "aac")
 
 
 def decode_upload(upload: FileStorage, field: str = "file") -> tuple[np.ndarray, int]:
@@ -72,15 +73,17 @@ def encode(samples: np.ndarray, sr: int, fmt: str, *, bitrate: int | None = None
         cmd: list[str] = ["-i", str(src)]
         if sample_rate:
             cmd += ["-ar", str(sample_rate)]
-        elif fmt in ("mp3", "ogg", "m4a", "aac") and sr not in (22050, 24000, 32000, 44100, 48000,
+        elif fmt in _LOSSY and sr not in (22050, 24000, 32000, 44100, 48000,
                                                                 16000, 11025, 8000):
             cmd += ["-ar", "44100"]
         if channels:
             cmd += ["-ac", str(channels)]
         cmd += _CODEC_ARGS[fmt]
-        rate = (bitrate or _DEFAULT_BITRATE[fmt]) if fmt in _DEFAULT_BITRATE else None
+        rate = (bitrate or _DEFAULT_BITRATE.get(fmt)) if fmt in _LOSSY else None
         if rate:
             cmd += ["-b:a", f"{rate}k"]
+        elif fmt == "ogg":  # vorbis by quality: a fixed bitrate is invalid at low rates in mono
+            cmd += ["-q:a", "4"]
         cmd.append(str(out))
         ffmpeg.run(cmd, what=f"encode the answer as {fmt}")
         return out.read_bytes()

@@ -1,0 +1,95 @@
+"""What cannot be done offline answers in a labelled mock mode, with real audio all the same."""
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+import soundfile as sf
+
+from .conftest import audio_seconds, client
+
+MOCK = "X-TTSAI-Mock"
+
+
+def billed_seconds(path) -> int:
+    return math.ceil(sf.info(str(path)).duration)
+
+
+def upload(path, field="file"):
+    return {field: (path.name, path.read_bytes())}
+
+
+def test_translation_tags_the_recognised_text_and_speaks_it_in_the_target_language(
+        engine, short_speech, tmp_path):
+    with client(engine) as c:
+        r = c.post("speech-translate/", files=upload(short_speech), data={"target_language": "es"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert r.headers[MOCK] == body["mock"] and "translat" in body["mock"]
+    assert body["original_text"].strip() and body["translated_text"] == f"[es] {body['original_text']}"
+    assert body["target_language"] == "es" and body["source_language"] == "en"
+    cost = 5 * billed_seconds(short_speech)  # 5 credits per started second
+    assert body["credits_used"] == cost and r.headers["X-Credits-Used"] == str(cost)
+    audio = httpx.get(body["audio_url"], trust_env=False)
+    assert audio.headers["content-type"] == "audio/mpeg"
+    assert audio_seconds(audio.content, ".mp3", tmp_path) > 1.0
+
+
+def test_translation_into_a_language_without_a_voice_is_400_before_any_billing(engine, short_speech):
+    with client(engine) as c:
+        r = c.post("speech-translate/", files=upload(short_speech), data={"target_language": "tlh"})
+    assert r.status_code == 400 and r.json()["error"]["field"] == "target_language"
+    assert "X-Credits-Used" not in r.headers
+
+
+def test_cloning_speaks_the_text_with_the_closest_voice_and_says_so(engine, short_speech, tmp_path):
+    with client(engine) as c:
+        r = c.post("tts/clone/", files=upload(short_speech, "reference_audio"),
+                   data={"text": "This uses a cloned voice.", "format": "wav"})
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    assert "clone" in r.headers[MOCK] and "male en" in r.headers[MOCK]  # espeak's en-us is male
+    assert r.headers["X-Credits-Used"] == "4"
+    assert audio_seconds(r.content, ".wav", tmp_path) > 1.0
+
+
+@pytest.mark.parametrize("path, voice_field", [("voice-convert/", "target_voice"),
+                                               ("speech-to-speech/", "voice")])
+def test_conversion_re_speaks_the_words_with_the_target_voice_near_the_source_length(
+        engine, short_speech, tmp_path, path, voice_field):
+    with client(engine) as c:
+        r = c.post(path, files=upload(short_speech), data={voice_field: "af_bella"})
+    assert r.status_code == 200, r.text
+    assert "af_bella" in r.headers[MOCK] and r.headers["content-type"] == "audio/wav"
+    assert r.headers["X-Credits-Used"] == str(3 * billed_seconds(short_speech))
+    source = audio_seconds(short_speech.read_bytes(), ".wav", tmp_path)
+    assert audio_seconds(r.content, ".wav", tmp_path) == pytest.approx(source, rel=0.35)
+
+
+def test_speech_to_speech_rejects_an_unknown_emotion(engine, short_speech):
+    with client(engine) as c:
+        r = c.post("speech-to-speech/", files=upload(short_speech),
+                   data={"voice": "af_bella", "emotion": "bored"})
+    err = r.json()["error"]
+    assert r.status_code == 400 and err["field"] == "emotion" and "excited" in err["message"]
+
+
+def test_voice_chat_is_a_labelled_echo_with_a_spoken_reply(engine, tmp_path):
+    with client(engine) as c:
+        r = c.post("voice-chat/", json={"text": "What is the capital of France?"})
+    body = r.json()
+    assert r.status_code == 200 and r.headers[MOCK] == body["mock"]
+    assert body["user_text"] == "What is the capital of France?"
+    assert body["conversation_id"].startswith("conv_") and body["credits_used"] == 3
+    audio = httpx.get(body["audio_url"], trust_env=False)
+    assert audio_seconds(audio.content, ".mp3", tmp_path) > 1.0
+
+
+def test_real_processing_is_never_labelled_as_mock(engine, short_speech):
+    with client(engine) as c:
+        answers = [c.post("tts/", json={"model": "kokoro", "text": "Hi", "voice": "af_bella"}),
+                   c.post("audio/enhance/", files=upload(short_speech)),
+                   c.post("stt/", files=upload(short_speech))]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert all(MOCK not in r.headers for r in answers)
+    assert "mock" not in answers[2].json()
