@@ -6,6 +6,7 @@ path (``configure(ffmpeg=...)`` or ``TTSAI_FFMPEG``) wins over it, the system on
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,19 +20,20 @@ _lock = threading.Lock()
 _configured: str | None = None
 _found: str | None = None
 
-# Phrases in ffmpeg's stderr and the hint a user can act on.
+# Phrases in ffmpeg's stderr and the hint a user can act on, most specific first.
 _HINTS: tuple[tuple[str, str], ...] = (
     ("no such file or directory", "Check that the file exists and the path is right."),
     ("permission denied", "Check the file's permissions, or choose another output folder."),
-    ("invalid data found when processing input",
-     "The file is corrupt or not a media file; re-export it from the original."),
-    ("moov atom not found", "The movie was not finished writing (a crashed recording?); "
-                            "remux or re-record it."),
+    ("moov atom not found", "The movie was never finished (a crashed recording?); remux it "
+                            "with a recovery tool or re-record it."),
     ("end of file", "The file is truncated; re-export it from the original."),
     ("unknown encoder", "This ffmpeg lacks the encoder; set TTSAI_FFMPEG to a fuller build."),
     ("no space left on device", "Free some disk space and try again."),
     ("does not contain any stream", "The file holds no audio or video streams."),
+    ("invalid data found when processing input",
+     "The file is corrupt or not a media file; re-export it from the original."),
 )
+_PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 
 
 class CancelCheck(Protocol):
@@ -81,15 +83,17 @@ def _discover() -> str:
 
 
 def reason_and_hint(stderr: str) -> tuple[str, str | None]:
-    """The last meaningful line of ffmpeg's stderr, and a hint for what to do about it."""
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    """The line of ffmpeg's stderr that says what went wrong, and a hint for what to do."""
+    lines = [_PREFIX.sub("", ln.strip()) for ln in stderr.splitlines() if ln.strip()]
     skip = ("At least one output file must be specified", "Conversion failed!",
             "Exiting normally")
     meaningful = [ln for ln in lines if not ln.startswith(skip)]
+    for phrase, hint in _HINTS:
+        for line in meaningful:
+            if phrase in line.lower():
+                return line.rstrip(".") + ".", hint
     reason = meaningful[-1] if meaningful else (lines[-1] if lines else "ffmpeg failed")
-    low = stderr.lower()
-    hint = next((h for phrase, h in _HINTS if phrase in low), None)
-    return reason, hint
+    return reason.rstrip(".") + ".", None
 
 
 def run(args: Sequence[str], *, what: str, cancel: CancelCheck | None = None,
