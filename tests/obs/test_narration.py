@@ -1,0 +1,49 @@
+"""A streamer types a line and gets it spoken on stream through a Media Source."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.obs.conftest import SCENE
+
+PLAYING, ENDED = 1, 6
+
+
+def _narration(obs) -> dict:
+    return obs.sources()["TTS.ai Narration"]
+
+
+def test_narration_creates_a_media_source_that_plays_then_updates_it(connected, tmp_path):
+    connected.update(narration_text="Welcome back to the stream, everyone.", voice="af_bella")
+
+    connected.click("narrate")
+
+    assert connected.wait_status("Narration ready", "Narration failed").startswith(
+        "Narration ready"), connected.status()
+    first = _narration(connected)
+    assert first["id"] == "ffmpeg_source"
+    path = Path(first["settings"]["local_file"])
+    assert path.is_file() and path.is_relative_to(tmp_path / "generated")
+    assert first["settings"]["is_local_file"] is True
+    assert [i["source"] for i in connected.sources()[SCENE]["items"]] == ["TTS.ai Narration"]
+    played = connected.wait_for("the narration to play",
+                                lambda: _narration(connected)["media_state"] in (PLAYING, ENDED))
+    assert played
+    assert _narration(connected)["media_duration"] > 1000  # ms: a real spoken sentence
+
+    connected.update(narration_text="Thanks for the follow!")
+    connected.click("narrate")
+    connected.wait_for("the second narration", lambda: _narration(connected)["settings"][
+        "local_file"] != str(path), timeout=90)
+
+    second = Path(_narration(connected)["settings"]["local_file"])
+    assert second.is_file() and second != path
+    assert [i["source"] for i in connected.sources()[SCENE]["items"]] == ["TTS.ai Narration"]
+    assert connected.wait_status("Narration ready").startswith("Narration ready")
+
+
+def test_empty_narration_text_is_a_clear_message_and_no_source(connected):
+    connected.update(narration_text="   ")
+    connected.click("narrate")
+    status = connected.wait_status("Narration failed")
+    assert "text is empty" in status
+    assert "TTS.ai Narration" not in connected.sources()
