@@ -106,3 +106,19 @@ def test_every_key_of_the_config_is_kept_out_of_its_repr():
     from ttsai_plugin.local import EngineConfig
     text = repr(EngineConfig(keys={"sk-tts-very-secret-123": "pro"}))
     assert "very-secret" not in text and DEV_KEY not in text
+
+
+def test_a_processing_crash_is_a_500_json_body_and_is_not_billed(start_engine, short_speech,
+                                                                 monkeypatch):
+    from ttsai_plugin.local.routes import audio_tools
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("denoiser diverged")
+
+    monkeypatch.setattr(audio_tools.denoise, "enhance", broken)
+    server = start_engine(credits={DEV_KEY: 50})
+    with client(server) as c:
+        r = c.post("audio/enhance/", files={"file": (short_speech.name, short_speech.read_bytes())})
+    err = assert_error(r, "internal_error")
+    assert "denoiser diverged" in err["message"] and "Traceback" not in r.text
+    assert server.engine.ledger.balance(DEV_KEY) == 50 and "X-Credits-Used" not in r.headers

@@ -4,6 +4,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 
+import pytest
+
 from ttsai_plugin.api.paths import ENDPOINTS
 from ttsai_plugin.local import DEV_KEY, PLANS, Plan
 
@@ -91,12 +93,13 @@ def test_a_failed_request_is_not_billed(start_engine):
     assert ok.headers["X-Credits-Remaining"] == "8"
 
 
-def test_an_upload_over_the_endpoint_limit_is_413(engine, tmp_path):
+@pytest.mark.parametrize("excess", [1, 3 * 1024 * 1024])
+def test_an_upload_over_the_endpoint_limit_is_413(engine, tmp_path, excess):
     limit = ENDPOINTS["clone"].upload_limit
     big = tmp_path / "reference.wav"
     with open(big, "wb") as f:
         f.write(os.urandom(1024))
-        f.truncate(limit + 1)
+        f.truncate(limit + excess)
     with client(engine) as c, open(big, "rb") as f:
         r = c.post("tts/clone/", files={"reference_audio": ("reference.wav", f)},
                    data={"text": "This uses a cloned voice."})

@@ -59,13 +59,14 @@ def poll(c: httpx.Client, url: str, timeout: float = 60) -> tuple[list[int], dic
         if r.status_code == 200:
             return codes, r.json()
         assert r.status_code == 202 and r.json()["status"] == "processing"
-        time.sleep(0.05)
+        time.sleep(0.25)  # 240 polls a minute fit the enterprise plan's 300
     raise AssertionError(f"task not done after {timeout}s: {codes[-5:]}")
 
 
 def test_a_long_separation_answers_202_then_the_stems_arrive_by_polling(start_engine, music_wav,
                                                                        tmp_path, receiver):
-    server = start_engine(async_threshold_seconds=0, credits={DEV_KEY: 1000})
+    server = start_engine(keys={DEV_KEY: "enterprise"}, async_threshold_seconds=0,
+                          credits={DEV_KEY: 1000})
     with client(server) as c:
         with open(music_wav, "rb") as f:
             r = c.post("audio/separate/", files={"file": ("music.wav", f)},
@@ -101,11 +102,11 @@ def test_a_short_separation_answers_at_once_with_the_requested_stems(engine, mus
         assert r.headers["X-TTSAI-Mock"] == body["mock"]
 
 
-def test_another_key_cannot_see_a_task(start_engine, music_wav):
+def test_another_key_cannot_see_a_task(start_engine, short_speech):
     server = start_engine(keys={DEV_KEY: "pro", "sk-tts-other": "pro"},
                           credits={DEV_KEY: 1000, "sk-tts-other": 1000}, async_threshold_seconds=0)
-    with client(server) as c, open(music_wav, "rb") as f:
-        task = c.post("audio/separate/", files={"file": ("music.wav", f)}).json()
+    with client(server) as c, open(short_speech, "rb") as f:
+        task = c.post("audio/separate/", files={"file": ("short.wav", f)}).json()
     with client(server, key="sk-tts-other") as other:
         assert other.get(task["result_url"]).status_code == 404
 
@@ -126,3 +127,24 @@ def test_stems_must_be_2_4_5_or_6(engine, music_wav):
         r = c.post("audio/separate/", files={"file": ("music.wav", f)}, data={"stems": "3"})
     err = error_of(r)
     assert r.status_code == 400 and err["allowed"] == [2, 4, 5, 6]
+
+
+def test_a_task_that_fails_reports_failed_refunds_and_tells_the_webhook(start_engine, music_wav,
+                                                                      receiver, monkeypatch):
+    from ttsai_plugin.local.routes import audio_tools
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the separator ran out of memory")
+
+    monkeypatch.setattr(audio_tools.separation, "separate", broken)
+    server = start_engine(keys={DEV_KEY: "enterprise"}, async_threshold_seconds=0,
+                          credits={DEV_KEY: 100})
+    with client(server) as c, open(music_wav, "rb") as f:
+        task = c.post("audio/separate/", files={"file": ("music.wav", f)},
+                      data={"webhook_url": receiver.url}).json()
+        _, done = poll(c, task["result_url"])
+    assert done["status"] == "failed" and done["error"]["code"] == "internal_error"
+    assert "out of memory" in done["error"]["message"]
+    assert receiver.arrived.wait(10) and receiver.bodies[0]["status"] == "failed"
+    assert receiver.bodies[0]["credits_used"] == 0
+    assert server.engine.ledger.balance(DEV_KEY) == 100
