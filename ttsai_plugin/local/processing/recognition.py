@@ -1,0 +1,130 @@
+"""Speech to text with pocketsphinx 5 and its bundled US-English model, fully offline.
+
+The audio is cut at pauses into utterances, each decoded on its own; the decoder's word
+alignment gives real start/end times. Only English is recognised: other languages are
+decoded with the English model and the answer says ``"language": "en"``.
+"""
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+
+from . import buffers
+
+RATE = 16000
+FRAME_RATE = 100                  # pocketsphinx frames per second
+MIN_PAUSE = 0.3                   # seconds of quiet that end a segment
+MAX_SEGMENT = 12.0                # seconds; longer speech is cut at its quietest frame
+PAD = 0.15                        # seconds of context kept around each utterance
+NOISE_FLOOR = 1e-3                # the model chokes on digital silence (espeak, gated mics)
+_FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+)$")
+_local = threading.local()
+
+
+def _decoder():
+    """One decoder per thread (pocketsphinx decoders are not thread-safe; loading takes ~1 s)."""
+    if getattr(_local, "decoder", None) is None:
+        from pocketsphinx import Decoder
+        _local.decoder = Decoder(samprate=RATE, loglevel="FATAL")
+    return _local.decoder
+
+
+def _frame_levels(x: np.ndarray) -> np.ndarray:
+    hop = RATE // FRAME_RATE
+    n = len(x) // hop
+    frames = x[: n * hop].reshape(n, hop)
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+
+
+def speech_regions(x: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, end)`` frame ranges of speech, split at pauses and at most MAX_SEGMENT long."""
+    levels = _frame_levels(x)
+    if levels.size == 0:
+        return []
+    loud = np.percentile(levels, 95)
+    if loud < -70:
+        return []
+    active = levels > max(loud - 35, -70)
+    regions, start, quiet = [], None, 0
+    min_pause = int(MIN_PAUSE * FRAME_RATE)
+    for i, on in enumerate(active):
+        if on:
+            start = i if start is None else start
+            quiet = 0
+        elif start is not None:
+            quiet += 1
+            if quiet >= min_pause:
+                regions.append((start, i - quiet + 1))
+                start, quiet = None, 0
+    if start is not None:
+        regions.append((start, len(active) - quiet))
+    return [piece for r in regions for piece in _cap(r, levels) if piece[1] - piece[0] >= 5]
+
+
+def _cap(region: tuple[int, int], levels: np.ndarray) -> list[tuple[int, int]]:
+    start, end = region
+    limit = int(MAX_SEGMENT * FRAME_RATE)
+    if end - start <= limit:
+        return [region]
+    lo, hi = start + limit // 3, start + limit
+    cut = lo + int(np.argmin(levels[lo:hi]))
+    return [(start, cut)] + _cap((cut, end), levels)
+
+
+def _prepare(samples: np.ndarray, sr: int) -> np.ndarray:
+    """Mono 16 kHz at a steady level (-20 dBFS in the speech) over a faint noise floor."""
+    x = buffers.resample(buffers.mono(samples), sr, RATE)
+    levels = _frame_levels(x)
+    if levels.size and np.percentile(levels, 95) > -70:
+        gain = 10 ** ((-17 - np.percentile(levels, 95)) / 20)
+        x = np.clip(x * gain, -1, 1)
+    return x.astype(np.float32)
+
+
+def _decode(x: np.ndarray, offset: float) -> list[dict]:
+    """Words of one utterance with absolute times."""
+    rng = np.random.default_rng(len(x))
+    noisy = x + NOISE_FLOOR * rng.standard_normal(len(x)).astype(np.float32)
+    pcm = (np.clip(noisy, -1, 1) * 32767).astype("<i2").tobytes()
+    d = _decoder()
+    d.start_utt()
+    d.process_raw(pcm, full_utt=True)
+    d.end_utt()
+    if d.hyp() is None:
+        return []
+    words = []
+    for seg in d.seg():
+        if _FILLER.match(seg.word):
+            continue
+        words.append({"start": round(offset + seg.start_frame / FRAME_RATE, 2),
+                      "end": round(offset + (seg.end_frame + 1) / FRAME_RATE, 2),
+                      "word": re.sub(r"\(\d+\)$", "", seg.word)})
+    return words
+
+
+def transcribe(samples: np.ndarray, sr: int, *, language: str | None = None,
+               timestamps: bool = False) -> dict:
+    """``{text, language, duration, segments:[{start, end, text, speaker, words?}]}``.
+
+    ``speaker`` is None: there is no offline diarization. ``words`` only with ``timestamps``.
+    """
+    x = _prepare(buffers.check(samples, sr), sr)
+    duration = round(buffers.mono(samples).shape[0] / sr, 3)
+    pad = int(PAD * RATE)
+    hop = RATE // FRAME_RATE
+    segments = []
+    for start, end in speech_regions(x):
+        a, b = max(0, start * hop - pad), min(len(x), end * hop + pad)
+        words = _decode(x[a:b], a / RATE)
+        if not words:
+            continue
+        text = " ".join(w["word"] for w in words)
+        seg = {"start": words[0]["start"], "end": min(words[-1]["end"], duration),
+               "text": text[:1].upper() + text[1:], "speaker": None}
+        if timestamps:
+            seg["words"] = words
+        segments.append(seg)
+    return {"text": " ".join(s["text"] for s in segments), "language": "en",
+            "duration": duration, "segments": segments}

@@ -1,0 +1,139 @@
+"""Stem separation by classical masking; the stems always sum back to the input.
+
+Two stems are REPET-SIM (Rafii & Pardo 2012, as in librosa's vocal-separation example):
+each spectrogram frame's repeating part is the median of its most similar frames
+(nearest-neighbour filtering, cosine similarity, at least 1 s away); what does not repeat
+is the voice. A soft mask splits every channel's STFT, and the accompaniment is its exact
+complement. More stems refine the accompaniment: HPSS's percussive part becomes drums and
+the harmonic part is split into frequency bands (bass, piano, guitar, other) — an
+approximation, labelled as such.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ttsai_plugin.errors import BadRequestError
+
+from . import buffers
+
+STEM_NAMES = {2: ("vocals", "accompaniment"), 4: ("vocals", "drums", "bass", "other"),
+              5: ("vocals", "drums", "bass", "other", "piano"),
+              6: ("vocals", "drums", "bass", "other", "piano", "guitar")}
+# Harmonic bands (Hz) per extra stem; "other" takes the rest. Crossovers are one octave wide.
+BANDS = {4: {"bass": (0, 200)}, 5: {"bass": (0, 200), "piano": (200, 4000)},
+         6: {"bass": (0, 200), "guitar": (200, 1200), "piano": (1200, 4000)}}
+BLOCK_SECONDS = 30.0       # similarity search runs per block: memory and time stay linear
+SIMILAR_AFTER = 1.0        # seconds; nearer frames are not "repetitions"
+NEIGHBOURS = 24            # similar frames whose median is the repeating part
+VOICE_MARGIN = 1.0         # how much louder than the repeating part a bin must be to be voice
+
+
+def stft_size(sr: int) -> int:
+    """A power-of-two window of about 46 ms (2048 at 44.1 kHz)."""
+    return int(2 ** round(np.log2(0.046 * sr)))
+
+
+def _softmask(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Wiener-style soft mask ``x² / (x² + ref²)``; 0.5 where both are silent."""
+    x2, r2 = x ** 2, ref ** 2
+    total = x2 + r2
+    return np.where(total > 0, x2 / np.where(total > 0, total, 1.0), 0.5)
+
+
+def _repeating_block(mag: np.ndarray, width: int) -> np.ndarray:
+    """Median of each frame's NEIGHBOURS most cosine-similar frames at least ``width`` away."""
+    frames = mag.shape[1]
+    unit = mag / np.maximum(np.linalg.norm(mag, axis=0, keepdims=True), 1e-12)
+    sim = unit.T @ unit
+    idx = np.arange(frames)
+    sim[np.abs(idx[:, None] - idx[None, :]) < width] = -np.inf
+    k = min(NEIGHBOURS, frames - 2 * width + 1)
+    if k < 2:
+        return mag
+    nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    out = np.empty_like(mag)
+    for a in range(0, frames, 64):
+        out[:, a:a + 64] = np.median(mag[:, nearest[a:a + 64]], axis=2)
+    return np.minimum(mag, out)
+
+
+def _repeating(mag: np.ndarray, sr: int, hop: int) -> np.ndarray:
+    """REPET-SIM's repeating-part estimate of a ``(bins, frames)`` magnitude, blockwise."""
+    out = np.empty_like(mag)
+    block = max(1, int(BLOCK_SECONDS * sr / hop))
+    for start in range(0, mag.shape[1], block):
+        part = mag[:, start:start + block]
+        width = min(int(SIMILAR_AFTER * sr / hop), max(1, part.shape[1] // 4))
+        out[:, start:start + block] = _repeating_block(part, width)
+    return out
+
+
+def _hpss(mag: np.ndarray, hop: int, sr: int, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fitzgerald's HPSS soft masks: median across ~0.2 s of time vs ~500 Hz of frequency."""
+    from scipy.ndimage import median_filter
+
+    t = max(3, int(0.2 * sr / hop) | 1)
+    f = max(3, int(500 * n_fft / sr) | 1)
+    harmonic = median_filter(mag, size=(1, t), mode="reflect")
+    percussive = median_filter(mag, size=(f, 1), mode="reflect")
+    mask = _softmask(harmonic, percussive)
+    return mask, 1.0 - mask
+
+
+def _band_masks(freqs: np.ndarray, bands: dict[str, tuple[float, float]]) -> dict[str, np.ndarray]:
+    """Smooth band-pass weights over ``freqs`` that, with "other", sum to one in every bin."""
+    def above(f0: float) -> np.ndarray:
+        if f0 <= 0:
+            return np.ones_like(freqs)
+        octaves = np.log2(np.maximum(freqs, 1e-3) / f0)
+        return 0.5 + 0.5 * np.sin(np.pi * np.clip(octaves, -0.5, 0.5))
+
+    masks = {name: above(lo) - above(hi) for name, (lo, hi) in bands.items()}
+    masks["other"] = 1.0 - sum(masks.values())
+    return masks
+
+
+def separation_masks(mag: np.ndarray, sr: int, hop: int, n_fft: int,
+                     stems: int) -> dict[str, np.ndarray]:
+    """Soft masks per stem over ``(bins, frames)``; they sum to one in every bin."""
+    rep = _repeating(mag, sr, hop)
+    voice = _softmask(mag - rep, VOICE_MARGIN * rep)
+    if stems == 2:
+        return {"vocals": voice, "accompaniment": 1.0 - voice}
+    rest = 1.0 - voice
+    harmonic, percussive = _hpss(mag, hop, sr, n_fft)
+    masks = {"vocals": voice, "drums": rest * percussive}
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)[:, np.newaxis]
+    for name, band in _band_masks(freqs, BANDS[stems]).items():
+        masks[name] = rest * harmonic * band
+    return masks
+
+
+def separate(samples: np.ndarray, sr: int, *,
+             stems: int = 2) -> tuple[dict[str, np.ndarray], int, str | None]:
+    """Split into the contract's stems (same shape as the input each); the mock label or None.
+
+    2 stems are REPET-SIM (real, unlabelled). 4/5/6 stems are approximated: REPET-SIM vocals,
+    HPSS drums, frequency bands of the harmonic rest, and the label says so.
+    """
+    from scipy.signal import istft, stft
+
+    if stems not in STEM_NAMES:
+        raise BadRequestError(f"stems: {stems!r} is not 2, 4, 5 or 6.",
+                              hint="Use 2 for vocals + accompaniment.")
+    x = buffers.check(samples, sr)
+    chans = buffers.channels_first(x).astype(np.float32)
+    n_fft = stft_size(sr)
+    hop = n_fft // 4
+    _, _, spec = stft(chans, nperseg=n_fft, noverlap=n_fft - hop, window="hann")
+    mag = np.abs(spec).mean(axis=0)                                   # (bins, frames)
+    masks = separation_masks(mag, sr, hop, n_fft, stems)
+    out = {}
+    for name in STEM_NAMES[stems]:
+        _, y = istft(spec * masks[name][np.newaxis].astype(np.float32), nperseg=n_fft,
+                     noverlap=n_fft - hop, window="hann")
+        out[name] = buffers.like(buffers.fit_length(y, chans.shape[-1]).astype(np.float32), x)
+    label = None if stems == 2 else (
+        f"{stems}-stem separation is approximated classically (REPET-SIM vocals, HPSS drums, "
+        f"frequency bands for {', '.join(n for n in STEM_NAMES[stems][2:])})")
+    return out, sr, label
