@@ -148,3 +148,15 @@ def test_the_app_runs_in_process_through_httpx_wsgi_transport(tmp_path):
     assert chat["audio_url"].startswith("http://engine/v1/files/") and audio.status_code == 200
     samples, _ = decode(r.content, ".wav", tmp_path)
     assert np.abs(samples).max() > 0.05
+
+
+def test_each_voice_has_a_preview_made_on_first_download(engine, tmp_path):
+    with client(engine) as c:
+        listed = c.get("voices/", params={"language": "fr", "gender": "female"}).json()["voices"]
+    url = listed[0]["preview_url"]
+    assert url.startswith(engine.url + "files/preview_")
+    first = httpx.get(url, trust_env=False)  # previews are plain links: no key
+    again = httpx.get(url, trust_env=False)
+    assert first.status_code == 200 and first.headers["content-type"] == "audio/mpeg"
+    assert first.content == again.content and audio_seconds(first.content, ".mp3", tmp_path) > 0.5
+    assert httpx.get(engine.url + "files/preview_xx-nobody.mp3", trust_env=False).status_code == 404

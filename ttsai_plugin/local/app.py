@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from ttsai_plugin.api.paths import ENDPOINTS, Endpoint
 from ttsai_plugin.errors import ERRORS_BY_CODE, APIError, InputError
 
+from . import voices
 from .auth import authenticate
 from .config import EngineConfig
 from .context import RequestContext
@@ -43,6 +44,7 @@ class Engine:
         self.ledger = Ledger(config.credits, config.default_credits)
         self.limiter = RateLimiter()
         self.files = FileStore(config.data_dir, config.public_base_url)
+        self.files.make_on_demand(voices.PREVIEW_PREFIX, voices.make_preview)
         self.tasks = TaskManager(webhook_timeout=config.webhook_timeout)
         self.faults = FaultInjector(config.faults, config.latency)
         self.anonymous_plan = config.plans.get("pro") or next(iter(config.plans.values()))

@@ -11,6 +11,7 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
@@ -31,6 +32,11 @@ class FileStore:
         self.root = Path(data_dir) / "files"
         self.root.mkdir(parents=True, exist_ok=True)
         self.public_base_url = public_base_url
+        self._makers: dict[str, Callable[[str], bytes | None]] = {}
+
+    def make_on_demand(self, prefix: str, maker: Callable[[str], bytes | None]) -> None:
+        """Files named ``<prefix>…`` are made by ``maker(file_id)`` on first download."""
+        self._makers[prefix] = maker
 
     def put(self, data: bytes, fmt: str, *, prefix: str = "file", name: str | None = None) -> str:
         """Store ``data`` and return its id (``<prefix>_<random>.<fmt>``, or ``name`` as given)."""
@@ -58,6 +64,12 @@ class FileStore:
 
     def response(self, file_id: str, environ: dict) -> Response:
         p = self.path(file_id)
+        if p is None and _ID.match(file_id):
+            maker = next((m for pre, m in self._makers.items() if file_id.startswith(pre)), None)
+            data = maker(file_id) if maker else None
+            if data is not None:
+                self.put(data, "", name=file_id)
+                p = self.path(file_id)
         if p is None:
             raise not_found(f"File {file_id!r} not found (it may have expired).")
         ext = p.suffix.lstrip(".")

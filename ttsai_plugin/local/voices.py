@@ -31,6 +31,25 @@ def find(voice_id: str) -> dict[str, Any]:
     return {"id": voice_id, "name": voice_id, "language": None, "gender": None}
 
 
+PREVIEW_PREFIX = "preview_"
+
+
+def preview_file_id(voice_id: str) -> str:
+    """The file id of a voice's preview clip (espeak ids never contain ``--``)."""
+    return f"{PREVIEW_PREFIX}{voice_id.replace('+', '--')}.mp3"
+
+
+def make_preview(file_id: str) -> bytes | None:
+    """An MP3 of a listed voice introducing itself, or None for an unknown voice."""
+    from .audio import encode
+    voice_id = file_id[len(PREVIEW_PREFIX):].removesuffix(".mp3").replace("--", "+")
+    voice = next((v for v in catalog() if v["id"] == voice_id), None)
+    if voice is None:
+        return None
+    samples, sr = speech.synthesize(f"Hello, this is {voice['name']}.", voice_id)
+    return encode(samples, sr, "mp3")
+
+
 def _lang(code: str | None) -> str:
     return (code or "").split("-")[0].split("_")[0].lower()
 

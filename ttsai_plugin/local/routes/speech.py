@@ -72,6 +72,8 @@ def list_voices(ctx: RequestContext) -> Response:
         # Every local voice speaks for every TTS model; a model with voices of its own keeps those.
         is_tts = models.MODELS[model_id].type == "tts"
         found = own or (found if is_tts and not _has_voices(model_id) else [])
+    found = [{**v, "preview_url": v.get("preview_url")
+              or ctx.file_url(voices.preview_file_id(v["id"]))} for v in found]
     return json_response({"voices": found, "total": len(found)})
 
 
