@@ -31,7 +31,8 @@ def strip_secrets(options: Any) -> Any:
     if isinstance(options, os.PathLike):
         return os.fspath(options)
     if isinstance(options, str) and _KEY_VALUE.fullmatch(options):
-        raise ValueError("an API key was passed as a cache option value; keys never enter the cache")
+        raise ValueError("an API key was passed as a cache option value; "
+                         "keys never enter the cache")
     return options
 
 
@@ -136,7 +137,7 @@ class ResultCache:
         return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())
 
     def prune(self, max_bytes: int) -> int:
-        """Delete least-recently-used entries until at most ``max_bytes`` remain; return bytes freed."""
+        """Delete least-recently-used entries down to ``max_bytes``; return the bytes freed."""
         entries = []
         for manifest in self.root.glob(f"??/*/{_MANIFEST}"):
             folder = manifest.parent

@@ -1,4 +1,4 @@
-"""Host-neutral clips (the used range of some media) and placements (what goes back on a timeline)."""
+"""Host-neutral clips (the used range of some media) and placements (results for a timeline)."""
 from __future__ import annotations
 
 import math
@@ -34,7 +34,8 @@ class Clip:
         self.media = Path(self.media)
         if not self.name:
             self.name = self.media.stem
-        for label, value in (("source_in", self.source_in), ("timeline_start", self.timeline_start)):
+        for label, value in (("source_in", self.source_in),
+                             ("timeline_start", self.timeline_start)):
             if not math.isfinite(value):
                 raise InputError(f"Clip {self.name!r}: {label} must be a number, not {value}.")
         if self.source_in < 0:

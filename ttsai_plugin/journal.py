@@ -57,7 +57,7 @@ def _fsync_file(path: Path) -> None:
 
 
 class Journal:
-    """JSON lines: ``{"event": "finished", …}`` then, once placed, ``{"event": "placed", job_id}``.
+    """JSON lines: ``{"event": "finished", …}``, then ``{"event": "placed", …}`` once placed.
 
     A torn last line (a crash mid-write) is ignored; every other line is whole.
     """
@@ -98,7 +98,8 @@ class Journal:
                 out.append(rec)
         return out
 
-    def record_finished(self, job_id: str, operation: str, results: Iterable[str | os.PathLike[str]],
+    def record_finished(self, job_id: str, operation: str,
+                        results: Iterable[str | os.PathLike[str]],
                         *, cache_key: str | None = None, credits: float = 0.0,
                         meta: dict[str, Any] | None = None) -> JournalEntry:
         """Note that ``job_id`` produced ``results`` (already on disk) and what it cost."""

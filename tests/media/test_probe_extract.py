@@ -50,7 +50,8 @@ def test_probe_describes_a_movie(talk_mp4, speech_wav):
 def test_probe_lists_every_audio_track_with_language_and_title(two_track_mkv):
     info = media.probe(two_track_mkv)
     first, second = info.audio_streams
-    assert (first.channels, first.sample_rate, first.language, first.title) == (2, 44100, "eng", "Host")
+    assert (first.channels, first.sample_rate, first.language, first.title) == (
+        2, 44100, "eng", "Host")
     assert (second.channels, second.sample_rate, second.language) == (1, 48000, "spa")
     assert info.duration == pytest.approx(3.0, abs=0.05)
 

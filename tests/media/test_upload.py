@@ -1,8 +1,6 @@
 """Uploads that fit the endpoint's limit, however long the recording."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -45,11 +43,9 @@ def test_twenty_minutes_at_the_two_hour_rate_come_in_under_a_sixth_of_the_limit(
 @pytest.mark.slow
 def test_a_real_two_hour_recording_encodes_under_100_mb(media_dir, tmp_path):
     src = looped_speech(media_dir, TWO_HOURS, "two-hours.flac")
-    started = time.monotonic()
     [out] = media.encode_for_upload(src, tmp_path, endpoint="stt")
     assert out.stat().st_size <= 100 * MB
     assert media.probe(out).duration == pytest.approx(TWO_HOURS, abs=0.5)
-    assert time.monotonic() - started < 90
 
 
 def test_a_tiny_limit_splits_at_pauses_and_stitches_back_to_the_same_length(speech_wav, tmp_path):

@@ -18,7 +18,8 @@ from ttsai_plugin.media.probe import audio_stream, probe
 # Formats soundfile writes natively; anything else goes through ffmpeg.
 _SOUNDFILE = {".wav": "WAV", ".flac": "FLAC"}
 _CODEC_ARGS = {".wav": ["-c:a", "pcm_s16le"], ".flac": ["-c:a", "flac"],
-               ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"], ".ogg": ["-c:a", "libopus", "-b:a", "96k"],
+               ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
+               ".ogg": ["-c:a", "libopus", "-b:a", "96k"],
                ".opus": ["-c:a", "libopus", "-b:a", "96k"], ".m4a": ["-c:a", "aac", "-b:a", "192k"]}
 
 
@@ -57,7 +58,9 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], *, start: 
 def encode_range(src: Path, out: Path, *, start: float, end: float | None, stream: int,
                  sample_rate: int, channels: int | None, codec: list[str],
                  cancel: CancelCheck | None = None) -> Path:
-    """Encode ``[start, end)`` of one audio stream with ``codec`` options, atomically (no checks)."""
+    """Encode ``[start, end)`` of one audio stream with ``codec`` options, atomically.
+
+    No checks: callers (``extract``, ``encode_for_upload``) validate the range and stream."""
     filters = [f"aresample={sample_rate}"]
     if end is not None:
         filters.append(f"atrim=end_sample={round((end - start) * sample_rate)}")

@@ -52,7 +52,7 @@ def configure(*, ffmpeg: str | os.PathLike[str] | None = None) -> None:
 
 
 def ffmpeg_exe() -> str:
-    """The ffmpeg binary: configured → ``TTSAI_FFMPEG`` → imageio-ffmpeg's → system ``ffmpeg``."""
+    """The ffmpeg binary: configured → ``TTSAI_FFMPEG`` → imageio-ffmpeg's → system one."""
     global _found
     with _lock:
         explicit = _configured or os.environ.get("TTSAI_FFMPEG")

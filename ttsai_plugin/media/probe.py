@@ -37,7 +37,7 @@ class AudioStream:
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """Duration in seconds (0.0 when ffmpeg cannot tell), audio streams, and whether there is video."""
+    """Duration in seconds (0.0 if unknown), the audio streams, and whether there is video."""
 
     duration: float
     audio_streams: list[AudioStream] = field(default_factory=list)
