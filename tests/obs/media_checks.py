@@ -37,3 +37,10 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     n = min(len(a), len(b))
     a, b = a[:n] - a[:n].mean(), b[:n] - b[:n].mean()
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+
+
+def track_loudness(path: Path, index: int, tmp: Path) -> float:
+    """Integrated loudness (LUFS, BS.1770) of audio track ``index``."""
+    from ttsai_plugin import media
+    wav = media.extract(path, tmp / f"{Path(path).stem}.loud{index}.wav", stream=index)
+    return media.loudness(wav)

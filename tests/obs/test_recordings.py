@@ -1,7 +1,8 @@
 """After a stream: a cleaned copy of the recording (by hand or when recording stops), a dub."""
 from __future__ import annotations
 
-from tests.obs.media_checks import audio_track, similarity, sha256, video_frames_md5
+from tests.obs.media_checks import (audio_track, similarity, sha256, track_loudness,
+                                    video_frames_md5)
 
 
 def _clean_path(recording):
@@ -18,6 +19,8 @@ def _assert_clean_copy(recording, before_sha, tmp_path):
     cleaned, original = audio_track(clean, 0, tmp_path), audio_track(recording, 0, tmp_path)
     assert abs(len(cleaned) - len(original)) < 0.1 * 16000
     assert similarity(cleaned, original) < 0.999  # processed, not a copy
+    assert abs(track_loudness(clean, 0, tmp_path) - -16.0) < 1.0  # the preset's last step
+    assert track_loudness(recording, 0, tmp_path) < -19.0  # the original stays as it was
 
 
 def test_cleanup_button_writes_a_clean_copy_beside_the_recording(connected, recording, tmp_path):
@@ -70,6 +73,7 @@ def test_dub_makes_a_copy_with_the_dub_first_and_the_original_second(connected, 
 
     status = connected.wait_status("Dubbed copy", "Dub failed", timeout=120)
     assert status.startswith("Dubbed copy (es)"), status
+    assert "(mock: speech-translate" in status  # the engine's mock is shown, never hidden
     dubbed = recording.with_name(f"{recording.stem}.dub-es{recording.suffix}")
     from ttsai_plugin import media
     tracks = media.probe(dubbed).audio_streams
