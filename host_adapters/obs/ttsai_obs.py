@@ -184,6 +184,9 @@ def _submit(label: str, fn: Callable[..., Any], *args: Any,
         return True
 
     def finished(job: Any) -> None:
+        if job.state.value == "cancelled":
+            _set_status(f"{label} cancelled; nothing was written.")
+            return
         if job.error is not None:
             _set_status(f"{label} failed: {job.error}")
             return

@@ -69,6 +69,17 @@ def test_without_the_core_it_says_what_to_do_instead_of_failing(obs, tmp_path):
     assert obs.status() == "TTS.ai core loaded."
 
 
+def test_look_again_finds_the_core_once_it_is_installed(obs, tmp_path):
+    obs.load(_lonely_copy(tmp_path))
+    assert "narrate" not in {p["name"] for p in _walk(obs.props())}
+    obs.py(f"import os; os.environ['TTSAI_PLUGIN_PATH'] = {str(REPO)!r}")
+
+    obs.click("retry_core")
+
+    assert obs.status() == "TTS.ai core loaded."
+    assert "narrate" in {p["name"] for p in _walk(obs.props())}
+
+
 def test_api_key_goes_to_an_owner_only_file_never_into_the_scene_collection(obs, tmp_path):
     key = "sk-tts-my-very-secret-key-123"
     obs.load(SCRIPT, {"target_scene": SCENE})

@@ -51,3 +51,16 @@ def test_unloading_cancels_running_work_and_applies_nothing_afterwards(connected
     connected.wait_for("worker threads to end", lambda: _workers(connected) == 0, timeout=10)
     time.sleep(1.0)
     assert not recording.with_name(f"{recording.stem}.clean{recording.suffix}").exists()
+
+
+def test_cancel_stops_a_running_cleanup_and_writes_nothing(connected, recording):
+    connected.update(recording=str(recording), cleanup_preset="stream-mic-cleanup")
+    connected.click("clean")
+    connected.wait_for("the cleanup to start", lambda: _workers(connected) > 0, timeout=10)
+
+    connected.click("cancel")
+
+    assert connected.wait_status("Cleanup cancelled", "Cleaned recording", timeout=60) == (
+        "Cleanup cancelled; nothing was written.")
+    assert not recording.with_name(f"{recording.stem}.clean{recording.suffix}").exists()
+    assert [p.name for p in recording.parent.iterdir()] == [recording.name]
