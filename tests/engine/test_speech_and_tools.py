@@ -72,13 +72,13 @@ def test_stt_with_diarize_labels_the_single_speaker_as_a_mock(engine, short_spee
 
 @pytest.mark.parametrize("path, data", [("audio/enhance/", {"strength": "3"}),
                                         ("audio/dereverb/", {"type": "reverb", "intensity": "4"})])
-def test_audio_tools_keep_the_length_and_answer_in_the_upload_format(engine, reverb_wav,
+def test_audio_tools_keep_the_length_and_answer_in_the_upload_format(engine, short_speech,
                                                                      tmp_path, path, data):
     with client(engine) as c:
-        r = c.post(path, files=upload(reverb_wav), data=data)
+        r = c.post(path, files=upload(short_speech), data=data)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "audio/wav"
-    seconds = sf.info(str(reverb_wav)).duration
+    seconds = sf.info(str(short_speech)).duration
     assert audio_seconds(r.content, ".wav", tmp_path) == pytest.approx(seconds, abs=0.05)
     assert int(r.headers["X-Credits-Used"]) == {"audio/enhance/": 2, "audio/dereverb/": 3}[path] \
         * math.ceil(seconds)

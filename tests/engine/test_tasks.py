@@ -43,6 +43,13 @@ class WebhookReceiver:
         self.httpd.server_close()
 
 
+@pytest.fixture(scope="module")
+def music(media_dir):
+    """Four seconds of the factory's chord-and-kick mix (stereo, 44.1 kHz)."""
+    from tests import media_factory
+    return media_factory.music_mix(media_dir, name="music4.wav", seconds=4.0)
+
+
 @pytest.fixture
 def receiver():
     r = WebhookReceiver()
@@ -63,41 +70,41 @@ def poll(c: httpx.Client, url: str, timeout: float = 60) -> tuple[list[int], dic
     raise AssertionError(f"task not done after {timeout}s: {codes[-5:]}")
 
 
-def test_a_long_separation_answers_202_then_the_stems_arrive_by_polling(start_engine, music_wav,
+def test_a_long_separation_answers_202_then_the_stems_arrive_by_polling(start_engine, music,
                                                                        tmp_path, receiver):
     server = start_engine(keys={DEV_KEY: "enterprise"}, async_threshold_seconds=0,
                           credits={DEV_KEY: 1000})
     with client(server) as c:
-        with open(music_wav, "rb") as f:
+        with open(music, "rb") as f:
             r = c.post("audio/separate/", files={"file": ("music.wav", f)},
                        data={"stems": "2", "format": "flac", "webhook_url": receiver.url})
         assert r.status_code == 202
         task = r.json()
         assert task["status"] == "queued" and task["task_id"].startswith("task_")
         assert task["result_url"] == f"{server.url}results/{task['task_id']}"
-        assert r.headers["X-Credits-Used"] == "48"  # 12 s at 4 credits per second
+        assert r.headers["X-Credits-Used"] == "16"  # 4 s at 4 credits per second
         codes, done = poll(c, task["result_url"])
         assert codes[0] == 202 and done["status"] == "success"
-        assert done["credits_used"] == 48 and set(done["stems"]) == {"vocals", "accompaniment"}
+        assert done["credits_used"] == 16 and set(done["stems"]) == {"vocals", "accompaniment"}
         for url in done["stems"].values():
             stem = httpx.get(url, trust_env=False)  # stems are plain URLs: no key needed
             assert stem.headers["content-type"] == "audio/flac"
-            assert audio_seconds(stem.content, ".flac", tmp_path) == pytest.approx(12.0, abs=0.05)
+            assert audio_seconds(stem.content, ".flac", tmp_path) == pytest.approx(4.0, abs=0.05)
     assert receiver.arrived.wait(10)
     hook = receiver.bodies[0]
     assert hook["event"] == "task.completed" and hook["status"] == "success"
     assert hook["task_id"] == task["task_id"] and hook["result_url"] == task["result_url"]
-    assert hook["credits_used"] == 48
+    assert hook["credits_used"] == 16
     assert hook["created_at"].endswith("Z") and hook["completed_at"] >= hook["created_at"]
 
 
-def test_a_short_separation_answers_at_once_with_the_requested_stems(engine, music_wav):
-    with client(engine) as c, open(music_wav, "rb") as f:
+def test_a_short_separation_answers_at_once_with_the_requested_stems(engine, music):
+    with client(engine) as c, open(music, "rb") as f:
         r = c.post("audio/separate/", files={"file": ("music.wav", f)}, data={"stems": "4"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body["stems"]) == {"vocals", "drums", "bass", "other"}
-    assert body["credits_used"] == 48 and r.headers["X-Credits-Used"] == "48"
+    assert body["credits_used"] == 16 and r.headers["X-Credits-Used"] == "16"
     if "mock" in body:
         assert r.headers["X-TTSAI-Mock"] == body["mock"]
 
@@ -113,8 +120,8 @@ def test_another_key_cannot_see_a_task(start_engine, short_speech):
 
 @pytest.mark.parametrize("url", ["http://example.com/hook", "ftp://127.0.0.1/hook",
                                  "http://10.0.0.1:8080/hook"])
-def test_webhooks_go_only_to_loopback(engine, music_wav, url):
-    with client(engine) as c, open(music_wav, "rb") as f:
+def test_webhooks_go_only_to_loopback(engine, music, url):
+    with client(engine) as c, open(music, "rb") as f:
         r = c.post("audio/separate/", files={"file": ("music.wav", f)}, data={"webhook_url": url})
     assert r.status_code == 400
     err = error_of(r)
@@ -122,14 +129,14 @@ def test_webhooks_go_only_to_loopback(engine, music_wav, url):
     assert "X-Credits-Used" not in r.headers
 
 
-def test_stems_must_be_2_4_5_or_6(engine, music_wav):
-    with client(engine) as c, open(music_wav, "rb") as f:
+def test_stems_must_be_2_4_5_or_6(engine, music):
+    with client(engine) as c, open(music, "rb") as f:
         r = c.post("audio/separate/", files={"file": ("music.wav", f)}, data={"stems": "3"})
     err = error_of(r)
     assert r.status_code == 400 and err["allowed"] == [2, 4, 5, 6]
 
 
-def test_a_task_that_fails_reports_failed_refunds_and_tells_the_webhook(start_engine, music_wav,
+def test_a_task_that_fails_reports_failed_refunds_and_tells_the_webhook(start_engine, music,
                                                                       receiver, monkeypatch):
     from ttsai_plugin.local.routes import audio_tools
 
@@ -139,7 +146,7 @@ def test_a_task_that_fails_reports_failed_refunds_and_tells_the_webhook(start_en
     monkeypatch.setattr(audio_tools.separation, "separate", broken)
     server = start_engine(keys={DEV_KEY: "enterprise"}, async_threshold_seconds=0,
                           credits={DEV_KEY: 100})
-    with client(server) as c, open(music_wav, "rb") as f:
+    with client(server) as c, open(music, "rb") as f:
         task = c.post("audio/separate/", files={"file": ("music.wav", f)},
                       data={"webhook_url": receiver.url}).json()
         _, done = poll(c, task["result_url"])
