@@ -20,9 +20,17 @@ class SceneError(Exception):
 
 
 def frontend_available() -> bool:
-    """True inside OBS's UI; False in a bare libobs (tests, headless tools)."""
-    getter = getattr(obs, "obs_frontend_get_main_window", None)
-    return getter is not None and getter() is not None
+    """True inside OBS's UI; False in a bare libobs (tests, headless tools).
+
+    The profile config exists from OBS's start, before any scene is loaded; without a
+    frontend this (plain SWIG) call answers None. Some scripting-host wrappers, such as
+    ``obs_frontend_get_current_scene_collection``, crash on a missing frontend instead.
+    """
+    getter = getattr(obs, "obs_frontend_get_profile_config", None)
+    try:
+        return bool(getter is not None and getter())
+    except Exception:  # noqa: BLE001 - an OBS build without the frontend API
+        return False
 
 
 @contextmanager
