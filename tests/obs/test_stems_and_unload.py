@@ -1,6 +1,7 @@
 """Stems of a clip in the scene, and a script that stops its work when it is removed."""
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -56,7 +57,9 @@ def test_unloading_cancels_running_work_and_applies_nothing_afterwards(connected
 def test_cancel_stops_a_running_cleanup_and_writes_nothing(connected, recording):
     connected.update(recording=str(recording), cleanup_preset="stream-mic-cleanup")
     connected.click("clean")
-    connected.wait_for("the cleanup to start", lambda: _workers(connected) > 0, timeout=10)
+    progress = connected.wait_for("progress in the status line", lambda: re.fullmatch(
+        r"Cleanup: \d+% .+", connected.status()), timeout=30)
+    assert progress
 
     connected.click("cancel")
 
