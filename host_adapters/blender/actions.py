@@ -9,7 +9,6 @@ from typing import Any, Callable
 
 import bpy
 
-from ttsai_plugin import workflows
 from ttsai_plugin.cache import ResultCache
 from ttsai_plugin.errors import InputError, TTSAIError
 from ttsai_plugin.journal import Journal
@@ -165,7 +164,7 @@ def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | 
                 task.warnings = notes(plan)
                 if push_undo:
                     bpy.ops.ed.undo_push(message=f"TTS.ai: {plan.label}")
-            except TTSAIError as exc:
+            except Exception as exc:  # noqa: BLE001 - reported to the user; apply rolled back
                 task.message = _message(exc)
         if on_end is not None:
             on_end(task)
@@ -194,10 +193,3 @@ def notes(plan: Plan) -> list[str]:
                    "first to keep them next to it.")
     return out
 
-
-STEPS: dict[str, Callable[..., WorkflowResult]] = {
-    "dub": workflows.dub, "enhance": workflows.enhance, "dereverb": workflows.dereverb,
-    "split_stems": workflows.split_stems, "transcribe": workflows.transcribe,
-    "voice_convert": workflows.voice_convert, "narrate": workflows.narrate,
-    "preset": workflows.run_preset,
-}

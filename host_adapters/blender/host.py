@@ -182,11 +182,12 @@ def frame_span(scene: Any, placement: Placement) -> tuple[int, int]:
 
 def choose_channels(scene: Any, placements: Sequence[Placement], above: int) -> list[int]:
     """One channel per placement: the lowest base channel > ``above`` such that every
-    placement fits on ``base + track_offset - 1`` without overlapping anything (so stems
-    land on consecutive channels)."""
+    placement fits on ``base + (track_offset - lowest offset)`` without overlapping anything
+    (so stems land on consecutive channels, captions one above their audio)."""
     used = _occupied(scene)
     spans = [frame_span(scene, p) for p in placements]
-    offsets = [max(1, p.track_offset) for p in placements]
+    low = min(p.track_offset for p in placements)
+    offsets = [p.track_offset - low + 1 for p in placements]
     top = 128 - max(offsets)
     for base in range(max(1, above + 1), top + 1):
         trial = {k: list(v) for k, v in used.items()}

@@ -46,13 +46,18 @@ class _TTSAIOperator:
         plan.estimate = lambda ctx: sum(
             workflows.estimate(ctx, self.operation, clip=c, **opts).credits for c in clips)
 
+    def _fail(self, message: str) -> set[str]:
+        """Report a failure and cancel. Scripts get ``{'CANCELLED'}`` with a warning report
+        (an ERROR report would make ``bpy.ops`` raise instead); the UI shows an error."""
+        self.report({"ERROR"} if getattr(self, "_invoked", False) else {"WARNING"}, message)
+        return {"CANCELLED"}
+
     def invoke(self, context: Any, event: Any) -> set[str]:
         self._invoked = True
         try:
             plan = self._plan(context)
         except TTSAIError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+            return self._fail(str(exc))
         try:
             credits = actions.estimate(plan)
             self._estimate = f"Estimated cost: {credits:g} credits" if credits else "No credits"
@@ -73,8 +78,7 @@ class _TTSAIOperator:
         try:
             plan = self._plan(context)
         except TTSAIError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+            return self._fail(str(exc))
         if getattr(self, "_invoked", False) and runtime.timers_fire() and context.window:
             self._task = actions.start(plan, context.scene.name)
             wm = context.window_manager
@@ -106,9 +110,10 @@ class _TTSAIOperator:
         if task.ok:
             self.report({"INFO"}, task.message)
             return {"FINISHED"}
-        self.report({"ERROR"} if task.job.state.value != "cancelled" else {"INFO"},
-                    task.message or f"{task.label} stopped.")
-        return {"CANCELLED"}
+        if task.job.state.value == "cancelled":
+            self.report({"INFO"}, task.message or f"{task.label} was cancelled.")
+            return {"CANCELLED"}
+        return self._fail(task.message or f"{task.label} failed.")
 
 
 class TTSAI_OT_narrate(_TTSAIOperator, bpy.types.Operator):

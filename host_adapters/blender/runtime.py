@@ -151,7 +151,8 @@ def measure_main_thread_gaps(work: Callable[..., Any], *, tick: float = 0.01,
     """Run ``work(progress=, cancel=)`` as a real job while this thread plays Blender's main
     loop: sleep ``tick``, drain the queue (what the persistent timer does), repeat.
 
-    Returns the longest and mean gap between ticks (seconds), the tick count and the job's
+    Returns the longest and mean interval between ticks (seconds; ``tick`` is the floor),
+    the tick count and the job's
     wall time. In the app the timer is called by Blender's event loop; headless it never
     fires, so this simulated loop is how a benchmark measures what the add-on costs the main
     thread (GIL contention from workers + time spent in drained callbacks)."""
@@ -163,7 +164,7 @@ def measure_main_thread_gaps(work: Callable[..., Any], *, tick: float = 0.01,
         time.sleep(tick)
         drain()
         now = time.perf_counter()
-        gaps.append(now - last - tick)
+        gaps.append(now - last)
         last = now
     if not finished.is_set():
         task.job.cancel()

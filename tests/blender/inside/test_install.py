@@ -1,0 +1,75 @@
+"""Installing the extension the way a user does, its preferences, and Blender's online switch."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import addon_utils
+import bpy
+
+import vse
+
+OPERATORS = ("narrate", "dub", "enhance", "dereverb", "split_stems", "transcribe",
+             "voice_convert", "apply_preset", "cancel")
+
+
+def test_the_built_zip_passes_blenders_own_validator():
+    validator = Path(addon_utils.__file__).parents[1] / "addons_core/bl_pkg/cli/blender_ext.py"
+    done = subprocess.run([sys.executable, str(validator), "validate",
+                           os.environ["TTSAI_BLENDER_ZIP"]], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Success" in done.stdout
+
+
+def test_install_from_disk_enables_every_operator_and_the_panel(extension):
+    assert "bl_ext.user_default.ttsai" in {a.module for a in bpy.context.preferences.addons}
+    for op in OPERATORS:
+        assert hasattr(bpy.ops.ttsai, op), op
+        assert getattr(bpy.ops.ttsai, op).get_rna_type().identifier
+    assert hasattr(bpy.types, "SEQUENCER_PT_ttsai")
+    assert bpy.app.timers.is_registered(extension.runtime._tick)
+    import ttsai_plugin  # the core arrived as a wheel in Blender's extension site-packages
+    assert ".local" in ttsai_plugin.__file__
+    assert "numpy" not in Path(ttsai_plugin.__file__).parent.parent.name
+
+
+def test_the_api_key_stays_in_the_preferences_and_never_reaches_the_blend(project, extension):
+    prefs = bpy.context.preferences.addons["bl_ext.user_default.ttsai"].preferences
+    prefs.api_key = "sk-tts-never-in-a-blend-7731"
+    try:
+        assert prefs.bl_rna.properties["api_key"].subtype == "PASSWORD"
+        bpy.ops.wm.save_mainfile()
+        assert b"never-in-a-blend-7731" not in (project / "edit.blend").read_bytes()
+        assert "sk-tts" not in repr(extension.prefs.settings())
+    finally:
+        prefs.api_key = ""
+
+
+def test_with_online_access_off_a_remote_api_is_refused_with_how_to_allow_it(scene, capfd):
+    assert bpy.app.online_access is False
+    movie, _snd = vse.movie_with_sound(scene, vse_media("talk.mp4"), 1, 1)
+    vse.select_only(scene, movie)
+    before = vse.names(scene)
+    old = os.environ["TTSAI_BASE_URL"]
+    os.environ["TTSAI_BASE_URL"] = "https://api.tts.ai/v1/"
+    try:
+        assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
+    finally:
+        os.environ["TTSAI_BASE_URL"] = old
+    out = capfd.readouterr()
+    text = out.out + out.err
+    assert "online access is off" in text and "Allow Online Access" in text
+    assert vse.names(scene) == before
+
+
+def test_a_loopback_engine_works_with_online_access_off(scene):
+    movie, _snd = vse.movie_with_sound(scene, vse_media("talk.mp4"), 1, 1)
+    vse.select_only(scene, movie)
+    assert "127.0.0.1" in os.environ["TTSAI_BASE_URL"]
+    assert bpy.ops.ttsai.transcribe() == {"FINISHED"}
+
+
+def vse_media(name: str) -> Path:
+    return Path(os.environ["TTSAI_TEST_MEDIA"]) / name
