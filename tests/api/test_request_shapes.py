@@ -1,4 +1,5 @@
-"""Every endpoint against the contract-shaped fake: what is sent, and what comes back."""
+"""What the client sends for each endpoint and how it reads the answer, checked on a recording
+fake (the real engine is exercised in test_engine.py; this pins the wire format)."""
 from __future__ import annotations
 
 import hashlib
