@@ -75,6 +75,27 @@ def test_loudness_matches_bs1770_for_a_reference_tone(tmp_path):
     assert media.loudness(path) == pytest.approx(-23.0, abs=0.2)
 
 
+def test_streamed_loudness_agrees_with_pyloudnorm(speech_wav, music_wav, talk_mp4):
+    import pyloudnorm
+    for path in (speech_wav, music_wav, talk_mp4):
+        samples, sr = media.decode(path)
+        expected = pyloudnorm.Meter(sr).integrated_loudness(samples)
+        assert media.loudness(path) == pytest.approx(expected, abs=1e-3)
+
+
+def test_a_long_recording_is_measured_without_loading_it(twenty_minutes, speech_wav):
+    import tracemalloc
+    media.loudness(speech_wav)  # imports done outside the measurement
+    tracemalloc.start()
+    try:
+        level = media.loudness(twenty_minutes)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert level == pytest.approx(media.loudness(speech_wav), abs=0.5)
+    assert peak < 16 * 1024 * 1024, "20 minutes of float samples would be 77 MB"
+
+
 def test_normalize_brings_speech_to_minus_16_lufs_with_peaks_under_the_ceiling(speech_wav,
                                                                               tmp_path):
     before = hashlib.sha256(speech_wav.read_bytes()).digest()

@@ -1,87 +1,203 @@
-"""Loudness by ITU-R BS.1770 (pyloudnorm) and normalisation to a target with a true-peak ceiling."""
+"""Loudness by ITU-R BS.1770 and normalisation to a target with a true-peak ceiling.
+
+Streams: the K-weighting filters are pyloudnorm's, run chunk by chunk with carried filter
+state, so a two-hour recording is measured and levelled without holding it in memory.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
+import soundfile as sf
 
 from ttsai_plugin.errors import InputError
-from ttsai_plugin.media.audio import decode, write_audio
-from ttsai_plugin.media.files import source
+from ttsai_plugin.media import ffmpeg
+from ttsai_plugin.media.audio import codec_args, pcm_chunks
+from ttsai_plugin.media.files import atomic_output, source
+from ttsai_plugin.media.probe import audio_stream, probe
 
-_MIN_SECONDS = 0.4  # one BS.1770 gating block
+_MIN_SECONDS = 0.4                              # one BS.1770 gating block
+_CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)    # L R C Ls Rs
+_LIMIT_BLOCK = 64                               # limiter gain resolution (frames)
+_LIMIT_MARGIN = 4 * _LIMIT_BLOCK                # context each side of a streamed segment
+_SEGMENT = 2048 * _LIMIT_BLOCK
 
 
-def _measure(samples: np.ndarray, sr: int, name: str) -> float:
-    import pyloudnorm
-    if len(samples) < int(_MIN_SECONDS * sr):
-        raise InputError(f"{name} is shorter than {_MIN_SECONDS}s: too short to measure loudness.")
-    return float(pyloudnorm.Meter(sr).integrated_loudness(samples))
+class LoudnessMeter:
+    """Integrated loudness (BS.1770-4 gating) fed in chunks of shape ``(frames, channels)``."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        import pyloudnorm
+        from scipy.signal import lfilter
+        self.rate, self.channels = sample_rate, channels
+        self._lfilter = lfilter
+        self._filters = [(f.b, f.a, f.passband_gain)
+                         for f in pyloudnorm.Meter(sample_rate)._filters.values()]
+        self._state = [np.zeros((len(a) - 1, channels)) for _, a, _ in self._filters]
+        self._step_edges: list[int] = []  # sub-block (100 ms) boundaries, in frames
+        self._sums: list[np.ndarray] = []  # per 100 ms sub-block, per channel: sum of squares
+        self._acc = np.zeros(channels)
+        self._pos = 0
+        self.frames = 0
+
+    def _edge(self, k: int) -> int:
+        return int(0.1 * k * self.rate)
+
+    def feed(self, chunk: np.ndarray) -> None:
+        x = np.asarray(chunk, dtype=np.float64).reshape(len(chunk), -1)
+        for i, (b, a, gain) in enumerate(self._filters):
+            x, self._state[i] = self._lfilter(b, a, x, axis=0, zi=self._state[i])
+            x = x * gain
+        sq = x * x
+        start = self.frames
+        self.frames += len(x)
+        at = 0
+        while True:
+            boundary = self._edge(len(self._sums) + 1)
+            if boundary > self.frames:
+                self._acc += sq[at:].sum(axis=0)
+                break
+            cut = boundary - start
+            self._acc += sq[at:cut].sum(axis=0)
+            self._sums.append(self._acc)
+            self._acc = np.zeros(self.channels)
+            at = cut
+
+    def integrated(self) -> float:
+        """LUFS of everything fed so far; ``-inf`` for silence."""
+        if self.frames < int(_MIN_SECONDS * self.rate):
+            raise InputError(f"Audio shorter than {_MIN_SECONDS}s is too short to measure "
+                             "loudness.")
+        seconds = self.frames / self.rate
+        blocks = int(np.round((seconds - 0.4) / 0.1)) + 1
+        sums = np.array(self._sums + [self._acc])
+        sums = np.vstack([sums, np.zeros((max(0, blocks + 3 - len(sums)), self.channels))])
+        cum = np.vstack([np.zeros((1, self.channels)), np.cumsum(sums, axis=0)])
+        z = (cum[4: blocks + 4] - cum[:blocks]) / (0.4 * self.rate)
+        weights = np.array((_CHANNEL_GAINS + (1.41,) * self.channels)[: self.channels])
+        with np.errstate(divide="ignore"):
+            levels = -0.691 + 10 * np.log10(z @ weights)
+            gated = levels >= -70.0
+            if not gated.any():
+                return float("-inf")
+            relative = -0.691 + 10 * np.log10(z[gated].mean(axis=0) @ weights) - 10.0
+            keep = (levels > relative) & (levels > -70.0)
+            if not keep.any():
+                return float("-inf")
+            return float(-0.691 + 10 * np.log10(z[keep].mean(axis=0) @ weights))
+
+
+def _layout(p: Path) -> tuple[int, int]:
+    chosen = audio_stream(probe(p), p, 0)
+    return chosen.sample_rate or 48000, chosen.channels
 
 
 def loudness(path: str | os.PathLike[str]) -> float:
-    """Integrated loudness in LUFS (``-inf`` for digital silence)."""
+    """Integrated loudness of ``path`` in LUFS (``-inf`` for digital silence)."""
     p = source(path)
-    samples, sr = decode(p)
-    return _measure(samples, sr, p.name)
+    rate, channels = _layout(p)
+    meter = LoudnessMeter(rate, channels)
+    for chunk in pcm_chunks(p, sample_rate=rate, channels=channels):
+        meter.feed(chunk)
+    try:
+        return meter.integrated()
+    except InputError as exc:
+        raise InputError(f"{p.name}: {exc.message}") from None
+
+
+_TAPS: dict[int, np.ndarray] = {}
 
 
 def _oversample_taps(factor: int = 4, half_width: int = 12) -> np.ndarray:
-    n = np.arange(-half_width * factor, half_width * factor + 1)
-    h = np.sinc(n / factor) * np.kaiser(len(n), 8.0)
-    return (h / h.sum() * factor).astype(np.float32)
+    if factor not in _TAPS:
+        n = np.arange(-half_width * factor, half_width * factor + 1)
+        h = np.sinc(n / factor) * np.kaiser(len(n), 8.0)
+        _TAPS[factor] = (h / h.sum() * factor).astype(np.float32)
+    return _TAPS[factor]
+
+
+def _envelope(x: np.ndarray, factor: int = 4) -> np.ndarray:
+    """Per-frame peak of the ``factor``× oversampled signal, over all channels."""
+    taps = _oversample_taps(factor)
+    env = np.abs(x).max(axis=1)
+    for c in range(x.shape[1]):
+        for phase in range(1, factor):
+            env = np.maximum(env, np.abs(np.convolve(x[:, c], taps[phase::factor], mode="same")))
+    return env
 
 
 def true_peak(samples: np.ndarray, factor: int = 4) -> float:
     """Linear true peak: the sample peak of a ``factor``× oversampled signal (BS.1770 Annex 2)."""
     x = samples if samples.ndim == 2 else samples[:, None]
-    taps = _oversample_taps(factor)
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    for c in range(x.shape[1]):
-        for phase in range(1, factor):
-            peak = max(peak, float(np.max(np.abs(np.convolve(x[:, c], taps[phase::factor],
-                                                             mode="same")), initial=0.0)))
-    return peak
+    return float(_envelope(x, factor).max(initial=0.0)) if x.size else 0.0
 
 
-def _limit(samples: np.ndarray, ceiling: float, block: int = 64) -> np.ndarray:
+def _limit(x: np.ndarray, ceiling: float) -> np.ndarray:
     """Smooth gain reduction so no (oversampled) peak passes ``ceiling``: block minima of the
     needed gain, widened to the neighbouring blocks, interpolated linearly between blocks."""
-    x = samples if samples.ndim == 2 else samples[:, None]
-    taps = _oversample_taps()
-    env = np.abs(x).max(axis=1)
-    for c in range(x.shape[1]):
-        for phase in range(1, 4):
-            env = np.maximum(env, np.abs(np.convolve(x[:, c], taps[phase::4], mode="same")))
-    need = np.minimum(1.0, ceiling / np.maximum(env, 1e-9))
-    n_blocks = -(-len(need) // block)
-    padded = np.ones(n_blocks * block, np.float32)
+    need = np.minimum(1.0, ceiling / np.maximum(_envelope(x), 1e-9))
+    if need.min() >= 1.0:
+        return x
+    n_blocks = -(-len(need) // _LIMIT_BLOCK)
+    padded = np.ones(n_blocks * _LIMIT_BLOCK, np.float32)
     padded[: len(need)] = need
-    g = padded.reshape(n_blocks, block).min(axis=1)
+    g = padded.reshape(n_blocks, _LIMIT_BLOCK).min(axis=1)
     g = np.minimum(g, np.minimum(np.r_[g[1:], 1.0], np.r_[1.0, g[:-1]]))
-    centres = (np.arange(n_blocks) + 0.5) * block
+    centres = (np.arange(n_blocks) + 0.5) * _LIMIT_BLOCK
     gain = np.interp(np.arange(len(need)), centres, g).astype(np.float32)
-    out = x * gain[:, None]
-    return out if samples.ndim == 2 else out[:, 0]
+    return x * gain[:, None]
+
+
+def limited(chunks: Iterable[np.ndarray], *, gain: float, ceiling: float,
+            channels: int) -> Iterator[np.ndarray]:
+    """``chunks`` times ``gain``, peak-limited to ``ceiling``, in segments that see enough of
+    their neighbours (and share one block grid) to match limiting the whole signal at once."""
+    m = _LIMIT_MARGIN
+    pending = np.zeros((m, channels), np.float32)
+    for chunk in chunks:
+        pending = np.concatenate([pending, chunk * np.float32(gain)])
+        while len(pending) >= _SEGMENT + 2 * m:
+            yield _limit(pending[: _SEGMENT + 2 * m], ceiling)[m: m + _SEGMENT]
+            pending = pending[_SEGMENT:]
+    rest = len(pending) - m
+    if rest > 0:
+        window = np.concatenate([pending, np.zeros((m, channels), np.float32)])
+        yield _limit(window, ceiling)[m: m + rest]
 
 
 def normalize(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
               target_lufs: float = -16.0, true_peak: float = -1.0) -> Path:
     """Write ``src`` at ``target_lufs`` integrated loudness with peaks kept under ``true_peak``
     dBTP (gentle limiting where the gain would push peaks over). Silence raises InputError."""
-    p = source(src)
-    samples, sr = decode(p)
-    measured = _measure(samples, sr, p.name)
+    p, out_p = source(src), Path(out)
+    measured = loudness(p)
     if not np.isfinite(measured):
         raise InputError(f"{p.name} is silent: there is no loudness to normalise.")
+    rate, channels = _layout(p)
     ceiling = 10 ** (true_peak / 20)
     gain_db = target_lufs - measured
-    result = samples
-    for _ in range(4):  # limiting lowers loudness a little: re-aim until on target
-        result = _limit(samples * np.float32(10 ** (gain_db / 20)), ceiling)
-        error = target_lufs - _measure(result, sr, p.name)
-        if abs(error) < 0.1:
-            break
-        gain_db += error
-    return write_audio(result, sr, out)
+    direct = out_p.suffix.lower() in (".wav", ".flac")
+    with atomic_output(out_p, p) as tmp:
+        wav = tmp if direct else tmp.with_suffix(".wav")
+        try:
+            for _ in range(4):  # limiting lowers loudness a little: re-aim until on target
+                meter = LoudnessMeter(rate, channels)
+                with sf.SoundFile(str(wav), "w", samplerate=rate, channels=channels,
+                                  subtype="PCM_16" if direct else "FLOAT") as f:
+                    for seg in limited(pcm_chunks(p, sample_rate=rate, channels=channels),
+                                       gain=10 ** (gain_db / 20), ceiling=ceiling,
+                                       channels=channels):
+                        meter.feed(seg)
+                        f.write(np.clip(seg, -1.0, 1.0))
+                error = target_lufs - meter.integrated()
+                if abs(error) < 0.1:
+                    break
+                gain_db += error
+            if not direct:
+                ffmpeg.run(["-i", wav, *codec_args(out_p), tmp], what=f"encode {out_p.name}")
+        finally:
+            if not direct:
+                wav.unlink(missing_ok=True)
+    return out_p
