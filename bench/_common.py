@@ -29,6 +29,9 @@ if str(ROOT) not in sys.path:
 
 DEV_KEY = "sk-tts-local-dev"
 ENTERPRISE_KEY = "sk-tts-local-enterprise"
+# The baseline gets keys of its own, so its requests never count against ours (per-key windows).
+NAIVE_KEYS = {"pro": "sk-tts-local-naive-pro", "enterprise": "sk-tts-local-naive-enterprise"}
+KEYS = {DEV_KEY: "pro", ENTERPRISE_KEY: "enterprise", **{k: p for p, k in NAIVE_KEYS.items()}}
 MB = 1024 * 1024
 
 
@@ -56,7 +59,8 @@ def machine() -> dict[str, str]:
 
 def banner(title: str) -> None:
     m = machine()
-    print(f"== {title}  [{m['nproc']} cores, {m['cpu']}, {m['date']}]", flush=True)
+    load = ", load %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
+    print(f"== {title}  [{m['nproc']} cores, {m['cpu']}, {m['date']}{load}]", flush=True)
 
 
 def fmt(value: float | str, unit: str = "") -> str:
@@ -125,6 +129,8 @@ class WireStats:
     paths: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     server_seconds: float = 0.0
+    server_times: list = field(default_factory=list)
+    refusals: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -164,10 +170,15 @@ class CountingTransport(httpx.HTTPTransport):
                 self.stats.errors[type(error).__name__] += 1
             raise
         spent = server_timing(response.headers)
+        if response.status_code == 429:
+            response.read()
+            with self.stats.lock:
+                self.stats.refusals.append(response.text[:300])
         with self.stats.lock:
             self.stats.statuses[response.status_code] += 1
-            if spent:
+            if spent is not None:
                 self.stats.server_seconds += spent
+                self.stats.server_times.append(spent)
         return response
 
 
@@ -183,7 +194,7 @@ class Engine:
 def engine(*, latency: float = 0.0, keys: dict[str, str] | None = None,
            faults: dict[str, Any] | None = None, data_dir: str | None = None) -> Iterator[Engine]:
     """Run ``ttsai_plugin.local.serve`` in a child process (so its CPU and memory are not ours)."""
-    config = {"latency": latency, "keys": keys or {DEV_KEY: "pro", ENTERPRISE_KEY: "enterprise"},
+    config = {"latency": latency, "keys": keys or KEYS,
               "faults": faults or {}, "data_dir": data_dir}
     proc = subprocess.Popen([sys.executable, str(BENCH / "_engine_proc.py"), json.dumps(config)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

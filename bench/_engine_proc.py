@@ -6,6 +6,7 @@ The app is wrapped in ``_common.ServerTiming`` so every answer says how long the
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 
@@ -16,6 +17,7 @@ from ttsai_plugin.local import EngineConfig, FaultConfig, create_app
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     config = json.loads(sys.argv[1])
     keys = config["keys"]
     app = create_app(EngineConfig(keys=keys, credits={k: 1e9 for k in keys},

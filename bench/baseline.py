@@ -1,7 +1,8 @@
 """The baseline every benchmark beats: a script written like the vendor reference's own examples.
 
 Sequential requests, whole files in memory (``open().read()``, ``response.content``), no
-retries, no client-side limiter, no cache, httpx used directly. Each function returns the HTTP
+retries, no client-side limiter, no cache, httpx used directly (a fresh client per request,
+like ``requests.post``; ``stats`` only counts what went over the wire). Each function returns the HTTP
 statuses it got, because a naive script does not check them (the reference writes
 ``response.content`` whatever it is).
 """
@@ -12,16 +13,18 @@ from typing import Any, Iterable
 
 import httpx
 
+from _common import CountingTransport, WireStats
+
 
 def _headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
 def tts(base_url: str, key: str, text: str, out: str | Path, *, voice: str = "af_bella",
-        model: str = "kokoro", format: str = "wav", transport: httpx.BaseTransport | None = None
+        model: str = "kokoro", format: str = "wav", stats: WireStats | None = None
         ) -> int:
     """One text-to-speech request, the reference's first example."""
-    with httpx.Client(transport=transport, timeout=None) as http:
+    with httpx.Client(transport=CountingTransport(stats), timeout=None) as http:
         response = http.post(base_url + "tts/", headers=_headers(key),
                              json={"model": model, "text": text, "voice": voice, "format": format})
     with open(out, "wb") as f:
@@ -30,22 +33,23 @@ def tts(base_url: str, key: str, text: str, out: str | Path, *, voice: str = "af
 
 
 def narrate(base_url: str, key: str, chunks: Iterable[str], out_dir: str | Path, *,
-            voice: str = "af_bella", format: str = "wav") -> list[int]:
+            voice: str = "af_bella", format: str = "wav",
+            stats: WireStats | None = None) -> list[int]:
     """A long script as the reference would do it: one request after another."""
     statuses = []
     for i, text in enumerate(chunks):
         statuses.append(tts(base_url, key, text, Path(out_dir) / f"part{i:04d}.{format}",
-                            voice=voice, format=format))
+                            voice=voice, format=format, stats=stats))
     return statuses
 
 
 def upload(base_url: str, key: str, path: str | Path, out: str | Path, *,
            endpoint: str = "audio/convert/", data: dict[str, Any] | None = None,
-           transport: httpx.BaseTransport | None = None) -> int:
+           stats: WireStats | None = None) -> int:
     """Upload a whole file read into memory, keep the whole answer in memory, write it out."""
     with open(path, "rb") as f:
         body = f.read()
-    with httpx.Client(transport=transport, timeout=None) as http:
+    with httpx.Client(transport=CountingTransport(stats), timeout=None) as http:
         response = http.post(base_url + endpoint, headers=_headers(key),
                              files={"file": (Path(path).name, body)}, data=data or {})
     with open(out, "wb") as f:
@@ -54,7 +58,7 @@ def upload(base_url: str, key: str, path: str | Path, out: str | Path, *,
 
 
 def enhance(base_url: str, key: str, path: str | Path, out: str | Path,
-            transport: httpx.BaseTransport | None = None) -> int:
+            stats: WireStats | None = None) -> int:
     """The reference's audio-enhancement example (its curl call, in Python)."""
     return upload(base_url, key, path, out, endpoint="audio/enhance/",
-                  data={"denoise": "true", "enhance_clarity": "true"}, transport=transport)
+                  data={"denoise": "true", "enhance_clarity": "true"}, stats=stats)

@@ -1,0 +1,44 @@
+"""Run inside a Blender Python (the ``bpy`` module): the Blender adapter's own
+``runtime.measure_main_thread_gaps`` while the enhance workflow runs as a real add-on job.
+
+    .venv-blender-4.2/bin/python bench/_blender_gaps.py BASE_URL KEY SOURCE OUT_DIR
+
+The core's pure-Python dependencies come from the project's main venv (same Python minor
+version), appended after Blender's own packages so Blender's NumPy wins. Prints ``GAPS {json}``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.extend(str(p) for p in (ROOT / ".venv" / "lib").glob(
+    f"python{sys.version_info.major}.{sys.version_info.minor}/site-packages"))
+
+import bpy  # noqa: E402,F401 - Blender itself, as the add-on runs in it
+
+from host_adapters.blender import runtime  # noqa: E402
+from ttsai_plugin import workflows  # noqa: E402
+from ttsai_plugin.api import TTSAIClient  # noqa: E402
+from ttsai_plugin.clips import Clip  # noqa: E402
+from ttsai_plugin.workflows.context import Context  # noqa: E402
+
+
+def main() -> None:
+    url, key, src, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+
+    def work(progress=None, cancel=None):
+        with TTSAIClient(api_key=key, base_url=url, plan="pro") as client:
+            return workflows.enhance(Context(client, out, progress=progress, cancel=cancel),
+                                     Clip(media=src, name=src.stem))
+
+    result = runtime.measure_main_thread_gaps(work, tick=0.01)
+    result["blender"] = ".".join(map(str, bpy.app.version))
+    print("GAPS " + json.dumps(result), flush=True)
+    runtime.stop()
+
+
+if __name__ == "__main__":
+    main()
