@@ -165,22 +165,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = CancelToken()
     outcome: dict[str, Any] = {}
 
+    finished = threading.Event()  # not Thread.join: an interrupted join can report a live thread as dead
+
     def work() -> None:
         try:
             outcome["code"] = cli_commands.run(args, token)
         except BaseException as exc:  # noqa: BLE001 - reported below, in the main thread
             outcome["error"] = exc
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="ttsai-cli", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="ttsai-cli", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.2)
+        while not finished.wait(0.2):
+            pass
     except KeyboardInterrupt:
         token.cancel()
-        print("\nttsai: cancelling…", file=sys.stderr)
-        worker.join(30)
-        outcome = {"error": KeyboardInterrupt()}
+        print("\nttsai: cancelling (Ctrl-C again to quit at once)…", file=sys.stderr)
+        try:
+            while not finished.wait(0.2):  # let the job remove its partial files
+                pass
+        except KeyboardInterrupt:
+            outcome["error"] = KeyboardInterrupt()
     error = outcome.get("error")
     if error is None:
         return int(outcome.get("code", 0))

@@ -127,6 +127,9 @@ def cmd_narrate(args, token) -> int:
 def _file_command(args, token, run: Callable[[Context, Clip], Any], allowed=AUDIO_OUT) -> int:
     clip = _clip(args)
     out = _check_output(Path(args.output), allowed, inputs=(clip.media,))
+    if out.suffix.lower() in VIDEO_OUT and (clip.source_in > 0 or clip.source_out is not None):
+        raise InputError("A video output keeps the whole picture, so it needs the whole input.",
+                         hint="Drop --start/--end, or write audio (.wav, .flac, .mp3 …).")
     with _session(args, token, out) as ctx:
         result = run(ctx, clip)
         written = [_deliver(result.audio[0].path, out, video=clip.media)]
