@@ -202,6 +202,9 @@ def test_no_key_anywhere_uses_the_in_process_engine(caplog, tmp_path):
         result = first.tts("Offline and fine.", voice=first.voices().voices[0].id,
                            out=tmp_path / "offline.wav")
         assert duration(result.path) > 0.5
+        turn = first.voice_chat(text="Still there?")
+        second.download(turn.audio_url, tmp_path / "reply.mp3")   # one engine per process
+        assert (tmp_path / "reply.mp3").stat().st_size > 0
     notices = [r for r in caplog.records if "No TTS.ai API key configured" in r.getMessage()]
     assert len(notices) == 1
     assert "local engine" in repr(first)

@@ -36,6 +36,7 @@ try:
 except metadata.PackageNotFoundError:  # running from a source tree (e.g. inside Blender)
     VERSION = "dev"
 _notice_shown = False
+_local_app = None
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -49,15 +50,20 @@ def _in_process(transport: httpx.BaseTransport | None) -> bool:
 
 
 def _local_transport() -> tuple[httpx.BaseTransport, str]:
-    """The local engine as an in-process transport, and its development key."""
+    """The process's one in-process local engine (made on first use), and its dev key.
+
+    One engine per process, so every keyless client shares its files, credits and limits.
+    """
     from ..local import DEV_KEY, EngineConfig, create_app
 
-    global _notice_shown
+    global _notice_shown, _local_app
     with _notice_lock:
         if not _notice_shown:
             _notice_shown = True
             log.info(LOCAL_NOTICE)
-    return InProcessTransport(create_app(EngineConfig())), DEV_KEY
+        if _local_app is None:
+            _local_app = create_app(EngineConfig())
+    return InProcessTransport(_local_app), DEV_KEY
 
 
 @dataclass(frozen=True)
