@@ -23,6 +23,7 @@ obs_script_t *obs_script_create(const char *path, obs_data_t *settings);
 void obs_script_destroy(obs_script_t *script);
 const char *obs_script_get_description(const obs_script_t *script);
 bool obs_script_loaded(const obs_script_t *script);
+bool obs_script_reload(obs_script_t *script);
 obs_properties_t *obs_script_get_properties(obs_script_t *script);
 obs_data_t *obs_script_save(obs_script_t *script);
 void obs_script_update(obs_script_t *script, obs_data_t *settings);
@@ -322,6 +323,10 @@ static obs_data_t *dispatch(obs_data_t *c)
 		obs_data_t *r = ok();
 		obs_data_set_obj(r, "settings", saved);
 		obs_data_release(saved);
+		return r;
+	}
+	if (!strcmp(cmd, "reload")) {
+		obs_data_t *r = obs_script_reload(script) ? ok() : fail("reload failed");
 		return r;
 	}
 	if (!strcmp(cmd, "unload")) {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import queue
 import re
 import shutil
@@ -42,7 +43,7 @@ def build() -> Path:
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")  # parallel sessions never share a half-file
     subprocess.run(["gcc", "-O1", "-Wall", "-o", str(tmp), str(SOURCE), "-I/usr/include/obs",
                     f"-I{PYTHON_INCLUDE}", "-L/usr/lib/x86_64-linux-gnu", "-lobs",
                     "-lobs-scripting", "-lpython3.11", "-lX11"], check=True,

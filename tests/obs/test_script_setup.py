@@ -105,3 +105,17 @@ def test_without_obs_frontend_or_target_scene_narration_asks_for_a_scene(obs):
 
     assert obs.status().startswith("No target scene: choose one in 'Target scene'")
     assert set(obs.sources()) == {SCENE}
+
+
+def test_reload_scripts_keeps_working_and_releases_everything(script, speech_wav):
+    script.call("source_create", id="ffmpeg_source", name="Mic", scene=SCENE,
+                settings={"local_file": str(speech_wav)})
+    script.update(mic_source="Mic", mic_preset="stream-mic-cleanup")
+    script.click("mic_chain")
+
+    script.call("reload")
+    script.click("mic_chain")
+
+    assert script.status() == "Mic chain on 'Mic': 4 already set."
+    assert len(script.sources()["Mic"]["filters"]) == 4
+    assert script.py("import ttsai_obs; reply = ttsai_obs._state.runner is not None") == "True"
