@@ -19,6 +19,14 @@ def test_a_short_clip_goes_up_lossless(speech_wav, tmp_path):
     assert media.duration(out) == pytest.approx(media.duration(speech_wav), abs=1e-4)
 
 
+def test_when_wav_is_too_big_flac_keeps_it_lossless(twenty_minutes, tmp_path):
+    [out] = media.encode_for_upload(twenty_minutes, tmp_path, limit_bytes=30 * MB)
+    assert out.suffix == ".flac" and out.stat().st_size <= 30 * MB
+    original, _ = media.decode(twenty_minutes)
+    uploaded, _ = media.decode(out)
+    assert np.array_equal(np.round(original * 32768), np.round(uploaded * 32768)), "bit for bit"
+
+
 @pytest.mark.parametrize("name", ["stt", "speech_translate", "enhance", "separate"])
 def test_two_hours_fit_the_100_mb_endpoints(name):
     limit = endpoint(name).upload_limit

@@ -42,8 +42,8 @@ class Encoding:
 
     @property
     def bytes_per_second(self) -> float:
-        if self.kbps is None:
-            return self.sample_rate * self.channels * 2
+        if self.kbps is None:  # FLAC: a guess (speech packs to ~40-60%); checked after encoding
+            return self.sample_rate * self.channels * 2 * (0.6 if self.format == "flac" else 1.0)
         overhead = 1.06 if self.format == "ogg" else 1.01  # ogg pages; mp3 frame padding
         return self.kbps * 1000 / 8 * overhead
 
@@ -53,6 +53,8 @@ class Encoding:
     def codec(self) -> list[str]:
         if self.format == "wav":
             return ["-c:a", "pcm_s16le"]
+        if self.format == "flac":
+            return ["-c:a", "flac"]
         if self.format == "mp3":  # level 7: faster search, same bitrate; fine for uploads
             return ["-c:a", "libmp3lame", "-b:a", f"{self.kbps}k", "-compression_level", "7"]
         return ["-c:a", "libopus", "-b:a", f"{self.kbps}k", "-vbr", "constrained",
@@ -77,8 +79,9 @@ def ladder(formats: Sequence[str], *, sample_rate: int, channels: int) -> list[E
     src_rate = sample_rate or 48000
     lossless: list[Encoding] = []
     lossy: list[Encoding] = []
-    if "wav" in formats:
-        lossless.append(Encoding("wav", min(src_rate, 48000), ch))
+    for fmt in ("wav", "flac"):
+        if fmt in formats:
+            lossless.append(Encoding(fmt, min(src_rate, 48000), ch))
     if "mp3" in formats:
         tiers = [(44100, ch, k) for k in (192, 160, 128)] if ch == 2 else []
         tiers += [(44100, 1, k) for k in (128, 96, 80, 64)]
@@ -123,7 +126,7 @@ def plan_upload(duration: float, *, limit_bytes: int, sample_rate: int = 48000,
     for enc in options:
         if enc.size(duration) <= budget:
             return UploadPlan(enc)
-    enc = split_encoding(options)
+    enc = split_encoding(options)  # lossy: its size is known before encoding
     longest = (budget - 4096) / enc.bytes_per_second - SPLIT_OVERLAP
     if longest < 1.0:
         raise LimitExceededError(
@@ -167,13 +170,16 @@ def encode_for_upload(src: str | os.PathLike[str], out_dir: str | os.PathLike[st
     folder.mkdir(parents=True, exist_ok=True)
     if not plan.split:
         options = ladder(formats, sample_rate=chosen.sample_rate, channels=chosen.channels)
-        for enc in options[options.index(plan.encoding):]:
+        fitting = [e for e in options[options.index(plan.encoding):]
+                   if e.size(info.duration) <= limit_bytes * 0.97]
+        for enc in fitting:  # only FLAC's size is a guess; a miss falls to the next tier
             out = folder / f"{src_p.stem}.upload.{enc.format}"
             _encode(src_p, out, enc, 0.0, None, stream, cancel)
             if out.stat().st_size <= limit_bytes:
                 return [out]
             out.unlink()
-        raise LimitExceededError(f"{src_p.name} does not fit in {limit_bytes} bytes.")
+        raise LimitExceededError(f"{src_p.name} does not fit in {limit_bytes} bytes.",
+                                 hint="Use a shorter range of the clip.")
     assert plan.max_part_seconds is not None
     cuts = quiet_cuts(src_p, info.duration, plan.max_part_seconds, stream=stream)
     edges = [0.0, *cuts, info.duration]
