@@ -208,11 +208,8 @@ class JobRunner:
                 err = TTSAIError(f"{job.label} failed: {type(exc).__name__}: {exc}")
                 err.__cause__ = exc
                 job._finish(JobState.FAILED, error=err)
-            else:
-                if job.token.cancelled:
-                    job._finish(JobState.CANCELLED, error=Cancelled(f"{job.label} was cancelled."))
-                else:
-                    job._finish(JobState.DONE, result=result)
+            else:  # finished work is kept even if cancel came too late: it may be paid for
+                job._finish(JobState.DONE, result=result)
 
         future = self._pool.submit(work)
         job._future = future

@@ -93,6 +93,18 @@ def test_cancelling_a_running_job_stops_ffmpeg_and_leaves_no_partial_file(tmp_pa
     assert list(out_dir.iterdir()) == []
 
 
+def test_a_cancel_that_comes_after_the_last_step_keeps_the_paid_result():
+    def work(cancel):
+        cancel.raise_if_cancelled()
+        result = "dub.wav"  # downloaded and paid for
+        cancel.cancel()     # the user clicks Cancel a moment too late
+        return result
+
+    with JobRunner() as runner:
+        job = runner.submit(work)
+        assert job.wait(5) == "dub.wav" and job.state is JobState.DONE
+
+
 def test_a_queued_job_cancelled_before_it_starts_never_runs():
     ran = []
     gate = threading.Event()
