@@ -2,6 +2,8 @@
 client whose retries record their waits instead of sleeping."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ttsai_plugin.api import PlanLimits, RateLimiter, RetryPolicy, TTSAIClient
@@ -9,6 +11,7 @@ from tests.api.fake_api import FakeAPI, FakeCDN
 from tests.api.loopback import LoopbackServer
 
 KEY = "sk-tts-test-5EcReT-0123456789abcdef"
+MB = 1024 * 1024
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +59,15 @@ def make_client(base_url: str, sleeps: list[float], *, max_retries: int = 4,
 def client(api, sleeps):
     with make_client(api.url + "v1/", sleeps) as c:
         yield c
+
+
+@pytest.fixture
+def big_file(tmp_path):
+    """60 MB: random head and tail around a sparse middle."""
+    path = tmp_path / "long_interview.wav"
+    with path.open("wb") as f:
+        f.write(os.urandom(MB))
+        f.truncate(60 * MB - MB)
+        f.seek(0, os.SEEK_END)
+        f.write(os.urandom(MB))
+    return path

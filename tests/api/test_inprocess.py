@@ -8,7 +8,7 @@ from ttsai_plugin.api import RetryPolicy, TTSAIClient
 from ttsai_plugin.api._inprocess import InProcessTransport
 from tests.api.conftest import KEY
 from tests.api.fake_api import AUDIO, FakeAPI
-from tests.api.test_transfer import MB, big_file  # noqa: F401 - fixture
+from tests.api.conftest import MB
 
 BASE = "http://local.ttsai/v1/"
 
@@ -36,7 +36,7 @@ def test_endpoints_answer_in_process_and_cdn_links_leave_without_the_key(cdn, tm
     assert cdn.rec.seen and all("Authorization" not in s.headers for s in cdn.rec.seen)
 
 
-def test_a_60_mb_upload_is_streamed_into_the_app(cdn, big_file):  # noqa: F811
+def test_a_60_mb_upload_is_streamed_into_the_app(cdn, big_file):
     app = FakeAPI(cdn)
     with in_process_client(app) as client:
         client.models()

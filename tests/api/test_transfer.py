@@ -1,7 +1,6 @@
 """Uploads stream from disk; downloads appear at ``out`` only when complete."""
 from __future__ import annotations
 
-import os
 import threading
 import time
 import tracemalloc
@@ -10,23 +9,9 @@ import psutil
 import pytest
 
 from ttsai_plugin.api import APIError, IncompleteResponseError
-from tests.api.conftest import make_client
-from tests.api.loopback import SubprocessFakeAPI
+from tests.api.conftest import MB, make_client
 from tests.api.fake_api import AUDIO, Reply
-
-MB = 1024 * 1024
-
-
-@pytest.fixture
-def big_file(tmp_path):
-    """60 MB: random head and tail around a sparse middle."""
-    path = tmp_path / "long_interview.wav"
-    with path.open("wb") as f:
-        f.write(os.urandom(MB))
-        f.truncate(60 * MB - MB)
-        f.seek(0, os.SEEK_END)
-        f.write(os.urandom(MB))
-    return path
+from tests.api.loopback import SubprocessFakeAPI
 
 
 @pytest.fixture
