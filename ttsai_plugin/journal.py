@@ -139,3 +139,27 @@ class Journal:
                (cache_key is None or e.cache_key == cache_key) and e.files_exist:
                 return e
         return None
+
+    def compact(self, *, keep_seconds: float = 30 * 86400) -> int:
+        """Rewrite the journal (atomically) without placed entries older than ``keep_seconds``;
+        unplaced results are always kept. Returns how many entries were dropped."""
+        cutoff = time.time() - keep_seconds
+        with _lock:
+            records = list(self._records())
+            placed = {r["job_id"] for r in records if r["event"] == "placed"}
+            keep = [r for r in records
+                    if r["job_id"] not in placed or float(r.get("time", 0)) >= cutoff]
+            dropped = sum(1 for r in records if r["event"] == "finished") - \
+                sum(1 for r in keep if r["event"] == "finished")
+            if not records or len(keep) == len(records):
+                return 0
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, b"".join((json.dumps(r, separators=(",", ":"), default=str)
+                                       + "\n").encode("utf-8") for r in keep))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        return dropped

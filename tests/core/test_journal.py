@@ -62,3 +62,22 @@ def test_the_journal_is_private_to_the_user(tmp_path):
     journal.record_finished("job-1", "tts", [tmp_path / "x.wav"], meta={"voice": "af_bella"})
     assert (journal.path.stat().st_mode & 0o777) == 0o600
     assert journal.entries()[0].meta == {"voice": "af_bella"}
+
+
+def test_compacting_forgets_old_placed_results_but_never_unplaced_ones(tmp_path):
+    import json
+    path = tmp_path / "j.jsonl"
+    (tmp_path / "x.wav").write_bytes(b"x")
+    old = 1_000_000.0
+    lines = [{"event": "finished", "job_id": "old-placed", "operation": "tts", "cache_key": None,
+              "results": [str(tmp_path / "x.wav")], "time": old},
+             {"event": "placed", "job_id": "old-placed", "time": old},
+             {"event": "finished", "job_id": "old-unplaced", "operation": "tts",
+              "cache_key": None, "results": [str(tmp_path / "x.wav")], "time": old}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    journal = Journal(path)
+    journal.record_finished("new", "enhance", [tmp_path / "x.wav"])
+    journal.mark_placed("new")
+    assert journal.compact() == 1
+    assert [e.job_id for e in journal.entries()] == ["old-unplaced", "new"]
+    assert [e.job_id for e in journal.recover()] == ["old-unplaced"]
