@@ -16,6 +16,7 @@ from pathlib import Path
 
 ENV_VAR = "TTSAI_PLUGIN_PATH"
 REQUIRED = ("numpy", "httpx", "platformdirs", "soundfile")
+MIN_PYTHON = (3, 11)
 
 
 @dataclass
@@ -76,9 +77,14 @@ def locate_core(setting: str, script_dir: Path, env: dict[str, str] | None = Non
     importlib.invalidate_caches()
     where = (f"Python {sys.version_info.major}.{sys.version_info.minor} "
              f"({sys.executable or 'embedded in OBS'})")
+    if sys.version_info < MIN_PYTHON:
+        return CoreStatus(False, (
+            f"OBS runs scripts with {where}; the TTS.ai core needs Python 3.11 or newer. Choose "
+            "a Python 3.11/3.12 install in Tools → Scripts → Python Settings, then restart OBS."),
+            added)
     try:
         import ttsai_plugin  # noqa: F401
-    except ImportError as exc:
+    except Exception as exc:  # noqa: BLE001 - ImportError, or a broken install
         return CoreStatus(False, (
             f"The ttsai_plugin core is not importable from OBS's {where}: {exc}. Set "
             f"'Core and libraries folder' below (or {ENV_VAR}) to the folder holding "
