@@ -122,3 +122,9 @@ def test_a_processing_crash_is_a_500_json_body_and_is_not_billed(start_engine, s
     err = assert_error(r, "internal_error")
     assert "denoiser diverged" in err["message"] and "Traceback" not in r.text
     assert server.engine.ledger.balance(DEV_KEY) == 50 and "X-Credits-Used" not in r.headers
+
+
+def test_an_oversized_json_body_is_refused_without_being_read(engine):
+    with client(engine) as c:
+        r = c.post("tts/", json={**TTS, "text": "a" * (3 * 1024 * 1024)})
+    assert "JSON body is over 2 MB" in assert_error(r, "bad_request")["message"]

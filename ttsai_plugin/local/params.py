@@ -20,6 +20,8 @@ from .errors import EngineError, bad_request
 
 FORM_SLACK = 1024 * 1024
 """Room for multipart boundaries and plain fields on top of an endpoint's file limit."""
+JSON_LIMIT = 2 * 1024 * 1024
+"""Largest JSON body: 50,000 characters of text, even fully escaped, fit well inside."""
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
@@ -47,8 +49,14 @@ class Params:
         if request.method != "POST":
             return
         if request.mimetype == "application/json":
+            if (request.content_length or 0) > JSON_LIMIT:
+                raise bad_request(f"The JSON body is over {_mb(JSON_LIMIT)}; send less text "
+                                  "per request.")
+            request.max_content_length = JSON_LIMIT
             try:
                 body = json.loads(request.get_data(cache=False) or b"{}")
+            except RequestEntityTooLarge:
+                raise bad_request(f"The JSON body is over {_mb(JSON_LIMIT)}.") from None
             except ValueError as e:
                 raise bad_request(f"The JSON body could not be parsed: {e}.") from None
             if not isinstance(body, dict):
