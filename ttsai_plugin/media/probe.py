@@ -1,9 +1,10 @@
 """What a media file holds, read from ``ffmpeg -i`` (imageio-ffmpeg ships no ffprobe)."""
 from __future__ import annotations
 
+import functools
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ttsai_plugin.errors import InputError, MediaError
@@ -49,8 +50,20 @@ class MediaInfo:
 
 
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
-    """Describe ``path``; a missing, empty or unreadable file raises with a hint."""
+    """Describe ``path``; a missing, empty or unreadable file raises with a hint.
+
+    Answers are remembered per (file, size, mtime, inode, ffmpeg), so the many
+    ``duration()`` calls of a workflow spawn ffmpeg once per file.
+    """
     p = source(path)
+    st = p.stat()
+    info = _probe(str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, ffmpeg.ffmpeg_exe())
+    return replace(info, audio_streams=list(info.audio_streams))  # callers may not alter the cache
+
+
+@functools.lru_cache(maxsize=256)
+def _probe(path: str, size: int, mtime_ns: int, inode: int, exe: str) -> MediaInfo:
+    p = Path(path)
     text = ffmpeg.probe_stderr(p)
     if "Input #0" not in text:
         reason, hint = ffmpeg.reason_and_hint(text)
