@@ -125,6 +125,8 @@ def separate(samples: np.ndarray, sr: int, *,
     chans = buffers.channels_first(x).astype(np.float32)
     n_fft = stft_size(sr)
     hop = n_fft // 4
+    frames = chans.shape[-1]
+    chans = buffers.fit_length(chans, max(frames, n_fft))
     _, _, spec = stft(chans, nperseg=n_fft, noverlap=n_fft - hop, window="hann")
     mag = np.abs(spec).mean(axis=0)                                   # (bins, frames)
     masks = separation_masks(mag, sr, hop, n_fft, stems)
@@ -132,7 +134,7 @@ def separate(samples: np.ndarray, sr: int, *,
     for name in STEM_NAMES[stems]:
         _, y = istft(spec * masks[name][np.newaxis].astype(np.float32), nperseg=n_fft,
                      noverlap=n_fft - hop, window="hann")
-        out[name] = buffers.like(buffers.fit_length(y, chans.shape[-1]).astype(np.float32), x)
+        out[name] = buffers.like(buffers.fit_length(y, frames).astype(np.float32), x)
     label = None if stems == 2 else (
         f"{stems}-stem separation is approximated classically (REPET-SIM vocals, HPSS drums, "
         f"frequency bands for {', '.join(n for n in STEM_NAMES[stems][2:])})")

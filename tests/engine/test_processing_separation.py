@@ -1,0 +1,109 @@
+"""Stems: REPET-SIM pulls a voice out of a repeating music bed, and the stems add back up."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy.signal import butter, resample_poly, sosfiltfilt
+
+from ttsai_plugin.errors import BadRequestError
+from ttsai_plugin.local.processing import separation
+
+
+def corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+@pytest.fixture(scope="module")
+def music(music_wav):
+    x, sr = sf.read(music_wav, dtype="float32")
+    return x, sr
+
+
+@pytest.fixture(scope="module")
+def voice_over_music(speech_wav, music):
+    """A narrator (espeak speech) over the pad + kick bed: the voice is the only non-repeating part."""
+    bed, sr = music
+    voice, vsr = sf.read(speech_wav, dtype="float32")
+    voice = resample_poly(voice, sr, vsr).astype(np.float32)
+    n = min(len(voice), len(bed))
+    return voice[:n], (0.5 * voice[:n] + bed[:n, 0]).astype(np.float32), sr
+
+
+@pytest.fixture(scope="module")
+def narrator_stems(voice_over_music):
+    _, mix, sr = voice_over_music
+    return separation.separate(mix, sr)
+
+
+def kick_energy(x: np.ndarray, sr: int) -> float:
+    """Energy below 100 Hz in the 100 ms after each beat (the kick's body)."""
+    low = sosfiltfilt(butter(4, 100, "lowpass", fs=sr, output="sos"), x, axis=0)
+    hits = [low[int(b * sr): int((b + 0.1) * sr)] for b in np.arange(0, len(x) / sr - 0.1, 0.5)]
+    return float(sum(np.sum(h ** 2) for h in hits))
+
+
+def test_the_vocal_stem_follows_the_narrator_far_more_than_the_mix_does(voice_over_music,
+                                                                      narrator_stems):
+    voice, mix, sr = voice_over_music
+    stems, out_sr, label = narrator_stems
+    print(f"correlation with the voice: mix {corr(mix, voice):.2f}, "
+          f"vocals {corr(stems['vocals'], voice):.2f}")
+    assert out_sr == sr and label is None and set(stems) == {"vocals", "accompaniment"}
+    assert corr(stems["vocals"], voice) > corr(mix, voice) + 0.3
+    assert corr(stems["accompaniment"], voice) < corr(mix, voice)
+
+
+def test_two_stems_add_back_up_to_the_input(voice_over_music, narrator_stems):
+    _, mix, _ = voice_over_music
+    stems, _, _ = narrator_stems
+    assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - mix)) < 1e-4
+
+
+def test_the_kick_lands_in_the_accompaniment_and_stereo_is_kept(music):
+    bed, sr = music
+    stems, _, _ = separation.separate(bed, sr)
+    assert stems["vocals"].shape == bed.shape == stems["accompaniment"].shape
+    assert kick_energy(stems["accompaniment"], sr) > 5 * kick_energy(stems["vocals"], sr)
+
+
+@pytest.fixture(scope="module")
+def four_stems(music):
+    bed, sr = music
+    return separation.separate(bed, sr, stems=4)
+
+
+@pytest.mark.parametrize("count", [4, 5, 6])
+def test_more_stems_have_the_contracts_names_sum_back_and_say_they_are_approximate(
+        music, four_stems, count):
+    bed, sr = music
+    if count == 4:
+        stems, _, label = four_stems
+    else:
+        bed = bed[: 4 * sr]
+        stems, _, label = separation.separate(bed, sr, stems=count)
+    assert tuple(stems) == separation.STEM_NAMES[count]
+    assert label and "approximated" in label
+    assert np.max(np.abs(sum(stems.values()) - bed)) < 1e-4
+
+
+def test_four_stems_put_the_kick_in_drums_and_bass_and_the_chord_in_other(music, four_stems):
+    bed, sr = music
+    stems, _, _ = four_stems
+    rhythm = kick_energy(stems["drums"], sr) + kick_energy(stems["bass"], sr)
+    assert rhythm > 2 * kick_energy(stems["other"], sr)
+    pad_band = sosfiltfilt(butter(4, [250, 600], "bandpass", fs=sr, output="sos"), bed, axis=0)
+    assert corr(stems["other"][:, 0], pad_band[:, 0]) > 0.8
+
+
+def test_unsupported_stem_count_is_a_bad_request(music):
+    bed, sr = music
+    with pytest.raises(BadRequestError):
+        separation.separate(bed[:sr], sr, stems=3)
+
+
+def test_a_clip_shorter_than_one_window_still_splits_and_sums():
+    x = np.random.default_rng(3).normal(0, 0.1, 700).astype(np.float32)
+    stems, _, _ = separation.separate(x, 44100)
+    assert all(s.shape == x.shape for s in stems.values())
+    assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - x)) < 1e-4
