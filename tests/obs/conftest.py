@@ -77,7 +77,17 @@ def connected(script, obs_engine):
 @pytest.fixture
 def recording(tmp_path, media_dir) -> Path:
     """A finished OBS-style recording: an .mkv with H.264 video and the speech as AAC."""
-    out = tmp_path / "recordings" / "2026-11-26 01-00-00.mkv"
+    return _recording(tmp_path, media_dir, ".mkv")
+
+
+@pytest.fixture
+def flv_recording(tmp_path, media_dir) -> Path:
+    """The same recording as OBS writes it when set to FLV."""
+    return _recording(tmp_path, media_dir, ".flv")
+
+
+def _recording(tmp_path: Path, media_dir: Path, suffix: str) -> Path:
+    out = tmp_path / "recordings" / f"2026-11-26 01-00-00{suffix}"
     out.parent.mkdir()
     subprocess.run([media_factory.ffmpeg(), "-y", "-i", str(media_factory.video_with_speech(
         media_dir)), "-c", "copy", str(out)], check=True, capture_output=True)
