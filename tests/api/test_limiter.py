@@ -71,3 +71,13 @@ def test_concurrency_slots_are_released_after_errors():
     done = threading.Event()
     threading.Thread(target=lambda: (limiter.slot().__enter__(), done.set())).start()
     assert done.wait(1.0)
+
+
+def test_clients_of_one_account_share_one_limiter_by_default(api):
+    def new(key: str, plan: str = "pro") -> TTSAIClient:
+        return TTSAIClient(api_key=key, base_url=api.url + "v1/", plan=plan)
+
+    a, b = new(KEY), new(KEY)
+    assert a.limiter is b.limiter and a.limiter.limits == PLANS["pro"]
+    assert new("sk-tts-someone-else").limiter is not a.limiter
+    assert new(KEY, "enterprise").limiter.limits.concurrent == 20
