@@ -69,7 +69,8 @@ class Engine:
                                 start_response)
         except MethodNotAllowed as e:
             allowed = ", ".join(sorted(e.valid_methods or []))
-            resp = bad_request(f"{request.method} is not allowed on {request.path}; use {allowed}.").response()
+            resp = bad_request(f"{request.method} is not allowed on {request.path}; "
+                               f"use {allowed}.").response()
             return self._finish(resp, self.limiter.peek(anon, self.anonymous_plan), environ,
                                 start_response)
         if name == FILES:
@@ -85,6 +86,10 @@ class Engine:
             resp = self.files.response(file_id, environ)
         except EngineError as e:
             resp, fault = e.response(), None
+        except Exception as e:  # a preview that could not be made
+            log.exception("file %s failed", file_id)
+            error = EngineError("internal_error", f"Could not serve {file_id}: {e}")
+            resp, fault = error.response(), None
         return self._finish(resp, headers, environ, start_response, fault=fault)
 
     def _api(self, endpoint: Endpoint, args: dict[str, Any], request: Request, environ: dict,
@@ -112,8 +117,8 @@ class Engine:
             resp, fault = bad_request(str(e)).response(), None
         except Exception as e:  # a processing failure is the contract's 500, never a traceback
             log.exception("%s failed", endpoint.name)
-            resp, fault = EngineError("internal_error",
-                                      f"Processing failed: {type(e).__name__}: {e}").response(), None
+            error = EngineError("internal_error", f"Processing failed: {type(e).__name__}: {e}")
+            resp, fault = error.response(), None
         finally:  # answers are computed before they are sent: the slot frees up now
             ticket.release()
         headers = dict(ticket.headers)

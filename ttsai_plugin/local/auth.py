@@ -33,7 +33,8 @@ def authenticate(config: EngineConfig, authorization: str | None) -> Caller:
     """The caller behind an Authorization header; raises 401/403 as the contract says."""
     token = bearer_token(authorization)
     if token is None:
-        raise EngineError("unauthorized", "Missing API key: send 'Authorization: Bearer sk-tts-…'.")
+        raise EngineError("unauthorized",
+                          "Missing API key: send 'Authorization: Bearer sk-tts-…'.")
     plan_name = None
     for key, name in config.keys.items():
         if hmac.compare_digest(key.encode(), token.encode()):

@@ -69,7 +69,8 @@ class Ledger:
 
     def refund(self, charge: Charge) -> None:
         with self._lock:
-            self._balances[charge.key] = self._balances.get(charge.key, self._default) + charge.amount
+            balance = self._balances.get(charge.key, self._default)
+            self._balances[charge.key] = balance + charge.amount
 
     def headers(self, charge: Charge) -> dict[str, str]:
         """``X-Credits-Used`` / ``X-Credits-Remaining`` for a billed answer."""

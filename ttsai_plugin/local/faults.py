@@ -52,9 +52,9 @@ class FaultInjector:
             raise EngineError("internal_error", "Internal server error (injected fault).",
                               injected=True)
         elif kind == "model_loading":
-            raise EngineError("model_loading", "The model is loading; retry in a few seconds "
-                              "(injected fault).", headers={"Retry-After": str(self.config.retry_after)},
-                              injected=True)
+            raise EngineError("model_loading",
+                              "The model is loading; retry in a few seconds (injected fault).",
+                              headers={"Retry-After": str(self.config.retry_after)}, injected=True)
         elif kind == "drop":
             drop_connection(environ)
 

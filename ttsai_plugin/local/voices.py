@@ -78,7 +78,7 @@ def for_language(language: str, *, gender: str | None = None, field: str = "lang
 
 
 def median_pitch(samples: np.ndarray, sr: int) -> float | None:
-    """Median fundamental frequency (Hz) of the voiced frames, by autocorrelation; None if unvoiced."""
+    """Median fundamental frequency (Hz) of the voiced frames (autocorrelation), or None."""
     x = samples.mean(axis=1) if samples.ndim == 2 else samples
     k = max(1, sr // 8000)
     x = x[: min(len(x), sr * 20) // k * k].reshape(-1, k).mean(axis=1)
