@@ -145,3 +145,13 @@ def test_upload_over_the_endpoint_limit_is_refused_before_sending(client, api, t
     assert api.rec.seen == []
     with pytest.raises(InputError, match="does not exist"):
         client.enhance(tmp_path / "missing.wav", out=tmp_path / "o.wav")
+
+
+def test_a_task_that_outlives_its_timeout_says_how_to_fetch_it_later(client, api, clip, tmp_path):
+    from ttsai_plugin.api import APITimeoutError
+    api.separate_async, api.polls_before_done = True, 1000
+    with pytest.raises(APITimeoutError, match="task_1") as info:
+        client.separate(clip, out_dir=tmp_path, poll_interval=0.02, timeout=0.2)
+    assert "client.result(task_id)" in str(info.value)
+    assert client.result("task_1").status == "processing"
+    assert list(tmp_path.iterdir()) == [clip]
