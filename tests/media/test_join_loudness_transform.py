@@ -54,6 +54,19 @@ def test_crossfade_overlaps_parts_at_constant_power(tmp_path):
     assert np.sqrt(np.mean(middle ** 2)) == pytest.approx(0.1, rel=0.15), "no dip, no bump"
 
 
+def test_a_part_shorter_than_the_crossfade_is_not_swallowed(tmp_path):
+    long_a = tone(tmp_path / "a.wav", seconds=1.0)
+    short = tone(tmp_path / "short.wav", hz=880, seconds=0.1)
+    long_b = tone(tmp_path / "b.wav", seconds=1.0)
+    out = media.concat([long_a, short, long_b], tmp_path / "out.wav", crossfade=0.2)
+    # each join may take at most half the short part (less 10 ms of safety): 40 ms
+    assert sf.info(str(out)).frames == int(2.1 * SR) - 2 * int(0.04 * SR)
+    x, _ = sf.read(str(out), dtype="float32")
+    middle = x[int(1.0 * SR) - int(0.04 * SR): int(1.06 * SR) - int(0.04 * SR)]
+    spectrum = np.abs(np.fft.rfft(middle))
+    assert np.fft.rfftfreq(len(middle), 1 / SR)[np.argmax(spectrum)] == pytest.approx(880, abs=20)
+
+
 def test_concat_mixes_rates_and_channels_and_writes_mp3(tmp_path, speech_wav, music_wav):
     out = media.concat([speech_wav, music_wav], tmp_path / "mix.mp3", gaps=0.5)
     info = media.probe(out)

@@ -14,7 +14,7 @@ from ttsai_plugin.errors import InputError
 from ttsai_plugin.media import ffmpeg
 from ttsai_plugin.media.audio import codec_args, pcm_chunks
 from ttsai_plugin.media.files import atomic_output, source
-from ttsai_plugin.media.probe import audio_stream, probe
+from ttsai_plugin.media.probe import audio_stream, duration, probe
 from ttsai_plugin.media.upload import SPLIT_OVERLAP
 
 EDGE_FADE = 0.005
@@ -83,8 +83,7 @@ def concat(parts: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
     infos = [audio_stream(probe(p), p, 0) for p in paths]
     rate = sample_rate or infos[0].sample_rate or 48000
     channels = max(min(i.channels, 2) for i in infos)
-    xf = int(round(crossfade * rate))
-    edge = int(round(EDGE_FADE * rate))
+    fades = _join_fades(paths, rate, crossfade, gap_list)
     out_p = Path(out)
     direct = out_p.suffix.lower() in (".wav", ".flac")
     with atomic_output(out_p, *paths) as tmp:
@@ -92,7 +91,7 @@ def concat(parts: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
         try:
             with sf.SoundFile(str(target), "w", samplerate=rate, channels=channels,
                               subtype="PCM_16" if direct else "FLOAT") as f:
-                _stream_parts(_Writer(f), paths, rate, channels, xf, edge, gap_list)
+                _stream_parts(_Writer(f), paths, rate, channels, fades, gap_list)
             if not direct:
                 ffmpeg.run(["-i", target, *codec_args(out_p), tmp], what=f"encode {out_p.name}")
         finally:
@@ -101,14 +100,26 @@ def concat(parts: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
     return out_p
 
 
-def _stream_parts(w: _Writer, paths: list[Path], rate: int, channels: int, xf: int, edge: int,
-                  gap_list: list[float]) -> None:
+def _join_fades(paths: list[Path], rate: int, crossfade: float,
+                gap_list: list[float]) -> list[tuple[bool, int]]:
+    """Per join: (crossfade?, frames). A fade never takes more than half of either part."""
+    lengths = [duration(p) * rate for p in paths]
+    fades = []
+    for j, gap in enumerate(gap_list):
+        cross = crossfade > 0 and gap == 0
+        wanted = round((crossfade if cross else EDGE_FADE) * rate)
+        room = int(min(lengths[j], lengths[j + 1]) / 2 - 0.01 * rate)  # 10 ms: probe rounding
+        fades.append((cross, max(0, min(wanted, room))))
+    return fades
+
+
+def _stream_parts(w: _Writer, paths: list[Path], rate: int, channels: int,
+                  fades: list[tuple[bool, int]], gap_list: list[float]) -> None:
     tail = np.zeros((0, channels), np.float32)
     for i, path in enumerate(paths):
-        cross_in = i > 0 and xf > 0 and gap_list[i - 1] == 0
-        cross_out = i < len(paths) - 1 and xf > 0 and gap_list[i] == 0
+        cross_in, n_in = fades[i - 1] if i else (False, 0)
         chunks = pcm_chunks(path, sample_rate=rate, channels=channels)
-        head, rest = _head_and_rest(chunks, xf if cross_in else (edge if i else 0), channels)
+        head, rest = _head_and_rest(chunks, n_in, channels)
         if cross_in:
             n = min(len(tail), len(head))
             w.write(tail[: len(tail) - n])
@@ -120,7 +131,7 @@ def _stream_parts(w: _Writer, paths: list[Path], rate: int, channels: int, xf: i
                 w.write(tail * (1.0 - _ramp(len(tail))))
                 w.write(np.zeros((int(round(gap_list[i - 1] * rate)), channels), np.float32))
             w.write(head * _ramp(len(head)))
-        keep = xf if cross_out else (edge if i < len(paths) - 1 else 0)
+        keep = fades[i][1] if i < len(paths) - 1 else 0
         pending = np.zeros((0, channels), np.float32)
         for chunk in rest:
             pending = np.concatenate([pending, chunk]) if len(pending) else chunk
