@@ -1,0 +1,78 @@
+"""Transcripts: pocketsphinx recognises espeak speech offline, with real segment and word times."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.media_factory import SPEECH_TEXT
+from ttsai_plugin.local.processing import recognition
+
+
+def recall(reference: str, hypothesis: str) -> float:
+    """Share of the reference's words that the hypothesis contains."""
+    ref = re.findall(r"[a-z']+", reference.lower())
+    hyp = set(re.findall(r"[a-z']+", hypothesis.lower()))
+    return sum(w in hyp for w in ref) / len(ref)
+
+
+@pytest.fixture(scope="module")
+def speech(speech_wav):
+    return sf.read(speech_wav, dtype="float32")
+
+
+@pytest.fixture(scope="module")
+def result(speech):
+    samples, sr = speech
+    return recognition.transcribe(samples, sr, timestamps=True)
+
+
+def test_most_words_of_the_narration_are_recognised(result):
+    print("heard:", result["text"])
+    assert set(result) == {"text", "language", "duration", "segments"}
+    assert result["language"] == "en"
+    assert recall(SPEECH_TEXT, result["text"]) >= 0.5
+
+
+def test_segments_break_at_the_pauses_in_order_inside_the_audio(result, speech):
+    samples, sr = speech
+    assert result["duration"] == pytest.approx(len(samples) / sr, abs=0.01)
+    segments = result["segments"]
+    assert len(segments) >= 2                      # three sentences with clear pauses
+    for seg in segments:
+        assert set(seg) >= {"start", "end", "text", "speaker"}
+        assert 0 <= seg["start"] < seg["end"] <= result["duration"]
+        assert seg["text"]
+    assert all(a["end"] <= b["start"] for a, b in zip(segments, segments[1:]))
+    assert " ".join(s["text"] for s in segments) == result["text"]
+
+
+def test_word_times_lie_inside_their_segment_and_advance(result):
+    for seg in result["segments"]:
+        words = seg["words"]
+        assert [w["word"] for w in words] == seg["text"].lower().split()
+        assert all(seg["start"] <= w["start"] < w["end"] <= seg["end"] + 0.05 for w in words)
+        assert all(a["start"] <= b["start"] for a, b in zip(words, words[1:]))
+
+
+def test_the_last_sentence_is_heard_near_the_end_of_the_clip(result):
+    last = result["segments"][-1]
+    assert "time" in last["text"].lower() or "watching" in last["text"].lower()
+    assert last["start"] > 0.4 * result["duration"]
+
+
+def test_without_timestamps_there_are_no_word_lists(speech):
+    samples, sr = speech
+    quiet = (0.05 * samples[: sr * 3]).astype(np.float32)        # a faint, short take
+    stereo = np.stack([quiet, quiet], axis=1)
+    out = recognition.transcribe(stereo, sr, language="es")
+    assert out["language"] == "en"
+    assert out["segments"] and all("words" not in s for s in out["segments"])
+    assert recall("hello and welcome to the show", out["text"]) >= 0.5
+
+
+def test_silence_gives_an_empty_transcript_not_an_error():
+    out = recognition.transcribe(np.zeros(16000 * 2, np.float32), 16000, timestamps=True)
+    assert out == {"text": "", "language": "en", "duration": 2.0, "segments": []}
