@@ -37,8 +37,10 @@ def test_mic_chain_restores_a_filter_the_user_changed_and_leaves_others_alone(sc
     script.update(mic_source="Mic", mic_preset="stream-mic-cleanup")
     script.click("mic_chain")
     script.py("import obspython as o, json\n"
-              "s = o.obs_get_source_by_name('Mic'); f = o.obs_source_get_filter_by_name(s, 'TTS.ai Gain')\n"
-              "d = o.obs_data_create_from_json(json.dumps({'db': -10.0})); o.obs_source_update(f, d)\n"
+              "s = o.obs_get_source_by_name('Mic')\n"
+              "f = o.obs_source_get_filter_by_name(s, 'TTS.ai Gain')\n"
+              "d = o.obs_data_create_from_json(json.dumps({'db': -10.0}))\n"
+              "o.obs_source_update(f, d)\n"
               "o.obs_data_release(d); o.obs_source_release(f); o.obs_source_release(s)")
 
     script.click("mic_chain")
