@@ -55,7 +55,11 @@ demo = Path(sys.argv[1])
 for path in [demo / "dubbed.wav", demo / "clean.wav", *sorted((demo / "stems").glob("*.wav")),
              demo / "vo.wav", demo / "narration.wav"]:
     src = {"dubbed.wav": "some_video.mp4", "clean.wav": "noisy.wav"}.get(path.name)
-    extra = f"   (source {media.duration(demo / src):6.2f} s)" if src else ""
+    if src:
+        samples, sr = media.decode(demo / src)
+        extra = f"   (source audio {len(samples) / sr:6.2f} s)"
+    else:
+        extra = ""
     print(f"  {str(path):<34} {media.duration(path):6.2f} s{extra}")
 srt = (demo / "talk.srt").read_text("utf-8")
 print(f"  {str(demo / 'talk.srt'):<34} {srt.count(' --> ')} captions")

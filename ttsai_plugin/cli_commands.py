@@ -236,7 +236,7 @@ def cmd_transcribe(args, token) -> int:
                 write_text(t, body)
             written.append((t, None))
     t = result.transcript
-    lines = [] if targets else [t.text]
+    lines = [t.text]
     return _report(args, result, written, {"transcript": _transcript_json(t)}, lines)
 
 
