@@ -158,5 +158,6 @@ def test_each_voice_has_a_preview_made_on_first_download(engine, tmp_path):
     first = httpx.get(url, trust_env=False)  # previews are plain links: no key
     again = httpx.get(url, trust_env=False)
     assert first.status_code == 200 and first.headers["content-type"] == "audio/mpeg"
+    assert first.headers["X-RateLimit-Limit"].isdigit()  # on every answer, downloads too
     assert first.content == again.content and audio_seconds(first.content, ".mp3", tmp_path) > 0.5
     assert httpx.get(engine.url + "files/preview_xx-nobody.mp3", trust_env=False).status_code == 404
