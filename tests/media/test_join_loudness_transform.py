@@ -180,3 +180,19 @@ def test_mux_needs_a_picture(speech_wav, tmp_path):
     silent = media_factory.video_without_audio(tmp_path)
     with pytest.raises(InputError, match="no audio stream"):
         media.mux_audio(silent, [silent], tmp_path / "y.mp4")
+
+
+@pytest.mark.parametrize("operation", ["normalize", "concat"])
+def test_cancelling_a_long_operation_leaves_nothing_behind(twenty_minutes, tmp_path, operation):
+    import threading
+
+    from ttsai_plugin.errors import Cancelled
+    from ttsai_plugin.jobs import CancelToken
+    token = CancelToken()
+    threading.Timer(0.4, token.cancel).start()
+    with pytest.raises(Cancelled):
+        if operation == "normalize":
+            media.normalize(twenty_minutes, tmp_path / "level.wav", cancel=token)
+        else:
+            media.concat([twenty_minutes, twenty_minutes], tmp_path / "twice.mp3", cancel=token)
+    assert list(tmp_path.iterdir()) == []

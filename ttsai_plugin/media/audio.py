@@ -9,7 +9,7 @@ from typing import Iterator
 import numpy as np
 import soundfile as sf
 
-from ttsai_plugin.errors import InputError, MediaError
+from ttsai_plugin.errors import Cancelled, InputError, MediaError
 from ttsai_plugin.media import ffmpeg
 from ttsai_plugin.media.ffmpeg import CancelCheck
 from ttsai_plugin.media.files import atomic_output, source
@@ -78,14 +78,18 @@ def encode_range(src: Path, out: Path, *, start: float, end: float | None, strea
 
 
 def pcm_chunks(path: str | os.PathLike[str], *, sample_rate: int, channels: int,
-               chunk_frames: int = 1 << 16, stream: int = 0) -> Iterator[np.ndarray]:
-    """Stream float32 frames ``(n, channels)`` of ``path``, resampled, through an ffmpeg pipe."""
+               chunk_frames: int = 1 << 16, stream: int = 0,
+               cancel: CancelCheck | None = None) -> Iterator[np.ndarray]:
+    """Stream float32 frames ``(n, channels)`` of ``path``, resampled, through an ffmpeg pipe.
+
+    With ``cancel``, each chunk checks it: a cancelled token stops ffmpeg and raises Cancelled.
+    """
     p = source(path)
     cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-i", str(p),
            "-map", f"0:a:{stream}", "-vn", "-f", "f32le", "-acodec", "pcm_f32le",
            "-ac", str(channels), "-ar", str(sample_rate), "-"]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, **ffmpeg.NO_WINDOW)
     frame_bytes = 4 * channels
     try:
         assert proc.stdout is not None
@@ -93,6 +97,8 @@ def pcm_chunks(path: str | os.PathLike[str], *, sample_rate: int, channels: int,
             data = proc.stdout.read(chunk_frames * frame_bytes)
             if not data:
                 break
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled(f"Cancelled while reading {p.name}.")
             usable = len(data) - len(data) % frame_bytes
             yield np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels)
         err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
@@ -109,7 +115,8 @@ def pcm_chunks(path: str | os.PathLike[str], *, sample_rate: int, channels: int,
 
 
 def decode(path: str | os.PathLike[str], *, sample_rate: int | None = None,
-           mono: bool = False, stream: int = 0) -> tuple[np.ndarray, int]:
+           mono: bool = False, stream: int = 0,
+           cancel: CancelCheck | None = None) -> tuple[np.ndarray, int]:
     """All samples of ``path`` as float32: shape ``(frames,)`` if mono, else ``(frames, ch)``."""
     p = source(path)
     if p.suffix.lower() in (".wav", ".flac") and stream == 0:
@@ -124,7 +131,8 @@ def decode(path: str | os.PathLike[str], *, sample_rate: int | None = None,
     chosen = audio_stream(info_, p, stream)
     rate = sample_rate or chosen.sample_rate or 48000
     channels = 1 if mono else chosen.channels
-    chunks = list(pcm_chunks(p, sample_rate=rate, channels=channels, stream=stream))
+    chunks = list(pcm_chunks(p, sample_rate=rate, channels=channels, stream=stream,
+                             cancel=cancel))
     data = np.concatenate(chunks) if chunks else np.zeros((0, channels), np.float32)
     return _shape(data, mono), rate
 

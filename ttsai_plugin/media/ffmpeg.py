@@ -36,6 +36,11 @@ _HINTS: tuple[tuple[str, str], ...] = (
 _PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 
 
+# No console window flashing up for every ffmpeg call when a Windows host runs us.
+NO_WINDOW: dict = {"creationflags": getattr(subprocess, "CREATE_NO_WINDOW", 0)} \
+    if os.name == "nt" else {}
+
+
 class CancelCheck(Protocol):
     """Anything with a ``cancelled`` flag (``ttsai_plugin.jobs.CancelToken``)."""
 
@@ -107,7 +112,7 @@ def run(args: Sequence[str], *, what: str, cancel: CancelCheck | None = None,
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                     stdout=stdout if stdout is not None else subprocess.DEVNULL,
-                                    stderr=err)
+                                    stderr=err, **NO_WINDOW)
         except OSError as exc:
             raise MediaError(f"Could not start ffmpeg to {what}: {exc}.",
                              hint="Set TTSAI_FFMPEG to a working ffmpeg binary.") from exc
@@ -132,5 +137,5 @@ def probe_stderr(path: Path) -> str:
     """ffmpeg's description of ``path`` (``ffmpeg -i``; it always exits 1 without an output)."""
     proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path)],
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
+                          stderr=subprocess.PIPE, check=False, **NO_WINDOW)
     return proc.stderr.decode("utf-8", "replace")

@@ -13,6 +13,7 @@ import soundfile as sf
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.media import ffmpeg
 from ttsai_plugin.media.audio import codec_args, pcm_chunks
+from ttsai_plugin.media.ffmpeg import CancelCheck
 from ttsai_plugin.media.files import atomic_output, source
 from ttsai_plugin.media.probe import audio_stream, duration, probe
 from ttsai_plugin.media.upload import SPLIT_OVERLAP
@@ -66,7 +67,7 @@ def _gaps(gaps: float | Sequence[float] | None, joins: int) -> list[float]:
 
 def concat(parts: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str], *,
            crossfade: float = 0.0, gaps: float | Sequence[float] | None = None,
-           sample_rate: int | None = None) -> Path:
+           sample_rate: int | None = None, cancel: CancelCheck | None = None) -> Path:
     """Join ``parts`` in order into ``out``.
 
     ``gaps`` (seconds, one value or one per join) inserts silence between parts; where a join
@@ -91,7 +92,7 @@ def concat(parts: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
         try:
             with sf.SoundFile(str(target), "w", samplerate=rate, channels=channels,
                               subtype="PCM_16" if direct else "FLOAT") as f:
-                _stream_parts(_Writer(f), paths, rate, channels, fades, gap_list)
+                _stream_parts(_Writer(f), paths, rate, channels, fades, gap_list, cancel)
             if not direct:
                 ffmpeg.run(["-i", target, *codec_args(out_p), tmp], what=f"encode {out_p.name}")
         finally:
@@ -114,11 +115,12 @@ def _join_fades(paths: list[Path], rate: int, crossfade: float,
 
 
 def _stream_parts(w: _Writer, paths: list[Path], rate: int, channels: int,
-                  fades: list[tuple[bool, int]], gap_list: list[float]) -> None:
+                  fades: list[tuple[bool, int]], gap_list: list[float],
+                  cancel: CancelCheck | None) -> None:
     tail = np.zeros((0, channels), np.float32)
     for i, path in enumerate(paths):
         cross_in, n_in = fades[i - 1] if i else (False, 0)
-        chunks = pcm_chunks(path, sample_rate=rate, channels=channels)
+        chunks = pcm_chunks(path, sample_rate=rate, channels=channels, cancel=cancel)
         head, rest = _head_and_rest(chunks, n_in, channels)
         if cross_in:
             n = min(len(tail), len(head))
@@ -143,7 +145,8 @@ def _stream_parts(w: _Writer, paths: list[Path], rate: int, channels: int,
 
 
 def stitch(parts: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str], *,
-           overlap: float = SPLIT_OVERLAP, sample_rate: int | None = None) -> Path:
+           overlap: float = SPLIT_OVERLAP, sample_rate: int | None = None,
+           cancel: CancelCheck | None = None) -> Path:
     """Rejoin processed parts of a split upload: each cut crossfades over the ``overlap`` the
     parts share, so the result has the original duration and no seam."""
-    return concat(parts, out, crossfade=overlap, sample_rate=sample_rate)
+    return concat(parts, out, crossfade=overlap, sample_rate=sample_rate, cancel=cancel)

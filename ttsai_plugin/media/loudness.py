@@ -15,6 +15,7 @@ import soundfile as sf
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.media import ffmpeg
 from ttsai_plugin.media.audio import codec_args, pcm_chunks
+from ttsai_plugin.media.ffmpeg import CancelCheck
 from ttsai_plugin.media.files import atomic_output, source
 from ttsai_plugin.media.probe import audio_stream, probe
 
@@ -94,12 +95,12 @@ def _layout(p: Path) -> tuple[int, int]:
     return chosen.sample_rate or 48000, chosen.channels
 
 
-def loudness(path: str | os.PathLike[str]) -> float:
+def loudness(path: str | os.PathLike[str], *, cancel: CancelCheck | None = None) -> float:
     """Integrated loudness of ``path`` in LUFS (``-inf`` for digital silence)."""
     p = source(path)
     rate, channels = _layout(p)
     meter = LoudnessMeter(rate, channels)
-    for chunk in pcm_chunks(p, sample_rate=rate, channels=channels):
+    for chunk in pcm_chunks(p, sample_rate=rate, channels=channels, cancel=cancel):
         meter.feed(chunk)
     try:
         return meter.integrated()
@@ -168,11 +169,12 @@ def limited(chunks: Iterable[np.ndarray], *, gain: float, ceiling: float,
 
 
 def normalize(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
-              target_lufs: float = -16.0, true_peak: float = -1.0) -> Path:
+              target_lufs: float = -16.0, true_peak: float = -1.0,
+              cancel: CancelCheck | None = None) -> Path:
     """Write ``src`` at ``target_lufs`` integrated loudness with peaks kept under ``true_peak``
     dBTP (gentle limiting where the gain would push peaks over). Silence raises InputError."""
     p, out_p = source(src), Path(out)
-    measured = loudness(p)
+    measured = loudness(p, cancel=cancel)
     if not np.isfinite(measured):
         raise InputError(f"{p.name} is silent: there is no loudness to normalise.")
     rate, channels = _layout(p)
@@ -186,7 +188,9 @@ def normalize(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
                 meter = LoudnessMeter(rate, channels)
                 with sf.SoundFile(str(wav), "w", samplerate=rate, channels=channels,
                                   subtype="PCM_16" if direct else "FLOAT") as f:
-                    for seg in limited(pcm_chunks(p, sample_rate=rate, channels=channels),
+                    source_chunks = pcm_chunks(p, sample_rate=rate, channels=channels,
+                                               cancel=cancel)
+                    for seg in limited(source_chunks,
                                        gain=10 ** (gain_db / 20), ceiling=ceiling,
                                        channels=channels):
                         meter.feed(seg)
