@@ -2,6 +2,7 @@
 results line up with the clip on the timeline, repeats are free and cancels leave nothing."""
 from __future__ import annotations
 
+import dataclasses
 
 import pytest
 import srt
@@ -120,3 +121,37 @@ def test_bad_clips_are_input_errors_before_any_request(ctx, transport, media_dir
     with pytest.raises(InputError):
         workflows.enhance(ctx, Clip(media_dir / "missing.wav"))
     assert transport.requests == []
+
+
+def test_a_clip_over_the_upload_limit_is_sent_in_parts_and_comes_back_whole(ctx, transport,
+                                                                           speech_wav, monkeypatch):
+    from ttsai_plugin.api import paths
+    small = dataclasses.replace(paths.ENDPOINTS["enhance"], upload_limit=16_000)
+    monkeypatch.setitem(paths.ENDPOINTS, "enhance", small)
+    clip = Clip(speech_wav, timeline_start=1.0)
+    result = workflows.enhance(ctx, clip)
+    assert transport.count("/audio/enhance/") >= 2, "the clip was not split"
+    [p] = result.placements
+    assert p.duration == pytest.approx(media.duration(speech_wav), abs=1e-3)
+    samples, sr = media.decode(p.path, mono=True)
+    assert float(abs(samples).max()) > 0.05  # speech came back, not silence
+
+
+def test_voice_conversion_and_restyle_keep_the_clip_aligned(ctx, speech_wav):
+    clip = trimmed(speech_wav, 0.5, 3.5, at=2.0)
+    converted = workflows.voice_convert(ctx, clip, target_voice="af_bella")
+    restyled = workflows.restyle(ctx, clip, voice="af_bella", emotion="happy")
+    for result, name in ((converted, "speech@0.5-3.5s.voice-af_bella.wav"),
+                         (restyled, "speech@0.5-3.5s.restyle-af_bella-happy.wav")):
+        [p] = result.placements
+        assert p.path.name == name and p.start == 2.0
+        assert p.duration == pytest.approx(3.0, abs=1e-3)
+
+
+def test_narration_in_a_cloned_voice_is_labelled_when_mocked(ctx, speech_wav):
+    result = workflows.narrate(ctx, "This should sound like the reference speaker.",
+                               reference=speech_wav)
+    [p] = result.placements
+    assert p.path.name.endswith(".narration-clone.wav") and p.duration > 0.5
+    assert result.mock and "clon" in result.mock.lower()
+    assert any("10–30 s" in n for n in result.notes)  # the reference is under 10 s
