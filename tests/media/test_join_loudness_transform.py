@@ -164,11 +164,12 @@ def test_mux_keeps_the_picture_bit_for_bit_and_orders_the_tracks(talk_mp4, speec
     original = media.extract(talk_mp4, tmp_path / "original.wav")
     before = hashlib.sha256(talk_mp4.read_bytes()).digest()
     out = media.mux_audio(talk_mp4, [cleaned, original], tmp_path / "talk.cleaned.mp4",
-                          titles=["Cleaned", "Original"])
+                          titles=["Cleaned", "Original"], languages=["spa", "eng"])
     assert video_hashes(out) == video_hashes(talk_mp4)
     info = media.probe(out)
     assert info.has_video
-    assert [s.title for s in info.audio_streams] == ["Cleaned", "Original"]
+    assert [(s.title, s.language) for s in info.audio_streams] == [("Cleaned", "spa"),
+                                                                   ("Original", "eng")]
     first_track = media.extract(out, tmp_path / "t0.wav", stream=0)
     assert media.loudness(first_track) == pytest.approx(-16.0, abs=1.0), "the cleaned take leads"
     assert hashlib.sha256(talk_mp4.read_bytes()).digest() == before

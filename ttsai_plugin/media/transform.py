@@ -55,9 +55,11 @@ def time_stretch(src: str | os.PathLike[str], out: str | os.PathLike[str], *, ra
 
 def mux_audio(video: str | os.PathLike[str], audio_tracks: Sequence[str | os.PathLike[str]],
               out: str | os.PathLike[str], *, titles: Sequence[str] | None = None,
+              languages: Sequence[str | None] | None = None,
               cancel: CancelCheck | None = None) -> Path:
     """A copy of ``video`` with its video stream copied bit for bit and ``audio_tracks`` as its
-    audio, in order (first is the default track), e.g. the cleaned take, then the original."""
+    audio, in order (first is the default track), e.g. the cleaned take, then the original.
+    ``titles`` and ``languages`` (ISO 639-2, "spa") label the tracks for players and editors."""
     v = source(video)
     tracks = [source(a) for a in audio_tracks]
     if not tracks:
@@ -72,8 +74,9 @@ def mux_audio(video: str | os.PathLike[str], audio_tracks: Sequence[str | os.Pat
     if codec is None:
         raise InputError(f"Cannot mux into {out_p.suffix or 'a file without suffix'}.",
                          hint=f"Use one of {', '.join(sorted(_MUX_AUDIO))}.")
-    if titles is not None and len(titles) != len(tracks):
-        raise InputError(f"{len(titles)} titles given for {len(tracks)} audio tracks.")
+    for label, values in (("titles", titles), ("languages", languages)):
+        if values is not None and len(values) != len(tracks):
+            raise InputError(f"{len(values)} {label} given for {len(tracks)} audio tracks.")
     args: list = ["-i", v]
     for t in tracks:
         args += ["-i", t]
@@ -85,6 +88,8 @@ def mux_audio(video: str | os.PathLike[str], audio_tracks: Sequence[str | os.Pat
         args += [f"-disposition:a:{i}", "default" if i == 0 else "0"]
         if titles is not None:
             args += [f"-metadata:s:a:{i}", f"title={titles[i]}"]
+        if languages is not None and languages[i]:
+            args += [f"-metadata:s:a:{i}", f"language={languages[i]}"]
     if out_p.suffix.lower() in (".mp4", ".m4v", ".mov"):
         args += ["-movflags", "+faststart"]
     with atomic_output(out_p, v, *tracks) as tmp:
