@@ -89,3 +89,10 @@ def test_formats_follow_the_endpoint(speech_wav, tmp_path):
                                         limit_bytes=30_000)
         allowed = {"." + f for f in ACCEPTED_FORMATS[name]}
         assert {p.suffix for p in parts} <= allowed
+
+
+def test_part_durations_are_exact_so_offsets_do_not_drift(speech_wav, tmp_path):
+    parts = media.encode_for_upload(speech_wav, tmp_path, limit_bytes=20_000)
+    for p in parts:
+        samples, sr = media.decode(p)
+        assert media.duration(p) == len(samples) / sr

@@ -165,7 +165,7 @@ def write_audio(samples: np.ndarray, sr: int, out: str | os.PathLike[str], *,
     with atomic_output(out_p) as tmp:
         if fmt:
             sf.write(str(tmp), data, sr, format=fmt,
-                     subtype=subtype or ("PCM_16" if fmt == "WAV" else "PCM_16"))
+                     subtype=subtype or "PCM_16")
         else:
             wav = tmp.with_suffix(".wav")
             try:

@@ -145,14 +145,15 @@ def audio_stream(info: MediaInfo, path: Path, stream: int) -> AudioStream:
 
 
 def duration(path: str | os.PathLike[str]) -> float:
-    """Duration in seconds; exact to the sample for WAV/FLAC/OGG, else ffmpeg's (10 ms) figure."""
+    """Duration in seconds: exact to the sample for files soundfile reads (WAV, FLAC, Ogg,
+    MP3 — what uploads and results are), else ffmpeg's figure (10 ms resolution)."""
     p = source(path)
-    try:
-        import soundfile as sf
-        info = sf.info(str(p))
-        if info.frames > 0 and info.samplerate > 0 and p.suffix.lower() in (".wav", ".flac",
-                                                                             ".ogg", ".aiff"):
-            return info.frames / info.samplerate
-    except Exception:  # noqa: BLE001 - soundfile cannot read it: ask ffmpeg
-        pass
+    if p.suffix.lower() in (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff"):
+        try:
+            import soundfile as sf
+            info = sf.info(str(p))
+            if info.frames > 0 and info.samplerate > 0:
+                return info.frames / info.samplerate
+        except Exception:  # noqa: BLE001 - soundfile cannot read it: ask ffmpeg
+            pass
     return probe(p).duration
