@@ -23,15 +23,6 @@ def harness_binary() -> Path:
     return build()
 
 
-@pytest.fixture(scope="session")
-def obs_engine():
-    """The local engine on loopback, in this process; the script reaches it over HTTP."""
-    from ttsai_plugin.local import EngineConfig, serve
-    server = serve(EngineConfig())
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def obs_env(tmp_path) -> dict[str, str]:
     """OBS's environment: no virtualenv leaking in, and user dirs inside the test folder."""
@@ -65,10 +56,10 @@ def script(obs, tmp_path):
 
 
 @pytest.fixture
-def connected(script, obs_engine):
-    """The loaded script pointed at the engine, with the dev key saved as a user would."""
-    from ttsai_plugin.local import DEV_KEY
-    script.update(base_url=obs_engine.url, api_key=DEV_KEY)
+def connected(script, engine):
+    """The loaded script pointed at the session's engine (tests/conftest.py) on loopback, with
+    its key saved as a user would."""
+    script.update(base_url=engine.url, api_key=engine.key)
     script.click("save_key")
     assert script.status().startswith("API key saved"), script.status()
     return script

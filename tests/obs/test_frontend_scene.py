@@ -13,11 +13,10 @@ o.obs_frontend_get_scenes = lambda: [o.obs_get_source_by_name({SCENE!r})]
 """
 
 
-def test_narration_goes_to_the_current_scene_when_no_target_is_chosen(obs, obs_engine, tmp_path):
-    from ttsai_plugin.local import DEV_KEY
+def test_narration_goes_to_the_current_scene_when_no_target_is_chosen(obs, engine, tmp_path):
     obs.py(FRONTEND)
-    obs.load(SCRIPT, {"base_url": obs_engine.url, "media_dir": str(tmp_path / "generated")})
-    obs.update(api_key=DEV_KEY)
+    obs.load(SCRIPT, {"base_url": engine.url, "media_dir": str(tmp_path / "generated")})
+    obs.update(api_key=engine.key)
     obs.click("save_key")
     scenes = next(p for g in obs.props() for p in g.get("children", [])
                   if p["name"] == "target_scene")["items"]
