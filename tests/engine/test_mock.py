@@ -4,10 +4,11 @@ from __future__ import annotations
 import math
 
 import httpx
+import numpy as np
 import pytest
 import soundfile as sf
 
-from .conftest import audio_seconds, client
+from .conftest import audio_seconds, client, decode
 
 MOCK = "X-TTSAI-Mock"
 
@@ -64,6 +65,22 @@ def test_conversion_re_speaks_the_words_with_the_target_voice_near_the_source_le
     assert r.headers["X-Credits-Used"] == str(3 * billed_seconds(short_speech))
     source = audio_seconds(short_speech.read_bytes(), ".wav", tmp_path)
     assert audio_seconds(r.content, ".wav", tmp_path) == pytest.approx(source, rel=0.35)
+
+
+def test_conversion_without_words_shifts_the_pitch_toward_the_target_voice(engine, tmp_path):
+    sr = 16000
+    t = np.arange(3 * sr) / sr
+    hum = sum(0.2 / k * np.sin(2 * np.pi * 110 * k * t) for k in range(1, 6))  # a low hum
+    src = tmp_path / "hum.wav"
+    sf.write(src, hum.astype(np.float32), sr)
+    with client(engine) as c:
+        r = c.post("voice-convert/", files=upload(src), data={"target_voice": "af_bella"})
+    assert r.status_code == 200 and "pitch-shifted +5 semitones" in r.headers[MOCK]
+    out, out_sr = decode(r.content, ".wav", tmp_path)
+    assert len(out) / out_sr == pytest.approx(3.0, abs=0.05)
+    spectrum = np.abs(np.fft.rfft(out))
+    peak = np.argmax(spectrum[: int(400 * len(out) / out_sr)]) * out_sr / len(out)
+    assert peak == pytest.approx(110 * 2 ** (5 / 12), rel=0.03)  # 110 Hz up a fourth
 
 
 def test_speech_to_speech_rejects_an_unknown_emotion(engine, short_speech):

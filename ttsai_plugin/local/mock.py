@@ -46,6 +46,30 @@ def _respeak(text: str, voice_id: str, target_seconds: float | None = None,
     return samples, sr
 
 
+SHIFT_SEMITONES = {("male", "female"): 5.0, ("female", "male"): -5.0}
+
+
+def _convert(samples: np.ndarray, sr: int, voice: dict, speed: float = 1.0
+             ) -> tuple[np.ndarray, int, str]:
+    """Re-speak the recognised words with ``voice``; with no words, shift the pitch toward the
+    voice's gender instead. Returns the audio and how it was made (for the mock label)."""
+    seconds = audio.duration(samples, sr)
+    text = recognition.transcribe(samples, sr).get("text", "").strip()
+    if text:
+        out, out_sr = _respeak(text, voice["id"], target_seconds=seconds / speed, speed=speed)
+        return out, out_sr, f"the recognised speech re-spoken by the local voice {voice['id']}"
+    import librosa
+    steps = SHIFT_SEMITONES.get((voices.gender_of(samples, sr), voice.get("gender")), 0.0)
+    x = samples.T if samples.ndim == 2 else samples
+    if steps:
+        x = librosa.effects.pitch_shift(x, sr=sr, n_steps=steps)
+    if speed != 1.0:
+        x = librosa.effects.time_stretch(x, rate=speed)
+    return (x.T if samples.ndim == 2 else x).astype(np.float32), sr, (
+        f"no speech recognised, so the audio was pitch-shifted {steps:+g} semitones toward "
+        f"the local voice {voice['id']}")
+
+
 def speech_translate(ctx: RequestContext) -> Response:
     p = ctx.params
     target = p.text("target_language", required=True).strip().lower()
@@ -93,12 +117,9 @@ def voice_convert(ctx: RequestContext) -> Response:
     models.resolve("voice_convert", p.text("model"))
     fmt = p.choice("format", CLONE_FORMATS, "wav")
     samples, sr = ctx.decode("file")
-    seconds = audio.duration(samples, sr)
-    ctx.bill(credits.per_second("voice_convert", seconds))
-    heard = _transcript(samples, sr)
-    out, out_sr = _respeak(heard["text"], voice["id"], target_seconds=seconds)
-    label = f"voice-convert: the recognised speech re-spoken by the local voice {voice['id']}"
-    return audio_response(out, out_sr, fmt, mock=label)
+    ctx.bill(credits.per_second("voice_convert", audio.duration(samples, sr)))
+    out, out_sr, how = _convert(samples, sr, voice)
+    return audio_response(out, out_sr, fmt, mock=f"voice-convert: {how}")
 
 
 def speech_to_speech(ctx: RequestContext) -> Response:
@@ -109,12 +130,9 @@ def speech_to_speech(ctx: RequestContext) -> Response:
     speed = p.number("speed", 0.5, 2.0, 1.0)
     fmt = p.choice("format", CLONE_FORMATS, "wav")
     samples, sr = ctx.decode("file")
-    seconds = audio.duration(samples, sr)
-    ctx.bill(credits.per_second("speech_to_speech", seconds))
-    heard = _transcript(samples, sr)
-    out, out_sr = _respeak(heard["text"], voice["id"], target_seconds=seconds / speed, speed=speed)
-    label = (f"speech-to-speech: the recognised speech re-spoken by the local voice {voice['id']}; "
-             f"emotion {emotion!r} not rendered")
+    ctx.bill(credits.per_second("speech_to_speech", audio.duration(samples, sr)))
+    out, out_sr, how = _convert(samples, sr, voice, speed)
+    label = f"speech-to-speech: {how}; emotion {emotion!r} not rendered"
     return audio_response(out, out_sr, fmt, mock=label)
 
 
