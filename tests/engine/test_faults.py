@@ -95,3 +95,12 @@ def test_a_uniform_fault_rate_spreads_over_every_kind():
     assert f.total == pytest.approx(0.6) and f.drop == pytest.approx(0.1) and f.seed == 3
     with pytest.raises(ValueError):
         FaultConfig.uniform(1.5)
+
+
+def test_in_process_a_drop_is_a_connection_error_not_an_answer(tmp_path):
+    from ttsai_plugin.local import EngineConfig, create_app
+    app = create_app(EngineConfig(data_dir=tmp_path, faults=FaultConfig(drop=1.0)))
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://engine/v1/",
+                      headers={"Authorization": f"Bearer {DEV_KEY}"}) as c:
+        with pytest.raises(ConnectionError):
+            c.get("models/")

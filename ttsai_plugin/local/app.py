@@ -108,6 +108,10 @@ class Engine:
             self.faults.before(fault, environ)
             ctx = RequestContext(self, request, endpoint, caller, Params(request, endpoint), args)
             resp = HANDLERS[endpoint.name](ctx)
+        except ConnectionError:  # an injected drop: no answer at all, and nothing billed
+            if ctx is not None and ctx.charge is not None:
+                self.ledger.refund(ctx.charge)
+            raise
         except EngineError as e:
             resp, fault = e.response(), None
         except APIError as e:  # raised by processing with the contract's code
