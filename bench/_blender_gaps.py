@@ -4,12 +4,14 @@
     .venv-blender-4.2/bin/python bench/_blender_gaps.py BASE_URL KEY SOURCE OUT_DIR
 
 The core's pure-Python dependencies come from the project's main venv (same Python minor
-version), appended after Blender's own packages so Blender's NumPy wins. Prints ``GAPS {json}``.
+version), appended after Blender's own packages so Blender's NumPy wins. A control run with a
+job that only sleeps shows what the machine itself costs. Prints ``GAPS {json}``.
 """
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +36,15 @@ def main() -> None:
             return workflows.enhance(Context(client, out, progress=progress, cancel=cancel),
                                      Clip(media=src, name=src.stem))
 
+    def idle(progress=None, cancel=None):
+        time.sleep(5.0)
+
+    control = runtime.measure_main_thread_gaps(idle, tick=0.01)
+    cold = runtime.measure_main_thread_gaps(work, tick=0.01)   # first job: lazy imports too
     result = runtime.measure_main_thread_gaps(work, tick=0.01)
+    result["cold_max_gap"] = cold["max_gap"]
     result["blender"] = ".".join(map(str, bpy.app.version))
+    result["control_max_gap"] = control["max_gap"]
     print("GAPS " + json.dumps(result), flush=True)
     runtime.stop()
 
