@@ -11,6 +11,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -65,7 +66,7 @@ class ObsHarness:
         self._proc = subprocess.Popen(
             ["xvfb-run", "-a", "-s", "-screen 0 640x480x24", str(binary)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_file,
-            env=env, cwd=log.parent, text=True, bufsize=1)
+            env=env, cwd=log.parent, text=True, bufsize=1, start_new_session=True)
         self._replies: queue.Queue[dict | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         ready = self._next(60)
@@ -157,8 +158,8 @@ class ObsHarness:
                 pass
             try:
                 self._proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
+            except subprocess.TimeoutExpired:  # a hung OBS: end it, its Xvfb and xvfb-run
+                os.killpg(self._proc.pid, signal.SIGKILL)
         self._log_file.close()
         return self._proc.wait()
 
