@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help="a preset that starts with narration (e.g. youtube-narration)")
 
     p = add("dub", "Dub speech into another language.")
-    p.add_argument("--to", dest="target_language", required=True, metavar="LANG")
+    p.add_argument("--to", dest="target_language", metavar="LANG",
+                   help="target language code, e.g. es (required unless --preset)")
+    p.add_argument("--preset", help="a dubbing preset (e.g. dub-spanish)")
     p.add_argument("-o", "--output", required=True,
                    help="output audio, or a video (the picture is copied, audio replaced)")
     p.add_argument("--voice")
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stems", "Split music into stems (vocals, accompaniment, drums …).")
     p.add_argument("--stems", type=int, choices=(2, 4, 5, 6), default=2)
     p.add_argument("--model", default="demucs")
+    p.add_argument("--preset", help="a stems preset (e.g. music-stems-4)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the stems")
 
     p = add("transcribe", "Speech to text, with SRT/WebVTT subtitles.")

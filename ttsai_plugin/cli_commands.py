@@ -154,8 +154,11 @@ def _texts(result: Any) -> dict[str, Any]:
 
 
 def cmd_dub(args, token) -> int:
+    if not (args.target_language or args.preset):
+        raise InputError("No target language.", hint="Pass --to LANG (e.g. --to es) or --preset.")
+
     def run(ctx, clip):
-        if getattr(args, "preset", None):
+        if args.preset:
             return workflows.run_preset(ctx, args.preset, clip=clip)
         return workflows.dub(ctx, clip, target_language=args.target_language, voice=args.voice,
                              preserve_voice=args.preserve_voice, fit_duration=args.fit_duration,
@@ -211,7 +214,10 @@ def cmd_stems(args, token) -> int:
         raise InputError(f"{folder} looks like a file; stems need a folder.",
                          hint="Pass a folder, e.g. -o stems/")
     with _session(args, token, folder / "x") as ctx:
-        result = workflows.split_stems(ctx, clip, stems=args.stems, model=args.model)
+        if args.preset:
+            result = workflows.run_preset(ctx, args.preset, clip=clip)
+        else:
+            result = workflows.split_stems(ctx, clip, stems=args.stems, model=args.model)
         written = [_deliver(p.path, folder / p.path.name) for p in result.audio]
     return _report(args, result, written, {"stems": [p.path.stem for p in result.audio]})
 
@@ -259,8 +265,8 @@ def cmd_analyze(args, token) -> int:
 def cmd_voices(args, token) -> int:
     with contextlib.closing(_client(args)) as client:
         voices = client.voices(model=args.model, language=args.language, gender=args.gender)
-    lines = [f"{v.id:<24} {v.name:<20} {v.model or '':<12} {v.language or '':<6} {v.gender or ''}"
-             for v in voices]
+    rows = [(v.id, v.name, v.model or "", v.language or "", v.gender or "") for v in voices]
+    lines = _table(rows)
     emit({"voices": voices.voices, "total": voices.total}, lines, as_json=args.json)
     return 0
 
@@ -268,11 +274,18 @@ def cmd_voices(args, token) -> int:
 def cmd_models(args, token) -> int:
     with contextlib.closing(_client(args)) as client:
         models = client.models()
-    lines = [f"{m.id:<16} {m.type or '':<6} {m.tier or '':<9} "
-             f"{'' if m.credits_per_1k_chars is None else f'{m.credits_per_1k_chars:g} cr/1k chars'}"
-             for m in models]
+    lines = _table([(m.id, m.type or "", m.tier or "", "" if m.credits_per_1k_chars is None
+                     else f"{m.credits_per_1k_chars:g} credits/1k chars") for m in models])
     emit({"models": models}, lines, as_json=args.json)
     return 0
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as aligned columns."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
 def cmd_estimate(args, token) -> int:

@@ -37,10 +37,11 @@ def base_name(clip: Any) -> str:
 
 
 def _same(a: Path, b: Path) -> bool:
+    """Same bytes (files), or the same names with the same bytes (folders)."""
     if a.is_dir() and b.is_dir():
-        cmp = filecmp.dircmp(a, b)
-        return not (cmp.left_only or cmp.right_only or
-                    filecmp.cmpfiles(a, b, cmp.common_files, shallow=False)[1:] != ([], []))
+        names = sorted(p.name for p in a.iterdir())
+        return names == sorted(p.name for p in b.iterdir()) and all(
+            _same(a / name, b / name) for name in names)
     return a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)
 
 
