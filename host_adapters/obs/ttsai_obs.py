@@ -176,15 +176,18 @@ def _connection() -> Any:
     return Connection(base_url=_get("base_url"), media_dir=Path(folder))
 
 
-def _submit(label: str, fn: Callable[..., Any], *args: Any,
+def _submit(label: str, task: str, *args: Any,
             apply: Callable[[Any], None] | None = None) -> bool:
-    """Run ``fn(*args)`` on a worker; on success ``apply(outcome)`` runs on the main thread."""
+    """Run ``ttsai_obs_tasks.<task>(connection, *args)`` on a worker; on success
+    ``apply(outcome)`` runs on the main thread."""
     if not _state.core.ok or _state.runner is None:
         _set_status(_state.core.message)
         return True
+    import ttsai_obs_tasks
+    from ttsai_plugin.jobs import JobState
 
     def finished(job: Any) -> None:
-        if job.state.value == "cancelled":
+        if job.state is JobState.CANCELLED:
             _set_status(f"{label} cancelled; nothing was written.")
             return
         if job.error is not None:
@@ -198,7 +201,8 @@ def _submit(label: str, fn: Callable[..., Any], *args: Any,
                 return
         _set_status(job.result.message)
 
-    _state.runner.submit(fn, *args, label=label, on_done=finished)
+    _state.runner.submit(getattr(ttsai_obs_tasks, task), _connection(), *args, label=label,
+                         on_done=finished)
     _set_status(f"{label}: started")
     return True
 
@@ -235,7 +239,6 @@ def _on_save_key(_props: Any, _prop: Any) -> bool:
 
 
 def _on_narrate(_props: Any, _prop: Any) -> bool:
-    from ttsai_obs_tasks import narrate
     target = _get("target_scene")
 
     def show(outcome: Any) -> None:
@@ -244,7 +247,7 @@ def _on_narrate(_props: Any, _prop: Any) -> bool:
     def start() -> bool:
         with scene.target_scene(target):
             pass
-        return _submit("Narration", narrate, _connection(),
+        return _submit("Narration", "narrate",
                        obs.obs_data_get_string(_state.settings, "narration_text"),
                        _get("voice"), apply=show)
     return _guarded(start)
@@ -262,19 +265,16 @@ def _recording_path() -> str:
 
 
 def _on_clean(_props: Any, _prop: Any) -> bool:
-    from ttsai_obs_tasks import clean_recording
-    return _submit("Cleanup", clean_recording, _connection(), _recording_path(),
+    return _submit("Cleanup", "clean_recording", _recording_path(),
                    _get("cleanup_preset"))
 
 
 def _on_dub(_props: Any, _prop: Any) -> bool:
-    from ttsai_obs_tasks import dub_recording
-    return _submit("Dub", dub_recording, _connection(), _recording_path(),
+    return _submit("Dub", "dub_recording", _recording_path(),
                    _get("dub_language"))
 
 
 def _on_stems(_props: Any, _prop: Any) -> bool:
-    from ttsai_obs_tasks import split_stems
     target = _get("target_scene")
 
     def start() -> bool:
@@ -286,7 +286,7 @@ def _on_stems(_props: Any, _prop: Any) -> bool:
                 scene.show_media(target, f"{media.source} ({name})", str(path), play=False)
             scene.set_muted(media.source, True)
         stems = int(obs.obs_data_get_int(_state.settings, "stems_count"))
-        return _submit("Stems", split_stems, _connection(), media.path, stems, apply=add)
+        return _submit("Stems", "split_stems", media.path, stems, apply=add)
     return _guarded(start)
 
 
@@ -353,5 +353,4 @@ def handle_recording_stopped(path: str) -> None:
         return
     _state.last_recording = str(file)
     if obs.obs_data_get_bool(_state.settings, "cleanup_auto"):
-        from ttsai_obs_tasks import clean_recording
-        _submit("Cleanup", clean_recording, _connection(), str(file), _get("cleanup_preset"))
+        _submit("Cleanup", "clean_recording", str(file), _get("cleanup_preset"))

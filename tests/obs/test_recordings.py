@@ -86,3 +86,10 @@ def test_dub_makes_a_copy_with_the_dub_first_and_the_original_second(connected, 
     assert similarity(audio_track(dubbed, 0, tmp_path), original) < 0.5
     assert video_frames_md5(dubbed) == video_frames_md5(recording)
     assert sha256(recording) == before
+
+
+def test_clean_before_any_recording_says_to_record_first(script):
+    script.click("clean")
+    assert script.wait_status("Cleanup failed") == (
+        "Cleanup failed: No recording to use yet. Record something first, or choose a file "
+        "in 'Recording'.")
