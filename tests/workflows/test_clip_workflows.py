@@ -155,3 +155,15 @@ def test_narration_in_a_cloned_voice_is_labelled_when_mocked(ctx, speech_wav):
     assert p.path.name.endswith(".narration-clone.wav") and p.duration > 0.5
     assert result.mock and "clon" in result.mock.lower()
     assert any("10–30 s" in n for n in result.notes)  # the reference is under 10 s
+
+
+def test_work_folders_left_by_a_killed_process_are_swept_later(ctx, music_wav):
+    import os
+    import time
+    old, young = ctx.out_dir / ".ttsai-work-crashed", ctx.out_dir / ".ttsai-work-running"
+    for folder in (old, young):
+        (folder / "chunk").mkdir(parents=True)
+    day_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (day_ago, day_ago))
+    workflows.analyze(ctx, Clip(music_wav))
+    assert not old.exists() and young.exists()

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
+import weakref
 from typing import Any
 
 from ttsai_plugin.errors import InputError
@@ -32,10 +35,27 @@ ALIASES = {"stems": "split_stems", "tts": "narrate", "stt": "transcribe", "conve
            "voice_convert", "chat": "voice_chat", "clone": "narrate"}
 
 
+_MODELS: "weakref.WeakKeyDictionary[Any, tuple[float, list]]" = weakref.WeakKeyDictionary()
+_MODELS_TTL = 300.0  # seconds: a host estimating many clips asks the server once
+_models_lock = threading.Lock()
+
+
+def _models(client: Any) -> list:
+    now = time.monotonic()
+    with _models_lock:
+        hit = _MODELS.get(client)
+    if hit is not None and now - hit[0] < _MODELS_TTL:
+        return hit[1]
+    models = client.models()
+    with _models_lock:
+        _MODELS[client] = (now, models)
+    return models
+
+
 def _tts_rate(ctx: Context, model: str) -> tuple[float, str]:
     """Credits per 1k chars for ``model``: the server's list wins, else the tier table."""
     try:
-        for info in ctx.client.models():
+        for info in _models(ctx.client):
             if info.id == model and info.credits_per_1k_chars is not None:
                 return float(info.credits_per_1k_chars), f"{model}, from the model list"
             if info.id == model and info.tier in TIER_RATES:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import base_name, used_range
 
 LENGTH_TOLERANCE = 0.001  # seconds a result may differ from its source before it is fitted
+STALE_WORK_AGE = 24 * 3600.0  # seconds after which a leftover work folder is swept
 
 
 @contextlib.contextmanager
@@ -26,12 +28,22 @@ def workdir(ctx: Context) -> Iterator[Path]:
     """A hidden folder inside ``ctx.out_dir`` (same file system, so results rename into place);
     removed afterwards whatever happens, so a cancelled job leaves nothing behind."""
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    _sweep_stale(ctx.out_dir)
     path = ctx.out_dir / f".ttsai-work-{uuid.uuid4().hex[:10]}"
     path.mkdir()
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _sweep_stale(folder: Path, max_age: float = STALE_WORK_AGE) -> None:
+    """Remove work folders a killed process left behind (never a live job's: those are young)."""
+    cutoff = time.time() - max_age
+    for old in folder.glob(".ttsai-work-*"):
+        with contextlib.suppress(OSError):
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 @dataclass
