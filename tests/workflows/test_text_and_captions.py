@@ -1,13 +1,13 @@
 """Splitting scripts for narration and writing subtitles: the pure parts of the workflows."""
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import srt
 
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import captions
 from ttsai_plugin.workflows.textsplit import PARAGRAPH_PAUSE, SENTENCE_PAUSE, split_text
-
-import pytest
 
 
 def test_a_long_script_splits_at_sentence_ends_under_the_limit_and_keeps_every_word():
@@ -75,3 +75,14 @@ def test_text_without_timing_is_spread_over_the_audio_by_length():
     cues = captions.spread_text("Short one. A much longer second sentence follows here.", 10.0)
     assert len(cues) == 2 and cues[0].start == 0.0 and cues[-1].end == 10.0
     assert cues[0].end - cues[0].start < cues[1].end - cues[1].start
+
+
+def test_untimed_captions_stay_on_the_speech_and_off_the_silences():
+    sr = 16000
+    t = np.arange(sr * 6) / sr
+    audio = np.where(((t > 1) & (t < 2.5)) | ((t > 4) & (t < 5.5)), np.sin(2 * np.pi * 220 * t), 0)
+    spans = captions.speech_spans(audio.astype(np.float32), sr)
+    assert [(round(a, 2), round(b, 2)) for a, b in spans] == [(1.0, 2.5), (4.0, 5.5)]
+    cues = captions.spread_text("First half here. Second half too.", 6.0, spans=spans)
+    assert cues[0].start == pytest.approx(1.0, abs=0.03)
+    assert cues[-1].end == pytest.approx(5.5, abs=0.03)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 import srt
 
 MIN_CUE = 0.2  # seconds: shorter cues are unreadable and dropped
@@ -48,8 +49,10 @@ def cues_from_segments(segments: Sequence[object], duration: float) -> list[Cue]
                       for s in segments), duration)
 
 
-def spread_text(text: str, duration: float, *, max_chars: int = 84) -> list[Cue]:
-    """Cues for text with no timing: sentences laid over ``duration`` in proportion to length."""
+def spread_text(text: str, duration: float, *, max_chars: int = 84,
+                spans: Sequence[tuple[float, float]] | None = None) -> list[Cue]:
+    """Cues for text with no timing: sentences laid over the speech in proportion to their
+    length; ``spans`` (seconds where there is speech) keep captions off the silences."""
     pieces: list[str] = []
     for sentence in (m.group(0).strip() for m in _SENTENCE.finditer(" ".join(text.split()))):
         while len(sentence) > max_chars:
@@ -60,14 +63,46 @@ def spread_text(text: str, duration: float, *, max_chars: int = 84) -> list[Cue]
         if sentence:
             pieces.append(sentence)
     total = sum(len(p) for p in pieces)
-    if not total or duration <= 0:
+    spans = [(max(0.0, a), min(b, duration)) for a, b in (spans or [(0.0, duration)]) if b > a]
+    talk = sum(b - a for a, b in spans)
+    if not total or talk <= 0:
         return []
+
+    def at(t: float) -> float:  # seconds of speech -> seconds of audio
+        for a, b in spans:
+            if t <= b - a:
+                return a + t
+            t -= b - a
+        return spans[-1][1]
+
     cues, t = [], 0.0
     for piece in pieces:
-        span = duration * len(piece) / total
-        cues.append(Cue(t, t + span, piece))
+        span = talk * len(piece) / total
+        cues.append(Cue(at(t), at(t + span), piece))
         t += span
     return clip_cues(cues, duration)
+
+
+def speech_spans(samples: np.ndarray, sr: int, *, frame: float = 0.02, floor_db: float = -45.0,
+                 bridge: float = 0.35) -> list[tuple[float, float]]:
+    """Where there is sound: frames within 35 dB of the loudest (and above ``floor_db``),
+    with gaps shorter than ``bridge`` seconds closed."""
+    mono = samples if samples.ndim == 1 else samples.mean(axis=1)
+    n = max(1, int(frame * sr))
+    frames = len(mono) // n
+    if frames == 0:
+        return []
+    rms = np.sqrt(np.mean(mono[: frames * n].reshape(frames, n) ** 2, axis=1) + 1e-12)
+    db = 20 * np.log10(rms)
+    loud = db > max(floor_db, float(db.max()) - 35.0)
+    spans: list[list[float]] = []
+    for i in np.flatnonzero(loud):
+        start, end = i * frame, (i + 1) * frame
+        if spans and start - spans[-1][1] <= bridge:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [(a, b) for a, b in spans]
 
 
 def write_text(path: Path, text: str) -> Path:

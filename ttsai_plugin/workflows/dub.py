@@ -76,7 +76,9 @@ def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = No
                                 f"{clip.name} ({target_language} dub)")]
         files_out = [path]
         if subtitles:
-            cues = captions.spread_text(texts["translated_text"], duration)
+            samples, sr = media.decode(path, mono=True)
+            cues = captions.spread_text(texts["translated_text"], duration,
+                                        spans=captions.speech_spans(samples, sr))
             srt_path = publish(captions.write_srt(cues, work / "dub.srt"),
                                ctx.out_dir / f"{prepared.base}.dub-{lang}.srt")
             vtt_path = publish(captions.write_vtt(cues, work / "dub.vtt"),
