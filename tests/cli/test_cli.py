@@ -8,14 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import srt
 
 from ttsai_plugin import media
-
-from tests import media_factory
 
 pytestmark = pytest.mark.timeout(300)
 
