@@ -124,7 +124,26 @@ def cmd_narrate(args, token) -> int:
     return _report(args, result, written, {"characters": len(text)})
 
 
+def _check_preset(name: str | None, *, stems: bool = False) -> None:
+    """Refuse, before anything is paid for, a preset whose result this command cannot write."""
+    if not name:
+        return
+    from ttsai_plugin.presets import get_preset
+    preset = get_preset(name)
+    if preset.needs_text:
+        raise InputError(f"Preset {name} makes speech from text, not from a file.",
+                         hint=f'Use `ttsai narrate "your text" --preset {name} -o out.wav`.')
+    last = preset.steps[-1].op
+    if stems != (last == "split_stems") or last in ("transcribe", "analyze"):
+        command = {"split_stems": "stems", "transcribe": "transcribe",
+                   "analyze": "analyze"}.get(last, "enhance")
+        raise InputError(f"Preset {name} ends with {last}, which this command cannot write.",
+                         hint=f"Use `ttsai {command} --preset {name}` instead."
+                         if command in ("stems", "enhance") else f"Use `ttsai {command}`.")
+
+
 def _file_command(args, token, run: Callable[[Context, Clip], Any], allowed=AUDIO_OUT) -> int:
+    _check_preset(getattr(args, "preset", None))
     clip = _clip(args)
     out = _check_output(Path(args.output), allowed, inputs=(clip.media,))
     if out.suffix.lower() in VIDEO_OUT and (clip.source_in > 0 or clip.source_out is not None):
@@ -213,6 +232,7 @@ def cmd_stems(args, token) -> int:
     if folder.suffix.lower() in AUDIO_OUT:
         raise InputError(f"{folder} looks like a file; stems need a folder.",
                          hint="Pass a folder, e.g. -o stems/")
+    _check_preset(args.preset, stems=True)
     with _session(args, token, folder / "x") as ctx:
         if args.preset:
             result = workflows.run_preset(ctx, args.preset, clip=clip)

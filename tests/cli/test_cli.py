@@ -160,3 +160,16 @@ def test_estimate_presets_and_models_answer_without_processing(env, tmp_path, sp
     assert shown["obs_filters"][0]["settings"]["method"] == "rnnoise"
     models = json.loads(ttsai(env, "models", "--json").stdout)["models"]
     assert any(m["id"] == "kokoro" for m in models)
+
+
+@pytest.mark.parametrize("command, preset, hint", [
+    ("enhance", "music-stems-4", "ttsai stems --preset music-stems-4"),
+    ("stems", "podcast-voice", "ttsai enhance --preset podcast-voice"),
+    ("dereverb", "youtube-narration", "ttsai narrate"),
+])
+def test_a_preset_the_command_cannot_write_is_refused_before_any_work(env, tmp_path, music_wav,
+                                                                      command, preset, hint):
+    out = tmp_path / ("x.wav" if command != "stems" else "stems")
+    proc = ttsai(env, command, music_wav, "-o", out, "--preset", preset, check_ok=False)
+    assert proc.returncode == 2 and hint in one_line_error(proc)
+    assert not out.exists() and not list(tmp_path.glob(".ttsai-*"))
