@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ttsai_plugin import media, presets, workflows
 from ttsai_plugin.api import TTSAIClient
+from ttsai_plugin.cache import ResultCache
 from ttsai_plugin.clips import Clip
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows.context import Context
@@ -44,7 +45,8 @@ def _context(conn: Connection, work: str, progress: Progress, cancel: Any) -> Co
     client = TTSAIClient(base_url=conn.base_url.strip() or None)
     out_dir = conn.media_dir / work
     out_dir.mkdir(parents=True, exist_ok=True)
-    return Context(client=client, out_dir=out_dir, progress=progress, cancel=cancel)
+    return Context(client=client, out_dir=out_dir, cache=ResultCache(), progress=progress,
+                   cancel=cancel)
 
 
 def _recording(path: str) -> Path:
@@ -63,8 +65,10 @@ def _beside(src: Path, tag: str) -> Path:
     return src.with_name(f"{src.stem}.{tag}{suffix}")
 
 
-def _label(mock: str | None) -> str:
-    return f" (mock: {mock})" if mock else ""
+def _label(result: Any) -> str:
+    """What the status line adds: the engine's mock label, and whether nothing was paid."""
+    mock = f" (mock: {result.mock})" if result.mock else ""
+    return mock + (" — from cache, no credits used" if result.cached else "")
 
 
 def narrate(conn: Connection, text: str, voice: str, *, progress: Progress,
@@ -76,7 +80,7 @@ def narrate(conn: Connection, text: str, voice: str, *, progress: Progress,
     with ctx.client:
         result = workflows.narrate(ctx, text, voice=voice)
     path = result.audio[0].path
-    return Outcome(f"Narration ready: {path.name}{_label(result.mock)}", [path], mock=result.mock)
+    return Outcome(f"Narration ready: {path.name}{_label(result)}", [path], mock=result.mock)
 
 
 def clean_recording(conn: Connection, recording: str, preset_name: str, *, progress: Progress,
@@ -91,7 +95,7 @@ def clean_recording(conn: Connection, recording: str, preset_name: str, *, progr
     out = _beside(src, "clean")
     media.mux_audio(src, [result.audio[-1].path], out, titles=[f"Cleaned ({preset.name})"],
                     cancel=cancel)
-    return Outcome(f"Cleaned recording: {out.name}{_label(result.mock)}", [out],
+    return Outcome(f"Cleaned recording: {out.name}{_label(result)}", [out],
                    mock=result.mock)
 
 
@@ -108,7 +112,7 @@ def dub_recording(conn: Connection, recording: str, language: str, *, progress: 
     out = _beside(src, f"dub-{language}")
     media.mux_audio(src, [result.audio[0].path, src], out,
                     titles=[f"Dub ({language})", "Original"], cancel=cancel)
-    return Outcome(f"Dubbed copy ({language}): {out.name}{_label(result.mock)}", [out],
+    return Outcome(f"Dubbed copy ({language}): {out.name}{_label(result)}", [out],
                    mock=result.mock)
 
 
@@ -122,5 +126,5 @@ def split_stems(conn: Connection, path: str, stems: int, *, progress: Progress,
     with ctx.client:
         result = workflows.split_stems(ctx, Clip(media=src), stems=stems)
     placed = result.audio
-    return Outcome(f"{len(placed)} stems of {src.name}{_label(result.mock)}",
+    return Outcome(f"{len(placed)} stems of {src.name}{_label(result)}",
                    [p.path for p in placed], [p.path.stem for p in placed], mock=result.mock)

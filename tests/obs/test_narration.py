@@ -38,7 +38,24 @@ def test_narration_creates_a_media_source_that_plays_then_updates_it(connected, 
     second = Path(_narration(connected)["settings"]["local_file"])
     assert second.is_file() and second != path
     assert [i["source"] for i in connected.sources()[SCENE]["items"]] == ["TTS.ai Narration"]
-    assert connected.wait_status("Narration ready").startswith("Narration ready")
+    assert "from cache" not in connected.wait_status("Narration ready")
+
+
+def test_saying_the_same_line_again_costs_nothing(connected):
+    connected.update(narration_text="Be right back.", voice="af_bella")
+    connected.click("narrate")
+    first = connected.wait_status("Narration ready", "Narration failed")
+    connected.update(narration_text="Something else first.")
+    connected.click("narrate")
+    connected.wait_for("the other line", lambda: connected.status() != first and
+                       connected.status().startswith("Narration ready"))
+
+    connected.update(narration_text="Be right back.")
+    connected.click("narrate")
+
+    again = connected.wait_status(first.split(" — ")[0] + " — from cache")
+    assert again.endswith("from cache, no credits used")
+    assert Path(_narration(connected)["settings"]["local_file"]).is_file()
 
 
 def test_empty_narration_text_is_a_clear_message_and_no_source(connected):
