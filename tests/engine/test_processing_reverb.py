@@ -101,3 +101,25 @@ def test_a_very_short_clip_comes_back_the_same_length():
     x = np.random.default_rng(0).normal(0, 0.1, 300).astype(np.float32)
     out, sr = reverb.dereverb(x, 16000)
     assert out.shape == x.shape and np.all(np.isfinite(out))
+
+
+def test_a_typical_room_loses_most_of_its_tail_and_gets_closer_to_the_dry_voice(takes):
+    """A room with RT60 0.5 s and as much reverberant as direct sound (DRR 0 dB)."""
+    from scipy.signal import fftconvolve
+
+    clean, _, sr = takes
+    rng = np.random.default_rng(5)
+    t = np.arange(int(0.5 * sr)) / sr
+    tail = rng.normal(0, 1, len(t)) * np.exp(-6.9 * t / 0.5)
+    tail[: int(0.003 * sr)] = 0
+    ir = tail / np.sqrt(np.sum(tail ** 2))
+    ir[0] = 1.0
+    wet = fftconvolve(clean, ir)[: len(clean)].astype(np.float32)
+    out, _ = reverb.dereverb(wet, sr)
+
+    def si_sdr(test):
+        scale = np.dot(test, clean) / np.dot(clean, clean)
+        return 10 * np.log10(np.sum((scale * clean) ** 2) / np.sum((test - scale * clean) ** 2))
+
+    assert tail_ratio_db(clean, wet, sr) - tail_ratio_db(clean, out, sr) >= 4.0
+    assert si_sdr(out) - si_sdr(wet) >= 1.0
