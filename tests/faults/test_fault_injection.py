@@ -121,7 +121,7 @@ def run_all(engine: LoopbackEngine, jobs: list[Job]) -> dict[str, tuple[JobState
     def work(job: Job, wire: TaggingTransport) -> list[Path]:
         retry = RetryPolicy(max_retries=MAX_RETRIES, base_delay=0.05, max_backoff=0.4)
         with TTSAIClient(api_key=DEV_KEY, base_url=engine.url, plan=SOAK_LIMITS, transport=wire,
-                         timeout=20.0, retry=retry) as client:
+                         timeout=10.0, retry=retry) as client:
             return job.run(client, job.out_dir)
 
     runner = JobRunner(max_workers=8)
