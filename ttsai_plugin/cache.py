@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
+log = logging.getLogger("ttsai.cache")
 _SECRET_KEY = re.compile(r"(api[_-]?key|authorization|secret|password|bearer|^token$|^key$)",
                          re.IGNORECASE)
 _KEY_VALUE = re.compile(r"sk-[A-Za-z0-9_-]{8,}")
@@ -97,7 +99,9 @@ class ResultCache:
 
     def put(self, key: str, files: Iterable[str | os.PathLike[str]], *,
             operation: str | None = None, options: dict[str, Any] | None = None) -> list[Path]:
-        """Copy ``files`` in (atomically, as a whole folder) and return the cached copies."""
+        """Copy ``files`` in (atomically, as a whole folder) and return the cached copies.
+
+        When the cache cannot be written (full disk, read-only) the originals come back."""
         sources = [Path(f) for f in files]
         if not sources:
             raise ValueError("nothing to cache")
@@ -106,8 +110,8 @@ class ResultCache:
         if existing is not None:
             return existing
         staging = folder.parent / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
-        staging.mkdir(parents=True)
         try:
+            staging.mkdir(parents=True)
             names: list[str] = []
             for i, src in enumerate(sources):
                 name = f"{i:02d}-{src.name}"
@@ -125,12 +129,12 @@ class ResultCache:
                 os.replace(staging, folder)
             except OSError:  # another writer won the race: theirs is as good as ours
                 pass
+        except OSError as exc:  # a full or read-only cache must not fail a finished job
+            log.warning("not caching %s results: %s", operation or "the", exc)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         result = self.get(key)
-        if result is None:
-            raise OSError(f"could not store results in the cache at {folder}")
-        return result
+        return result if result is not None else sources
 
     def size(self) -> int:
         """Total bytes stored."""

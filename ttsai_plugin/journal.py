@@ -5,6 +5,7 @@ before it is placed on the timeline; ``recover()`` lists what was never placed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 _lock = threading.Lock()
+log = logging.getLogger("ttsai.journal")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,14 @@ class Journal:
         self.path = Path(path) if path is not None else default_path()
 
     def _append(self, record: dict[str, Any]) -> None:
+        """Append one record, fsynced. A journal that cannot be written (full disk) is logged,
+        never fatal: it is a safety net, and the job's results are already on disk."""
+        try:
+            self._write_line(record)
+        except OSError as exc:
+            log.warning("could not write the journal %s: %s", self.path, exc)
+
+    def _write_line(self, record: dict[str, Any]) -> None:
         line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _lock:

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Iterator
 
-from ttsai_plugin.errors import InputError
+import soundfile as sf
+
+from ttsai_plugin.errors import InputError, MediaError
 
 
 def source(path: str | os.PathLike[str]) -> Path:
@@ -28,24 +32,45 @@ def temp_path(out: Path) -> Path:
     return out.with_name(f".{out.stem}.part-{uuid.uuid4().hex[:8]}{out.suffix}")
 
 
+def write_error(target: Path, exc: BaseException) -> MediaError:
+    """A MediaError that says why ``target`` could not be written (full disk, no permission…)."""
+    code = getattr(exc, "errno", None)
+    try:
+        free = shutil.disk_usage(target.parent).free
+    except OSError:
+        free = None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or (free is not None and free < 1 << 20):
+        return MediaError(f"Not enough disk space to write {target.name}.",
+                          hint=f"Free some space on the disk of {target.parent}, or choose "
+                               "another output folder.")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return MediaError(f"Cannot write {target.name}: the folder is read-only or not yours.",
+                          hint="Choose another output folder.")
+    return MediaError(f"Could not write {target.name}: {exc}")
+
+
 @contextlib.contextmanager
 def atomic_output(out: str | os.PathLike[str], *inputs: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temp path beside ``out``; rename it to ``out`` only when the block succeeds.
 
-    Refuses to write over any of ``inputs`` (originals are never modified).
+    Refuses to write over any of ``inputs`` (originals are never modified). Write failures
+    (a full disk, a read-only folder) become a MediaError; the temp file is always removed.
     """
     target = Path(out)
     for src in inputs:
         if Path(src).exists() and target.exists() and Path(src).resolve() == target.resolve():
             raise InputError(f"Refusing to overwrite the input {target.name}.",
                              hint="Choose a different output path.")
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(target)
     try:
-        yield tmp
-        if not tmp.exists():
-            raise FileNotFoundError(f"nothing was written to {tmp}")
-        os.replace(tmp, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            yield tmp
+            if not tmp.exists():
+                raise FileNotFoundError(f"nothing was written to {tmp}")
+            os.replace(tmp, target)
+        except (OSError, sf.SoundFileError) as exc:
+            raise write_error(target, exc) from exc
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             tmp.unlink()
