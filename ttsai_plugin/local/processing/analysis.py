@@ -6,6 +6,8 @@ the tracker's frame-quantised estimate). The time signature is not estimated: it
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ttsai_plugin.errors import BadRequestError
@@ -66,8 +68,11 @@ def analyze(samples: np.ndarray, sr: int) -> dict:
     if float(np.max(np.abs(y))) < 1e-4:
         raise BadRequestError("file: the audio is silent, so it has no key or tempo.",
                               hint="Analyze a part of the track with music in it.")
-    chroma = librosa.feature.chroma_cqt(y=y, sr=RATE, hop_length=HOP)
-    tonic, scale = key_of(chroma.mean(axis=1))
-    return {"key": NAMES[tonic], "scale": scale, "bpm": tempo_of(y, RATE),
+    with warnings.catch_warnings():   # librosa warns about clips shorter than its windows
+        warnings.simplefilter("ignore", UserWarning)
+        chroma = librosa.feature.chroma_cqt(y=y, sr=RATE, hop_length=HOP)
+        tonic, scale = key_of(chroma.mean(axis=1))
+        bpm = tempo_of(y, RATE)
+    return {"key": NAMES[tonic], "scale": scale, "bpm": bpm,
             "time_signature": "4/4", "camelot": camelot(tonic, scale),
             "compatible_keys": compatible_keys(tonic, scale)}

@@ -11,6 +11,8 @@ import numpy as np
 
 from ttsai_plugin.errors import BadRequestError
 
+MAX_CHANNELS = 64
+
 
 def check(samples: np.ndarray, sr: int, *, what: str = "audio") -> np.ndarray:
     """``samples`` as float32 with finite values, or a 400 error saying what is wrong."""
@@ -22,6 +24,12 @@ def check(samples: np.ndarray, sr: int, *, what: str = "audio") -> np.ndarray:
     if not isinstance(sr, (int, np.integer)) or sr < 1000:
         raise BadRequestError(f"{what}: sample rate {sr!r} is not usable.",
                               hint="Use a sample rate of 8000 Hz or more.")
+    if x.ndim == 2 and x.shape[1] > MAX_CHANNELS:
+        raise BadRequestError(f"{what}: {x.shape[1]} channels; the array looks channels-first.",
+                              hint="Pass (frames, channels).")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise BadRequestError(f"{what}: samples must be floats in [-1, 1], got {x.dtype}.",
+                              hint="Decode with ttsai_plugin.media.decode.")
     x = x.astype(np.float32, copy=False)
     if not np.all(np.isfinite(x)):
         raise BadRequestError(f"{what}: the samples contain NaN or infinity.",
@@ -66,3 +74,11 @@ def headroom(x: np.ndarray, ceiling: float = 0.99) -> np.ndarray:
     """Scale down (never up) so the peak stays below ``ceiling``: no clipping after gain."""
     peak = float(np.max(np.abs(x))) if x.size else 0.0
     return x * (ceiling / peak) if peak > ceiling else x
+
+
+def zero_phase(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Forward-backward IIR filtering along the last axis; also for clips shorter than its padding."""
+    from scipy.signal import sosfiltfilt
+
+    padlen = min(3 * (2 * len(sos) + 1), x.shape[-1] - 1)
+    return sosfiltfilt(sos, x, axis=-1, padlen=max(padlen, 0)).astype(np.float32)

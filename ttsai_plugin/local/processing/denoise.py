@@ -60,11 +60,11 @@ def _peaking(sr: int, freq: float, gain_db: float, q: float) -> np.ndarray:
 
 def presence_eq(x: np.ndarray, sr: int) -> np.ndarray:
     """High-pass at 80 Hz (rumble, hum) and +3 dB of presence around 3 kHz, zero-phase."""
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import butter
 
     sos = np.vstack([butter(2, 80, "highpass", fs=sr, output="sos"),
                      _peaking(sr, min(3000.0, 0.35 * sr), 3.0, 0.8)])
-    return sosfiltfilt(sos, x, axis=-1).astype(np.float32)
+    return buffers.zero_phase(sos, x)
 
 
 def extend_bandwidth(x: np.ndarray, sr: int, target: int = RNNOISE_RATE) -> np.ndarray:
@@ -74,16 +74,16 @@ def extend_bandwidth(x: np.ndarray, sr: int, target: int = RNNOISE_RATE) -> np.n
     rectified (doubling its frequencies), high-passed above the old Nyquist and mixed in
     12 dB under that octave, the classical "aural exciter" way of adding air.
     """
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import butter
 
     if sr >= target:
         return x
     y = buffers.resample(x, sr, target)
     nyquist = sr / 2
-    band = sosfiltfilt(butter(4, [nyquist / 2, 0.95 * nyquist], "bandpass", fs=target,
-                              output="sos"), y, axis=-1)
-    harmonics = sosfiltfilt(butter(4, nyquist, "highpass", fs=target, output="sos"),
-                            np.abs(band), axis=-1)
+    band = buffers.zero_phase(butter(4, [nyquist / 2, 0.95 * nyquist], "bandpass", fs=target,
+                                     output="sos"), y)
+    harmonics = buffers.zero_phase(butter(4, nyquist, "highpass", fs=target, output="sos"),
+                                   np.abs(band))
     ref = np.sqrt(np.mean(band ** 2, axis=-1, keepdims=True))
     level = np.sqrt(np.mean(harmonics ** 2, axis=-1, keepdims=True))
     gain = np.where(level > 0, 0.25 * ref / np.maximum(level, 1e-12), 0.0)
