@@ -84,3 +84,12 @@ def test_cancelling_mid_narration_leaves_no_file(ctx):
     with pytest.raises(Cancelled):
         workflows.narrate(ctx, long_script(12_000), speed=2.0)
     assert all_files(ctx.out_dir) == []
+
+
+def test_youtube_narration_preset_speaks_then_levels_to_minus_14_lufs(ctx):
+    result = workflows.run_preset(ctx, "youtube-narration",
+                                  text="Welcome back to the channel. Today we build a bird house.")
+    [p] = result.placements
+    assert p.path.name == "welcome-back-to-the-channel-today-we.youtube-narration.wav"
+    assert media.loudness(p.path) == pytest.approx(-14.0, abs=0.5)
+    assert p.duration == pytest.approx(media.duration(p.path)) and not result.mute_source

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-_UNSAFE = re.compile(r"[^\w.-]+", re.UNICODE)
+_UNSAFE = re.compile(r"[^\w]+", re.UNICODE)
 
 
 def used_range(clip: Any) -> tuple[float, float]:
@@ -19,9 +19,13 @@ def used_range(clip: Any) -> tuple[float, float]:
 
 
 def slug(text: str, limit: int = 40) -> str:
-    """A file-name-safe short form of ``text`` (letters of any script are kept)."""
-    words = _UNSAFE.sub("-", " ".join(text.split()[:8])).strip("-._").lower()
-    return (words[:limit].rstrip("-._") or "audio")
+    """A file-name-safe short form of ``text``: words of any script joined by '-', cut
+    between words."""
+    words = _UNSAFE.sub("-", " ".join(text.split()[:8])).strip("-_").lower()
+    if len(words) > limit:
+        cut = words.rfind("-", 0, limit + 1)
+        words = words[:cut if cut > limit // 2 else limit]
+    return words.strip("-_") or "audio"
 
 
 def base_name(clip: Any) -> str:
