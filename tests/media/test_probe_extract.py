@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import threading
 import time
 
@@ -150,3 +151,22 @@ def test_the_same_range_extracts_to_the_same_bytes(talk_mp4, tmp_path):
     b = media.extract(talk_mp4, tmp_path / "b.wav", start=1.0, end=2.0)
     assert sha256(a) == sha256(b)
     assert b"Lavf" not in a.read_bytes(), "no encoder version tag to change the key"
+
+
+def test_audio_that_starts_after_the_picture_keeps_its_place(speech_wav, tmp_path):
+    """Recordings often start the sound a little after the picture; a range is in movie time."""
+    movie = tmp_path / "late-audio.mp4"
+    subprocess.run([media.ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=160x120:rate=25:duration=6", "-itsoffset", "0.5",
+                    "-i", str(speech_wav), "-t", "6", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-c:a", "aac", str(movie)], check=True)
+    speech, sr = media.decode(speech_wav)
+
+    def onset(x):
+        return np.argmax(np.abs(x) > 0.05) / sr
+
+    for start in (0.0, 0.2):
+        cut, _ = media.decode(media.extract(movie, tmp_path / f"from-{start}.wav", start=start,
+                                            end=3.0))
+        assert len(cut) == round((3.0 - start) * sr)
+        assert onset(cut) == pytest.approx(onset(speech) + 0.5 - start, abs=0.03)

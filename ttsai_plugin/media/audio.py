@@ -61,7 +61,9 @@ def encode_range(src: Path, out: Path, *, start: float, end: float | None, strea
     """Encode ``[start, end)`` of one audio stream with ``codec`` options, atomically.
 
     No checks: callers (``extract``, ``encode_for_upload``) validate the range and stream."""
-    filters = [f"aresample={sample_rate}"]
+    # first_pts=0: audio that starts after the picture (common in recordings) keeps its
+    # place on the timeline, padded with silence, instead of sliding to the start.
+    filters = [f"aresample={sample_rate}:async=1:first_pts=0"]
     if end is not None:
         filters.append(f"atrim=end_sample={round((end - start) * sample_rate)}")
     filters.append("asetpts=N/SR/TB")
