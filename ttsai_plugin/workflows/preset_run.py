@@ -44,7 +44,8 @@ def run_preset(ctx: Context, preset: Preset | str | Path, clip: Any = None,
                          hint="Select a clip or pass an audio/video file.")
     steps = _steps()
     start = clip.timeline_start if clip is not None else 0.0
-    total = WorkflowResult([], mute_source=p.steps[-1].op not in ("transcribe", "analyze"))
+    keeps_source = p.needs_text or p.steps[-1].op in ("transcribe", "analyze")
+    total = WorkflowResult([], mute_source=not keeps_source)
     current: Clip | None = clip
     last: WorkflowResult | None = None
     with pipeline.workdir(ctx) as work:
