@@ -86,3 +86,11 @@ def test_untimed_captions_stay_on_the_speech_and_off_the_silences():
     cues = captions.spread_text("First half here. Second half too.", 6.0, spans=spans)
     assert cues[0].start == pytest.approx(1.0, abs=0.03)
     assert cues[-1].end == pytest.approx(5.5, abs=0.03)
+
+
+def test_many_short_paragraphs_are_packed_when_they_would_take_too_many_requests():
+    text = "\n\n".join(f"Paragraph {i} is short." for i in range(100))
+    assert len(split_text(text, 5000)) == 100
+    packed = split_text(text, 5000, max_chunks=30)
+    assert len(packed) == 1 and packed[0].text.count("\n\n") == 99
+    assert packed[0].text.replace("\n\n", " ").split() == text.split()

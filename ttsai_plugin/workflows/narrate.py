@@ -37,7 +37,9 @@ def narrate(ctx: Context, text: str, *, voice: str = "af_bella", model: str = "k
         raise InputError("The text is empty.", hint="Type or paste the words to speak.")
     if not 0.5 <= speed <= 2.0:
         raise InputError(f"Speed {speed:g} is out of range.", hint="Use 0.5 to 2.0.")
-    chunks = split_text(text, ctx.client.plan.max_text_chars)
+    plan = ctx.client.plan
+    chunks = split_text(text, plan.max_text_chars,
+                        max_chunks=max(plan.concurrent, plan.requests_per_minute // 2))
     notes: list[str] = []
     clone_model = model if model != "kokoro" else DEFAULT_CLONE_MODEL
     with pipeline.workdir(ctx) as work:
@@ -75,7 +77,7 @@ def narrate(ctx: Context, text: str, *, voice: str = "af_bella", model: str = "k
                        f"Narrated part {len(done)}/{len(chunks)}")
             return files["speech.wav"], meta, hit
 
-        workers = max(1, min(ctx.client.plan.concurrent, len(chunks)))
+        workers = max(1, min(plan.concurrent, len(chunks)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ttsai-narrate") as pool:
             futures = [pool.submit(one, i, c) for i, c in enumerate(chunks)]
             _, pending = wait(futures, return_when=FIRST_EXCEPTION)

@@ -70,8 +70,32 @@ def _split_long(sentence: str, max_chars: int) -> list[str]:
     return [p for p in pieces if p]
 
 
-def split_text(text: str, max_chars: int) -> list[Chunk]:
-    """Chunks of at most ``max_chars`` characters, in reading order, with their pauses."""
+def split_text(text: str, max_chars: int, *, max_chunks: int | None = None) -> list[Chunk]:
+    """Chunks of at most ``max_chars`` characters, in reading order, with their pauses.
+
+    Each paragraph starts a new chunk (so the pause after it is ours, not the engine's) unless
+    that makes more than ``max_chunks`` requests: then neighbouring chunks are packed together.
+    """
+    chunks = _split(text, max_chars)
+    if max_chunks is not None and len(chunks) > max_chunks:
+        chunks = _pack(chunks, max_chars)
+    return chunks
+
+
+def _pack(chunks: list[Chunk], max_chars: int) -> list[Chunk]:
+    packed: list[Chunk] = []
+    for chunk in chunks:
+        last = packed[-1] if packed else None
+        sep = "\n\n" if last is not None and last.pause_after == PARAGRAPH_PAUSE else " "
+        if last is not None and len(last.text) + len(sep) + len(chunk.text) <= max_chars \
+                and last.pause_after != CLAUSE_PAUSE:
+            packed[-1] = Chunk(last.text + sep + chunk.text, chunk.pause_after)
+        else:
+            packed.append(chunk)
+    return packed
+
+
+def _split(text: str, max_chars: int) -> list[Chunk]:
     if max_chars < 20:
         raise ValueError("max_chars must be at least 20")
     if not text or not text.strip():
