@@ -76,3 +76,11 @@ def test_without_timestamps_there_are_no_word_lists(speech):
 def test_silence_gives_an_empty_transcript_not_an_error():
     out = recognition.transcribe(np.zeros(16000 * 2, np.float32), 16000, timestamps=True)
     assert out == {"text": "", "language": "en", "duration": 2.0, "segments": []}
+
+
+def test_noisy_speech_is_cleaned_before_recognition(noisy_wav, speech):
+    noisy, sr = sf.read(noisy_wav, dtype="float32")
+    assert recognition.is_noisy(noisy[::3]) and not recognition.is_noisy(speech[0][::3])
+    out = recognition.transcribe(noisy, sr)
+    print("heard through noise:", out["text"])
+    assert recall(SPEECH_TEXT, out["text"]) >= 0.5
