@@ -110,7 +110,7 @@ def _catalog() -> tuple[dict, ...]:
                              "female"))
     codes = _by_code()
     for kid in KOKORO_VOICES:
-        base, gender, name = _kokoro_parts(kid)
+        base, gender, name = _kokoro_parts(kid) or ("", "", "")
         if base in codes:
             voices.append(_entry(kid, f"{name.title()} ({codes[base].name}, {gender})",
                                  codes[base].language, gender))
@@ -127,9 +127,11 @@ def list_voices() -> list[dict]:
     return [dict(v) for v in _catalog()]
 
 
-def _kokoro_parts(voice: str) -> tuple[str, str, str]:
+def _kokoro_parts(voice: str) -> tuple[str, str, str] | None:
+    """``(espeak base, gender, name)`` of a kokoro-style id (``af_bella``), else None."""
     m = _KOKORO_ID.match(voice)
-    assert m
+    if m is None:
+        return None
     return _KOKORO_ACCENTS[m.group(1)], "female" if m.group(2) == "f" else "male", m.group(3)
 
 
@@ -153,13 +155,14 @@ def resolve(voice: str, language: str | None = None) -> str:
     """The espeak ``-v`` argument for a contract voice id, optionally moved to ``language``."""
     vid = (voice or "").strip()
     codes = _by_code()
-    if _KOKORO_ID.match(vid.lower()):
-        base, gender, name = _kokoro_parts(vid.lower())
+    kokoro = _kokoro_parts(vid.lower())
+    if kokoro:
+        base, gender, name = kokoro
         variant = _pick(FEMALE_VARIANTS if gender == "female" else MALE_VARIANTS, name)
     else:
         base, _, variant = vid.lower().partition("+")
         if base not in codes or (variant and variant not in variants()):
-            raise NotFoundError(f"voice {voice!r} not found.",
+            raise NotFoundError(f"voice {vid[:80]!r} not found.",
                                 hint="List the voices with GET voices/ (e.g. en-us, en-us+f3, "
                                      "es+f3, af_bella).")
     if language and language.strip().lower() not in ("", "auto"):
