@@ -257,11 +257,7 @@ def _recording_path() -> str:
     chosen = _get("recording")
     if chosen:
         return chosen
-    if _state.last_recording:
-        return _state.last_recording
-    if _state.frontend:
-        return obs.obs_frontend_get_last_recording() or ""
-    return ""
+    return _state.last_recording or scene.last_recording()
 
 
 def _on_clean(_props: Any, _prop: Any) -> bool:
@@ -333,7 +329,7 @@ def _on_core_path_changed(_props: Any, _prop: Any, settings: Any) -> bool:
 
 def _on_frontend_event(event: int) -> None:
     if event == obs.OBS_FRONTEND_EVENT_RECORDING_STOPPED:
-        handle_recording_stopped(obs.obs_frontend_get_last_recording() or "")
+        handle_recording_stopped(scene.last_recording())
     elif event == obs.OBS_FRONTEND_EVENT_SCRIPTING_SHUTDOWN:
         script_unload()
 

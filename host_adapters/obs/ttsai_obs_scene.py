@@ -151,6 +151,28 @@ def scene_names() -> list[str]:
         obs.source_list_release(scenes)
 
 
+def last_recording() -> str:
+    """The file OBS's recording output wrote last ("" without a frontend or a recording).
+
+    Read from the recording output's settings; ``obs_frontend_get_last_recording`` (29+) is
+    only the fallback because OBS's Python binding never frees the string it returns.
+    """
+    if not frontend_available():
+        return ""
+    output = obs.obs_frontend_get_recording_output()
+    path = ""
+    if output is not None:
+        s = obs.obs_output_get_settings(output)
+        try:
+            path = obs.obs_data_get_string(s, "path") or obs.obs_data_get_string(s, "url")
+        finally:
+            obs.obs_data_release(s)
+            obs.obs_output_release(output)
+    if not path and hasattr(obs, "obs_frontend_get_last_recording"):
+        path = obs.obs_frontend_get_last_recording() or ""
+    return path
+
+
 @dataclass(frozen=True)
 class MediaFile:
     """A Media Source and the local file it plays."""

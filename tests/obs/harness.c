@@ -7,6 +7,7 @@
 #include <Python.h>
 #include <obs.h>
 #include <obs-nix-platform.h>
+#include <obs-frontend-api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,115 @@ bool obs_script_reload(obs_script_t *script);
 obs_properties_t *obs_script_get_properties(obs_script_t *script);
 obs_data_t *obs_script_save(obs_script_t *script);
 void obs_script_update(obs_script_t *script, obs_data_t *settings);
+
+/* --- a stand-in OBS window -----------------------------------------------------------
+ * libobs-frontend-api forwards each obs_frontend_* call to a C++ object's virtual method.
+ * Its header is not shipped, so the object is a table of function pointers at the slots
+ * OBS 29's libobs-frontend-api.so calls (read from its code: the offset / 8). Only what the
+ * script uses answers; every other slot answers 0 (no window, no output, false).
+ */
+#define SLOT_GET_SCENES 5           /* 0x28  */
+#define SLOT_GET_CURRENT_SCENE 6    /* 0x30  */
+#define SLOT_ADD_EVENT_CB 43        /* 0x158 */
+#define SLOT_REMOVE_EVENT_CB 44     /* 0x160 */
+#define SLOT_GET_RECORDING_OUTPUT 46 /* 0x170 */
+#define SLOT_GET_PROFILE_CONFIG 48  /* 0x180 */
+#define SLOT_GET_LAST_RECORDING 87  /* 0x2b8 */
+#define SLOTS 160
+
+void set_frontend_callbacks(void *callbacks)
+	__asm__("_Z35obs_frontend_set_callbacks_internalP22obs_frontend_callbacks");
+
+struct fake_frontend {
+	void **vtable;
+};
+struct event_cb {
+	obs_frontend_event_cb cb;
+	void *data;
+};
+static void *frontend_vtable[SLOTS];
+static struct fake_frontend frontend = {frontend_vtable};
+static struct event_cb event_cbs[64];
+static size_t event_cb_count;
+static obs_source_t *current_scene;
+static char last_recording[4096];
+static obs_output_t *recording_output;
+static bool frontend_on;
+
+static long fe_nothing(void) { return 0; }
+
+static void fe_get_scenes(void *self, struct obs_frontend_source_list *list)
+{
+	(void)self;
+	if (current_scene) {
+		obs_source_t *ref = obs_source_get_ref(current_scene);
+		da_push_back(list->sources, &ref);
+	}
+}
+
+static obs_source_t *fe_get_current_scene(void *self)
+{
+	(void)self;
+	return current_scene ? obs_source_get_ref(current_scene) : NULL;
+}
+
+static void fe_add_event_cb(void *self, obs_frontend_event_cb cb, void *data)
+{
+	(void)self;
+	if (event_cb_count < 64)
+		event_cbs[event_cb_count++] = (struct event_cb){cb, data};
+}
+
+static void fe_remove_event_cb(void *self, obs_frontend_event_cb cb, void *data)
+{
+	(void)self;
+	for (size_t i = 0; i < event_cb_count; i++) {
+		if (event_cbs[i].cb == cb && event_cbs[i].data == data) {
+			event_cbs[i] = event_cbs[--event_cb_count];
+			return;
+		}
+	}
+}
+
+static void *fe_get_profile_config(void *self) { return self; }
+
+static obs_output_t *fe_get_recording_output(void *self)
+{
+	(void)self;
+	return recording_output ? obs_output_get_ref(recording_output) : NULL;
+}
+
+static char *fe_get_last_recording(void *self)
+{
+	(void)self;
+	return last_recording[0] ? bstrdup(last_recording) : NULL;
+}
+
+static void install_frontend(obs_source_t *scene)
+{
+	for (size_t i = 0; i < SLOTS; i++)
+		frontend_vtable[i] = (void *)fe_nothing;
+	frontend_vtable[SLOT_GET_SCENES] = (void *)fe_get_scenes;
+	frontend_vtable[SLOT_GET_CURRENT_SCENE] = (void *)fe_get_current_scene;
+	frontend_vtable[SLOT_ADD_EVENT_CB] = (void *)fe_add_event_cb;
+	frontend_vtable[SLOT_REMOVE_EVENT_CB] = (void *)fe_remove_event_cb;
+	frontend_vtable[SLOT_GET_PROFILE_CONFIG] = (void *)fe_get_profile_config;
+	frontend_vtable[SLOT_GET_RECORDING_OUTPUT] = (void *)fe_get_recording_output;
+	frontend_vtable[SLOT_GET_LAST_RECORDING] = (void *)fe_get_last_recording;
+	current_scene = scene;
+	set_frontend_callbacks(&frontend);
+	frontend_on = true;
+}
+
+/* Send an event the way OBS's window does: to every callback, on this (the UI) thread. */
+static void send_event(enum obs_frontend_event event)
+{
+	struct event_cb copy[64];
+	size_t n = event_cb_count;
+	memcpy(copy, event_cbs, n * sizeof *copy);
+	for (size_t i = 0; i < n; i++)
+		copy[i].cb(event, copy[i].data);
+}
 
 #define PLUGINS "/usr/lib/x86_64-linux-gnu/obs-plugins/"
 #define PLUGIN_DATA "/usr/share/obs/obs-plugins/"
@@ -287,6 +397,29 @@ static obs_data_t *dispatch(obs_data_t *c)
 			scenes[scene_count++] = src;
 		return ok();
 	}
+	if (!strcmp(cmd, "frontend")) {
+		if (!scene_count)
+			return fail("create a scene first");
+		install_frontend(scenes[0]);
+		return ok();
+	}
+	if (!strcmp(cmd, "recording_stopped")) {
+		if (!frontend_on)
+			return fail("no frontend installed");
+		/* as OBS's recording: a file output whose settings hold the path */
+		const char *path = obs_data_get_string(c, "path");
+		snprintf(last_recording, sizeof last_recording, "%s", path);
+		obs_data_t *settings = obs_data_create();
+		obs_data_set_string(settings, "path", path);
+		if (!recording_output)
+			recording_output = obs_output_create("ffmpeg_muxer", "simple_file_output",
+							     settings, NULL);
+		else
+			obs_output_update(recording_output, settings);
+		obs_data_release(settings);
+		send_event(OBS_FRONTEND_EVENT_RECORDING_STOPPED);
+		return ok();
+	}
 	if (!strcmp(cmd, "source_create"))
 		return cmd_source_create(c);
 	if (!strcmp(cmd, "dump")) {
@@ -364,9 +497,12 @@ int main(void)
 			break;
 	}
 	free(line);
+	if (frontend_on) /* OBS's window closing: scripts hear this before they are unloaded */
+		send_event(OBS_FRONTEND_EVENT_SCRIPTING_SHUTDOWN);
 	if (script)
 		obs_script_destroy(script);
 	obs_scripting_unload();
+	obs_output_release(recording_output);
 	obs_set_output_source(0, NULL);
 	for (size_t i = 0; i < scene_count; i++)
 		obs_source_release(scenes[i]);

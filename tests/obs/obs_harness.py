@@ -47,7 +47,7 @@ def build() -> Path:
     tmp = out.with_suffix(f".{os.getpid()}.tmp")  # parallel sessions never share a half-file
     subprocess.run(["gcc", "-O1", "-Wall", "-o", str(tmp), str(SOURCE), "-I/usr/include/obs",
                     f"-I{PYTHON_INCLUDE}", "-L/usr/lib/x86_64-linux-gnu", "-lobs",
-                    "-lobs-scripting", "-lpython3.11", "-lX11"], check=True,
+                    "-lobs-scripting", "-lobs-frontend-api", "-lpython3.11", "-lX11"], check=True,
                    capture_output=True, text=True)
     tmp.replace(out)
     return out

@@ -46,10 +46,7 @@ def test_recording_stop_cleans_automatically_when_enabled(connected, flv_recordi
 
 
 def test_without_auto_cleanup_a_stop_is_remembered_for_the_button(connected, recording, tmp_path):
-    # OBS's own event path, with the frontend's answer for the last recording filled in.
-    connected.py("import obspython, ttsai_obs\n"
-                 f"obspython.obs_frontend_get_last_recording = lambda: {str(recording)!r}\n"
-                 "ttsai_obs._on_frontend_event(obspython.OBS_FRONTEND_EVENT_RECORDING_STOPPED)")
+    connected.py(f"import ttsai_obs; ttsai_obs.handle_recording_stopped({str(recording)!r})")
     connected.py("import time; time.sleep(0.5)")
     assert not _clean_path(recording).exists()
 
