@@ -3,6 +3,7 @@ on a worker, insert on the main thread as one undo step — all or nothing."""
 from __future__ import annotations
 
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -43,6 +44,7 @@ class Plan:
     results: list[WorkflowResult] = field(default_factory=list)
     inserted: list[str] = field(default_factory=list)
     srt_files: list[Path] = field(default_factory=list)
+    job_id: str = field(default_factory=lambda: f"blender-{uuid.uuid4().hex[:12]}")
 
 
 def scratch_dir() -> Path:
@@ -98,7 +100,7 @@ def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
             ctx.check_cancelled()
             out.append(item.step(ctx.sub(i / n, (i + 1) / n)))
         files = [p.path for r in out for p in r.placements] + [f for r in out for f in r.files]
-        _journal().record_finished(_job_id(plan), plan.operation, sorted(set(files)),
+        _journal().record_finished(plan.job_id, plan.operation, sorted(set(files)),
                                    credits=sum(r.credits_used for r in out))
         return out
     return run
@@ -106,10 +108,6 @@ def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
 
 def _journal() -> Journal:
     return Journal(prefs.user_dir() / "journal.jsonl")
-
-
-def _job_id(plan: Plan) -> str:
-    return f"blender-{id(plan)}"
 
 
 def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
@@ -127,7 +125,7 @@ def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
     plan.results = results
     plan.inserted = [name for d in done for name in d.strips]
     plan.srt_files = _srt_beside_blend(results)
-    _journal().mark_placed(_job_id(plan))
+    _journal().mark_placed(plan.job_id)
 
 
 def _srt_beside_blend(results: list[WorkflowResult]) -> list[Path]:

@@ -57,8 +57,8 @@ def active_strip(scene: Any) -> Any:
 
 # --- frame ranges --------------------------------------------------------------------------
 
-_NEW_RANGE = hasattr(bpy.types.Strip if hasattr(bpy.types, "Strip") else bpy.types.Sequence,
-                     "left_handle")
+_STRIP_TYPE = bpy.types.Strip if hasattr(bpy.types, "Strip") else bpy.types.Sequence
+_NEW_RANGE = "left_handle" in _STRIP_TYPE.bl_rna.properties   # 5.1+
 
 
 def visible_range(strip: Any) -> tuple[int, int]:
@@ -91,6 +91,11 @@ def set_visible_range(strip: Any, start: int, end: int) -> None:
 def sound_offset(strip: Any) -> float:
     """Seconds skipped at the start of a sound strip's file (``sound_offset``, 0 if absent)."""
     return float(getattr(strip, "sound_offset", 0.0) or 0.0)
+
+
+#: Options for a FILE_PATH property that accepts ``//`` paths (the flag exists from 5.0 on;
+#: 4.2 rejects it, and 5.x warns when a ``//`` path reaches a property without it).
+PATH_OPTIONS: set[str] = {"PATH_SUPPORTS_BLEND_RELATIVE"} if VERSION >= (5, 0, 0) else set()
 
 
 # --- time --------------------------------------------------------------------------------

@@ -26,6 +26,10 @@ class _TTSAIOperator:
     operation = ""
     produces_audio = True
 
+    estimate_only: BoolProperty(  # type: ignore
+        name="Estimate only", options={"HIDDEN", "SKIP_SAVE"},
+        description="Only report what the job would cost; change nothing")
+
     @classmethod
     def poll(cls, context: Any) -> bool:
         return context.scene is not None
@@ -58,12 +62,17 @@ class _TTSAIOperator:
             plan = self._plan(context)
         except TTSAIError as exc:
             return self._fail(str(exc))
+        self._estimate = self._cost(plan)
+        self.report({"INFO"}, f"{self.bl_label}: {self._estimate}")
+        return context.window_manager.invoke_props_dialog(self, width=400)
+
+    @staticmethod
+    def _cost(plan: actions.Plan) -> str:
         try:
             credits = actions.estimate(plan)
-            self._estimate = f"Estimated cost: {credits:g} credits" if credits else "No credits"
         except TTSAIError as exc:
-            self._estimate = f"Cost unknown: {exc.message}"
-        return context.window_manager.invoke_props_dialog(self, width=400)
+            return f"Cost unknown: {exc.message}"
+        return f"Estimated cost: {credits:g} credits" if credits else "No credits"
 
     def draw(self, context: Any) -> None:
         layout = self.layout
@@ -79,6 +88,9 @@ class _TTSAIOperator:
             plan = self._plan(context)
         except TTSAIError as exc:
             return self._fail(str(exc))
+        if self.estimate_only:
+            self.report({"INFO"}, f"{self.bl_label}: {self._cost(plan)}")
+            return {"FINISHED"}
         if getattr(self, "_invoked", False) and runtime.timers_fire() and context.window:
             self._task = actions.start(plan, context.scene.name)
             wm = context.window_manager
@@ -124,7 +136,8 @@ class TTSAI_OT_narrate(_TTSAIOperator, bpy.types.Operator):
     operation = "narrate"
 
     text: StringProperty(name="Text", description="Words to speak at the playhead")  # type: ignore
-    text_file: StringProperty(name="Text file", subtype="FILE_PATH")  # type: ignore
+    text_file: StringProperty(name="Text file", subtype="FILE_PATH",  # type: ignore
+                              options=compat.PATH_OPTIONS)
     voice: StringProperty(name="Voice", description="Empty: the preferences' voice")  # type: ignore
     model: StringProperty(name="Model", description="Empty: the preferences' model")  # type: ignore
     language: StringProperty(name="Language", description="Empty: detect")  # type: ignore

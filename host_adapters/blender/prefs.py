@@ -13,6 +13,8 @@ from bpy.props import EnumProperty, StringProperty
 
 from ttsai_plugin.errors import ConfigError, OfflineError
 
+from . import compat
+
 PACKAGE = __package__ or "ttsai"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -41,6 +43,7 @@ class TTSAIPreferences(bpy.types.AddonPreferences):
         description="Default target language for dubbing (ISO code such as es, de, pt-BR)")
     media_folder: StringProperty(  # type: ignore[valid-type]
         name="Media folder", default="//ttsai_media", subtype="DIR_PATH",
+        options=compat.PATH_OPTIONS,
         description="Where results are written; // means next to the .blend")
 
     def draw(self, context: Any) -> None:
@@ -99,16 +102,22 @@ def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in LOOPBACK
 
 
+def _effective(s: Settings) -> tuple[bool, bool, str]:
+    """``(has_key, url_configured, base_url)`` after the core's own resolution (preferences,
+    then environment, then the ``ttsai`` config file), so the checks see what the client uses."""
+    from ttsai_plugin.api import resolve_config
+    cfg = resolve_config(api_key=s.api_key or None, base_url=s.base_url or None, plan=s.plan)
+    return cfg.api_key is not None, cfg.base_url_configured, cfg.base_url
+
+
 def check_online(s: Settings) -> None:
     """Refuse anything that would leave this machine while Blender's online access is off."""
     if bpy.app.online_access:
         return
-    remote = bool(s.base_url) and not is_loopback(s.base_url) or (bool(s.api_key)
-                                                                  and not s.base_url)
-    if remote:
+    has_key, configured, url = _effective(s)
+    if (configured and not is_loopback(url)) or (has_key and not configured):
         raise OfflineError(
-            "Blender's online access is off, so TTS.ai cannot reach "
-            f"{s.base_url or 'api.tts.ai'}.",
+            f"Blender's online access is off, so TTS.ai cannot reach {urlsplit(url).hostname}.",
             hint="Allow it in Preferences → System → Network → Allow Online Access "
                  "(or start Blender with --online-mode), or use a local engine "
                  "(`ttsai serve`, then set the Base URL to its http://127.0.0.1 address).")
@@ -118,7 +127,8 @@ def make_client(s: Settings) -> Any:
     """A TTSAIClient for these settings, after the online-access check."""
     check_online(s)
     from ttsai_plugin.api import TTSAIClient
-    if not s.api_key and not s.base_url:
+    has_key, configured, _url = _effective(s)
+    if not has_key and not configured:
         try:
             import ttsai_plugin.local  # noqa: F401 - the in-process engine needs its extras
         except ImportError as exc:

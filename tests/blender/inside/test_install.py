@@ -71,5 +71,41 @@ def test_a_loopback_engine_works_with_online_access_off(scene):
     assert bpy.ops.ttsai.transcribe() == {"FINISHED"}
 
 
+def _without_engine_env():
+    saved = {k: os.environ.pop(k) for k in ("TTSAI_API_KEY", "TTSAI_BASE_URL")}
+    return saved
+
+
+def test_without_key_or_url_it_explains_the_local_engine_is_not_bundled(scene, capfd):
+    movie, _snd = vse.movie_with_sound(scene, vse_media("talk.mp4"), 1, 1)
+    vse.select_only(scene, movie)
+    saved = _without_engine_env()
+    try:
+        assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
+    finally:
+        os.environ.update(saved)
+    out = capfd.readouterr()
+    assert "local engine is not installed" in out.out + out.err
+    assert "ttsai serve" in out.out + out.err
+
+
+def test_a_key_in_the_ttsai_config_file_is_still_refused_while_offline(scene, capfd, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('api_key = "sk-tts-from-config-file"\n')
+    config.chmod(0o600)
+    movie, _snd = vse.movie_with_sound(scene, vse_media("talk.mp4"), 1, 1)
+    vse.select_only(scene, movie)
+    saved = _without_engine_env()
+    os.environ["TTSAI_CONFIG"] = str(config)
+    try:
+        assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
+    finally:
+        os.environ.pop("TTSAI_CONFIG")
+        os.environ.update(saved)
+    out = capfd.readouterr()
+    assert "online access is off" in out.out + out.err
+    assert "sk-tts-from-config-file" not in out.out + out.err
+
+
 def vse_media(name: str) -> Path:
     return Path(os.environ["TTSAI_TEST_MEDIA"]) / name

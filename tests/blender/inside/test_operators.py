@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import bpy
@@ -183,3 +184,45 @@ def test_enhance_in_a_29_97_fps_scene_lands_on_the_sources_exact_frames(scene, p
     assert bpy.ops.ttsai.enhance() == {"FINISHED"}
     [clean] = vse.new_strips(scene, before)
     assert vse.compat.visible_range(clean) == (left + 15, right - 15)
+
+
+def test_the_credit_estimate_for_a_dub_counts_only_the_used_seconds(scene, project, capfd):
+    vse.need_audio()
+    movie, snd = vse.movie_with_sound(scene, MEDIA / "talk.mp4", 1, 1)
+    left, right = vse.compat.visible_range(snd)
+    vse.compat.set_visible_range(snd, left, left + 100)     # 4 s used → 4 × 5 credits
+    vse.compat.set_visible_range(movie, left, left + 100)
+    vse.select_only(scene, movie)
+    before = vse.names(scene)
+    # the same estimate the UI shows in the operator's dialog before anything is sent
+    assert bpy.ops.ttsai.dub(target_language="es", estimate_only=True) == {"FINISHED"}
+    out = capfd.readouterr()
+    assert "Dub: Estimated cost: 20 credits" in out.out + out.err
+    assert vse.names(scene) == before and not snd.mute
+
+
+def test_a_packed_sound_is_read_from_the_blend_itself(scene, project, tmp_path):
+    vse.need_audio()
+    loose = tmp_path / "gone.wav"
+    shutil.copyfile(MEDIA / "noisy.wav", loose)
+    strip = vse.sound(scene, loose, 1, 1)
+    strip.sound.pack()
+    loose.unlink()                                           # only the packed copy is left
+    vse.select_only(scene, strip)
+    before = vse.names(scene)
+    assert bpy.ops.ttsai.enhance() == {"FINISHED"}
+    [clean] = vse.new_strips(scene, before)
+    assert vse.compat.visible_range(clean) == vse.compat.visible_range(strip)
+    assert strip.mute is True
+
+
+def test_narrate_a_script_file_and_the_journal_marks_it_placed(scene, project, extension):
+    vse.need_audio()
+    script = project / "script.txt"
+    script.write_text("This line comes from a file.\n", encoding="utf-8")
+    scene.frame_current = 30
+    before = vse.names(scene)
+    assert bpy.ops.ttsai.narrate(text_file="//script.txt") == {"FINISHED"}
+    [voice] = vse.new_strips(scene, before)
+    assert vse.compat.visible_range(voice)[0] == 30
+    assert extension.actions._journal().pending() == []     # nothing paid-for left unplaced
