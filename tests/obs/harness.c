@@ -400,6 +400,8 @@ static obs_data_t *dispatch(obs_data_t *c)
 	if (!strcmp(cmd, "frontend")) {
 		if (!scene_count)
 			return fail("create a scene first");
+		if (strncmp(obs_get_version_string(), "29.", 3) != 0)
+			return fail("the stand-in window knows OBS 29's slots only");
 		install_frontend(scenes[0]);
 		return ok();
 	}
