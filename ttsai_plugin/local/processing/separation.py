@@ -51,9 +51,10 @@ def _repeating_block(mag: np.ndarray, width: int) -> np.ndarray:
     if k < 2:
         return mag
     nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    by_frame = np.ascontiguousarray(mag.T)
     out = np.empty_like(mag)
-    for a in range(0, frames, 64):
-        out[:, a:a + 64] = np.median(mag[:, nearest[a:a + 64]], axis=2)
+    for a in range(0, frames, 256):
+        out[:, a:a + 256] = np.median(by_frame[nearest[a:a + 256]], axis=1).T
     return np.minimum(mag, out)
 
 
