@@ -36,3 +36,15 @@ def test_broken_buffers_are_bad_requests_with_a_reason(name, bad):
     with pytest.raises(BadRequestError) as err:
         run(bad, 8000)
     assert err.value.status == 400 and err.value.hint
+
+
+def test_a_missing_engine_library_is_a_500_that_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from ttsai_plugin.errors import InternalServerError
+    from ttsai_plugin.local.processing import denoise as module
+
+    monkeypatch.setitem(sys.modules, "pyrnnoise.rnnoise", None)      # import now fails
+    with pytest.raises(InternalServerError) as err:
+        module.enhance(np.zeros(4800, np.float32), 48000)
+    assert "pyrnnoise" in str(err.value) and "ttsai-plugin[engine]" in err.value.hint

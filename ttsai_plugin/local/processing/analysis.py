@@ -49,7 +49,7 @@ def compatible_keys(tonic: int, scale: str) -> list[str]:
 
 def tempo_of(y: np.ndarray, sr: int) -> float:
     """Beats per minute from librosa's beat tracker, refined by a line through the beat times."""
-    import librosa
+    librosa = buffers.require("librosa", "Key and tempo analysis")
 
     tempo, beats = librosa.beat.beat_track(y=y, sr=sr, hop_length=HOP, units="time")
     estimate = float(np.atleast_1d(tempo)[0])
@@ -62,7 +62,7 @@ def tempo_of(y: np.ndarray, sr: int) -> float:
 
 def analyze(samples: np.ndarray, sr: int) -> dict:
     """``{key, scale, bpm, time_signature, camelot, compatible_keys}`` (the contract's shape)."""
-    import librosa
+    librosa = buffers.require("librosa", "Key and tempo analysis")
 
     y = buffers.resample(buffers.mono(buffers.check(samples, sr)), sr, RATE)
     if float(np.max(np.abs(y))) < 1e-4:

@@ -5,11 +5,13 @@ work is done channels-first, ``(channels, frames)``, and handed back in the call
 """
 from __future__ import annotations
 
+import importlib
 from math import gcd
+from types import ModuleType
 
 import numpy as np
 
-from ttsai_plugin.errors import BadRequestError
+from ttsai_plugin.errors import BadRequestError, InternalServerError
 
 MAX_CHANNELS = 64
 
@@ -82,3 +84,14 @@ def zero_phase(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
 
     padlen = min(3 * (2 * len(sos) + 1), x.shape[-1] - 1)
     return sosfiltfilt(sos, x, axis=-1, padlen=max(padlen, 0)).astype(np.float32)
+
+
+def require(module: str, purpose: str) -> ModuleType:
+    """Import an engine dependency, or a 500 that says how to install it."""
+    try:
+        return importlib.import_module(module)
+    except (ImportError, OSError) as e:
+        raise InternalServerError(f"{purpose} needs {module.split('.')[0]}, which is not usable "
+                                  f"here ({e.__class__.__name__}: {e}).",
+                                  hint="Install the engine extras: pip install "
+                                       "'ttsai-plugin[engine]'.") from e

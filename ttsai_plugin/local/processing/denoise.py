@@ -23,8 +23,7 @@ STRENGTHS = {1: 0.6, 2: 0.9, 3: 1.0}
 
 def rnnoise(x48: np.ndarray) -> np.ndarray:
     """One RNNoise pass over a mono 48 kHz float signal (full scale ±1), latency removed."""
-    from pyrnnoise import rnnoise as lib
-
+    lib = buffers.require("pyrnnoise.rnnoise", "Denoising")
     n = len(x48)
     total = -(-(n + RNNOISE_LATENCY) // RNNOISE_FRAME) * RNNOISE_FRAME
     buf = np.zeros(total, dtype=np.float32)

@@ -30,7 +30,7 @@ _local = threading.local()
 def _decoder():
     """One decoder per thread (pocketsphinx decoders are not thread-safe; loading takes ~1 s)."""
     if getattr(_local, "decoder", None) is None:
-        from pocketsphinx import Decoder
+        Decoder = buffers.require("pocketsphinx", "Transcription").Decoder
         _local.decoder = Decoder(samprate=RATE, loglevel="FATAL", **SEARCH_LIMITS)
     return _local.decoder
 

@@ -77,9 +77,10 @@ def _late_gain(power: np.ndarray, s: Settings, sr: int, hop: int) -> np.ndarray:
 
 def _process_block(block: np.ndarray, sr: int, s: Settings) -> np.ndarray:
     """WPE + late suppression on ``(channels, frames)``; same shape back."""
-    from nara_wpe.utils import istft, stft
-    from nara_wpe.wpe import wpe_v8 as wpe
-    from threadpoolctl import threadpool_limits
+    nara = buffers.require("nara_wpe.utils", "De-reverb")
+    wpe = buffers.require("nara_wpe.wpe", "De-reverb").wpe_v8
+    threadpool_limits = buffers.require("threadpoolctl", "De-reverb").threadpool_limits
+    stft, istft = nara.stft, nara.istft
 
     size = stft_size(sr)
     hop = size // 4
