@@ -2,6 +2,7 @@
 with a hint, and the exit code each kind of failure maps to."""
 from __future__ import annotations
 
+import errno
 import json
 import sys
 import threading
@@ -13,6 +14,15 @@ from ttsai_plugin.errors import (AuthenticationError, Cancelled, ConfigError, In
                                  PermissionDeniedError, PresetError, TTSAIError)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_CANCELLED = 0, 1, 2, 3, 130
+_OS_HINTS = {
+    errno.ENOSPC: "Free some disk space (or write elsewhere) and try again; nothing was kept.",
+    errno.EDQUOT: "Your disk quota is full: free some space and try again; nothing was kept.",
+    errno.EFBIG: "The file is too large for this disk or file system; write it elsewhere.",
+    errno.EACCES: "Check that you may write to that folder, or choose another output path.",
+    errno.EPERM: "Check that you may write to that folder, or choose another output path.",
+    errno.EROFS: "That disk is read-only: choose another output path.",
+    errno.ENOENT: "Check that the folder exists.",
+}
 
 
 def exit_code(error: BaseException) -> int:
@@ -32,6 +42,9 @@ def error_line(error: BaseException) -> str:
         text = error.message + (f" {error.hint}" if error.hint else "")
     elif isinstance(error, KeyboardInterrupt):
         text = "Cancelled."
+    elif isinstance(error, OSError) and error.errno in _OS_HINTS:
+        where = f" ({Path(error.filename).name})" if error.filename else ""
+        text = f"Could not write or read a file{where}: {error.strerror}. {_OS_HINTS[error.errno]}"
     else:
         text = (f"Unexpected {type(error).__name__}: {error}. Run again with --debug for "
                 "details and please report it.")

@@ -1,0 +1,35 @@
+"""How failures read on the terminal: one line, a hint, the documented exit code."""
+from __future__ import annotations
+
+import errno
+import io
+
+from ttsai_plugin.cli_output import Progress, error_line, exit_code
+from ttsai_plugin.errors import (AuthenticationError, Cancelled, InputError, MediaError,
+                                 PresetError)
+
+
+def test_each_kind_of_failure_maps_to_its_exit_code():
+    assert exit_code(InputError("x")) == 2 and exit_code(PresetError("x")) == 2
+    assert exit_code(AuthenticationError("x")) == 3
+    assert exit_code(MediaError("x")) == 1 and exit_code(OSError("x")) == 1
+    assert exit_code(Cancelled("x")) == 130 and exit_code(KeyboardInterrupt()) == 130
+
+
+def test_a_full_disk_reads_as_what_to_do_not_as_a_crash():
+    line = error_line(OSError(errno.ENOSPC, "No space left on device", "/tmp/out/n.wav"))
+    assert line.startswith("ttsai: error: ") and "\n" not in line
+    assert "n.wav" in line and "Free some disk space" in line and "Unexpected" not in line
+
+
+def test_messages_and_hints_fold_into_one_line():
+    line = error_line(InputError("The text\nis empty.", hint="Type   something."))
+    assert line == "ttsai: error: The text is empty. Type something."
+
+
+def test_progress_without_a_terminal_prints_one_line_per_step():
+    out = io.StringIO()
+    progress = Progress(out)
+    for fraction, message in ((0.0, "Extracting"), (0.1, "Extracting"), (0.5, "Enhanced")):
+        progress(fraction, message)
+    assert out.getvalue().splitlines() == ["[  0%] Extracting", "[ 50%] Enhanced"]
