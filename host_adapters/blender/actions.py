@@ -39,6 +39,7 @@ class Plan:
     settings: prefs.Settings
     out_dir: Path
     saved: bool
+    data_dir: Path   # the extension's user folder: cache, journal, unpacked sounds
     produces_audio: bool = True
     estimate: Callable[[Context], float] | None = None
     results: list[WorkflowResult] = field(default_factory=list)
@@ -47,21 +48,18 @@ class Plan:
     job_id: str = field(default_factory=lambda: f"blender-{uuid.uuid4().hex[:12]}")
 
 
-def scratch_dir() -> Path:
-    return prefs.user_dir() / "scratch"
-
-
 def new_plan(context: Any, operation: str, label: str, *, produces_audio: bool = True) -> Plan:
-    """Settings, output folder and the online-access check, before anything else happens."""
+    """Settings, folders and the online-access check, read on the main thread before anything
+    else happens (workers never touch ``bpy``)."""
     s = prefs.settings(context)
     prefs.check_online(s)
     out_dir, saved = host.media_dir(s.media_folder)
-    return Plan(operation, label, [], s, out_dir, saved, produces_audio)
+    return Plan(operation, label, [], s, out_dir, saved, prefs.user_dir(), produces_audio)
 
 
 def clip_items(context: Any, plan: Plan, call: Callable[[Context, Any], WorkflowResult]) -> Plan:
     """One item per selected sound/movie strip."""
-    for src in host.selected_sources(context.scene, scratch_dir()):
+    for src in host.selected_sources(context.scene, plan.data_dir / "scratch"):
         plan.items.append(Item(src, lambda ctx, c=src.clip: call(ctx, c), above=src.channel))
     return plan
 
@@ -70,17 +68,14 @@ def preflight(plan: Plan) -> None:
     """Fail before any work when the result could never be placed."""
     if not plan.items:
         raise InputError("Nothing to do.", hint="Select strips or enter text first.")
-    if plan.produces_audio and not host.compat.can_add_sound():
-        raise InputError("This Blender build cannot create sound strips (it was built without "
-                         "Audaspace, like the PyPI bpy 4.2 module).",
-                         hint="Use Blender from blender.org to place audio results.")
+    if plan.produces_audio:
+        host.require_sound()
 
 
 def context_for(plan: Plan, progress: Any = None, cancel: Any = None) -> Context:
     client = prefs.make_client(plan.settings)
     plan.out_dir.mkdir(parents=True, exist_ok=True)
-    return Context(client, plan.out_dir, ResultCache(prefs.user_dir() / "cache"), progress,
-                   cancel)
+    return Context(client, plan.out_dir, ResultCache(plan.data_dir / "cache"), progress, cancel)
 
 
 def estimate(plan: Plan) -> float:
@@ -100,14 +95,14 @@ def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
             ctx.check_cancelled()
             out.append(item.step(ctx.sub(i / n, (i + 1) / n)))
         files = [p.path for r in out for p in r.placements] + [f for r in out for f in r.files]
-        _journal().record_finished(plan.job_id, plan.operation, sorted(set(files)),
+        _journal(plan).record_finished(plan.job_id, plan.operation, sorted(set(files)),
                                    credits=sum(r.credits_used for r in out))
         return out
     return run
 
 
-def _journal() -> Journal:
-    return Journal(prefs.user_dir() / "journal.jsonl")
+def _journal(plan: Plan) -> Journal:
+    return Journal(plan.data_dir / "journal.jsonl")
 
 
 def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
@@ -125,7 +120,7 @@ def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
     plan.results = results
     plan.inserted = [name for d in done for name in d.strips]
     plan.srt_files = _srt_beside_blend(results)
-    _journal().mark_placed(plan.job_id)
+    _journal(plan).mark_placed(plan.job_id)
 
 
 def _srt_beside_blend(results: list[WorkflowResult]) -> list[Path]:

@@ -204,6 +204,14 @@ def choose_channels(scene: Any, placements: Sequence[Placement], above: int) -> 
                      hint="Move some strips or make room above the source.")
 
 
+def require_sound() -> None:
+    """Raise when this Blender cannot make sound strips at all."""
+    if not compat.can_add_sound():
+        raise InputError("This Blender build cannot create sound strips (it was built without "
+                         "Audaspace, like the PyPI bpy 4.2 module).",
+                         hint="Use Blender from blender.org to place audio results.")
+
+
 def insert(scene: Any, placements: Sequence[Placement], *, above: int,
            mute: Iterable[str] = ()) -> Inserted:
     """Add the placements as sound/text strips on free channels above ``above`` and mute the
@@ -211,10 +219,8 @@ def insert(scene: Any, placements: Sequence[Placement], *, above: int,
     done = Inserted()
     if not placements:
         return done
-    if any(p.kind == "audio" for p in placements) and not compat.can_add_sound():
-        raise InputError("This Blender build cannot create sound strips (it was built without "
-                         "Audaspace, like the PyPI bpy 4.2 module).",
-                         hint="Use Blender from blender.org to place audio results.")
+    if any(p.kind == "audio" for p in placements):
+        require_sound()
     channels = choose_channels(scene, placements, above)
     with compat.prefetch_off(scene):
         try:

@@ -148,27 +148,27 @@ class TTSAI_OT_narrate(_TTSAIOperator, bpy.types.Operator):
         s = plan.settings
         opts = dict(voice=self.voice or s.voice, model=self.model or s.model,
                     language=self.language or None, speed=self.speed)
-        texts: list[tuple[str, float]] = []
+        playhead = compat.frame_to_seconds(scene, scene.frame_current)
+        texts: list[tuple[str, float, int]] = []   # text, start seconds, channel to go above
         if self.text.strip():
-            texts.append((self.text, compat.frame_to_seconds(scene, scene.frame_current)))
+            texts.append((self.text, playhead, 0))
         elif self.text_file:
             path = Path(compat.abspath(self.text_file))
             if not path.is_file():
                 raise InputError(f"Text file not found: {path}", hint="Pick an existing file.")
-            texts.append((path.read_text(encoding="utf-8"),
-                          compat.frame_to_seconds(scene, scene.frame_current)))
+            texts.append((path.read_text(encoding="utf-8"), playhead, 0))
         else:
             for strip in host.selected_text_strips(scene):
                 start = compat.frame_to_seconds(scene, compat.visible_range(strip)[0])
-                texts.append((strip.text, start))
+                texts.append((strip.text, start, strip.channel))
         if not texts:
             raise InputError("Nothing to narrate.",
                              hint="Type text, pick a text file, or select text strips.")
-        for text, start in texts:
+        for text, start, above in texts:
             plan.items.append(actions.Item(None, lambda ctx, t=text, at=start: workflows.narrate(
-                ctx, t, start=at, **opts)))
+                ctx, t, start=at, **opts), above=above))
         plan.estimate = lambda ctx: sum(workflows.estimate(
-            ctx, "narrate", text=t, model=opts["model"]).credits for t, _ in texts)
+            ctx, "narrate", text=t, model=opts["model"]).credits for t, _s, _a in texts)
 
 
 class TTSAI_OT_dub(_TTSAIOperator, bpy.types.Operator):

@@ -124,8 +124,8 @@ def check_online(s: Settings) -> None:
 
 
 def make_client(s: Settings) -> Any:
-    """A TTSAIClient for these settings, after the online-access check."""
-    check_online(s)
+    """A TTSAIClient for these settings (runs on workers: no ``bpy`` here; the online-access
+    check already ran on the main thread when the job was planned)."""
     from ttsai_plugin.api import TTSAIClient
     has_key, configured, _url = _effective(s)
     if not has_key and not configured:

@@ -135,6 +135,7 @@ def test_narrate_the_selected_text_strips_each_at_its_own_start(scene, project):
     assert bpy.ops.ttsai.narrate() == {"FINISHED"}
     voices = vse.new_strips(scene, before)
     assert sorted(vse.compat.visible_range(v)[0] for v in voices) == [10, 200]
+    assert all(v.channel == 6 for v in voices)              # just above the text strips
     assert all(v.type == "SOUND" for v in voices)
 
 
@@ -225,4 +226,6 @@ def test_narrate_a_script_file_and_the_journal_marks_it_placed(scene, project, e
     assert bpy.ops.ttsai.narrate(text_file="//script.txt") == {"FINISHED"}
     [voice] = vse.new_strips(scene, before)
     assert vse.compat.visible_range(voice)[0] == 30
-    assert extension.actions._journal().pending() == []     # nothing paid-for left unplaced
+    from ttsai_plugin.journal import Journal
+    journal = Journal(extension.prefs.user_dir() / "journal.jsonl")
+    assert journal.entries() and journal.pending() == []     # nothing paid-for left unplaced
