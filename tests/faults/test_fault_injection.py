@@ -56,9 +56,10 @@ class Job:
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("originals")
-    return {"speech": media_factory.speech(d, name="short.wav", text="Hello, this is a test clip.",
-                                           sample_rate=16000),
-            "reverb": media_factory.reverberant_speech(d, name="room.wav")}
+    # short inputs keep 200 jobs fast; the room is made from this same short speech
+    speech = media_factory.speech(d, name="speech.wav", text="Hello, this is a test clip.",
+                                  sample_rate=16000)
+    return {"speech": speech, "reverb": media_factory.reverberant_speech(d, name="room.wav")}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def make_jobs(root: Path, sources: dict[str, Path], tts_seconds: dict[str, float
         return run
 
     def convert(client: TTSAIClient, out: Path) -> list[Path]:
-        return [client.convert(speech, out=out / "short.flac", format="flac").path]
+        return [client.convert(speech, out=out / "speech.flac", format="flac").path]
 
     kinds = itertools.cycle(["tts", "enhance", "dereverb", "stt", "convert"])
     jobs = []
@@ -121,10 +122,10 @@ def run_all(engine: LoopbackEngine, jobs: list[Job]) -> dict[str, tuple[JobState
     def work(job: Job, wire: TaggingTransport) -> list[Path]:
         retry = RetryPolicy(max_retries=MAX_RETRIES, base_delay=0.05, max_backoff=0.4)
         with TTSAIClient(api_key=DEV_KEY, base_url=engine.url, plan=SOAK_LIMITS, transport=wire,
-                         timeout=10.0, retry=retry) as client:
+                         timeout=30.0, retry=retry) as client:
             return job.run(client, job.out_dir)
 
-    runner = JobRunner(max_workers=8)
+    runner = JobRunner(max_workers=6)
     handles = {}
     for job in jobs:
         wire = TaggingTransport(job.tag)
@@ -192,3 +193,26 @@ def test_two_hundred_jobs_under_faults_lose_nothing(faulty_engine, sources, tts_
                 if state is JobState.FAILED]
     print(f"\n{dict(states)}; faults seen by clients: {dict(faulted)}; "
           f"server saw {faulty_engine.app.total} requests for {JOBS} jobs; failures: {failures}")
+
+
+@pytest.mark.parametrize("faults", [
+    {"internal_error": 0.5, "model_loading": 0.5},
+    {"drop": 0.5, "truncate": 0.5},
+], ids=["server-errors", "broken-connections"])
+def test_jobs_that_never_get_an_answer_fail_clearly_after_exactly_the_bound(
+        sources, tts_seconds, tmp_path, faults):
+    originals = {name: sha(p) for name, p in sources.items()}
+    config = EngineConfig(keys={DEV_KEY: "soak"}, plans={**PLANS, "soak": SOAK},
+                          credits={DEV_KEY: 1e9},
+                          faults=FaultConfig(**faults, retry_after=0, seed=7))
+    jobs = make_jobs(tmp_path / "results", sources, tts_seconds)[:10]
+    with start_engine(config) as eng:
+        outcomes = run_all(eng, jobs)
+        for job in jobs:
+            state, error, _ = outcomes[job.tag]
+            assert state is JobState.FAILED, job.tag
+            assert isinstance(error, TTSAIError) and error.message.strip(), job.tag
+            assert getattr(error, "attempts", None) == 1 + MAX_RETRIES, (job.tag, error)
+            assert eng.app.per_job[job.tag] == 1 + MAX_RETRIES, job.tag
+            assert not job.out_dir.exists() or list(job.out_dir.rglob("*")) == [], job.tag
+    assert {name: sha(p) for name, p in sources.items()} == originals
