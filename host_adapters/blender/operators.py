@@ -289,7 +289,7 @@ def _presets(_self: Any, _context: Any) -> list[tuple[str, str, str]]:
     except TTSAIError:
         found = {}
     _preset_items[:] = [(name, name, p.description) for name, p in sorted(found.items())]
-    return _preset_items or [("", "(no presets)", "")]
+    return _preset_items or [("NONE", "(no presets found)", "")]
 
 
 class TTSAI_OT_apply_preset(_TTSAIOperator, bpy.types.Operator):
@@ -304,6 +304,9 @@ class TTSAI_OT_apply_preset(_TTSAIOperator, bpy.types.Operator):
 
     def build(self, context: Any, plan: actions.Plan) -> None:
         from ttsai_plugin.presets import get_preset
+        if self.preset == "NONE":
+            raise InputError("No presets were found.",
+                             hint="Reinstall the extension, or add presets to TTSAI_PRESETS_DIR.")
         preset = get_preset(self.preset)
         last = preset.steps[-1].op if preset.steps else ""
         plan.produces_audio = self.produces_audio = last not in ("transcribe", "analyze")
