@@ -19,7 +19,7 @@ ff() { "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@"; }
 
 mkdir -p "$DEMO"
 say "making demo media in $DEMO (espeak-ng + ffmpeg)"
-espeak-ng -v en-us -s 155 -w "$DEMO/.talk-raw.wav" \
+espeak-ng -v en-us -s 170 -w "$DEMO/.talk-raw.wav" \
   "Hello and welcome to the show. Today we clean up noisy audio and dub it into Spanish. Thank you for watching, and see you next time."
 ff -f lavfi -i "testsrc=size=640x360:rate=25" -i "$DEMO/.talk-raw.wav" -shortest \
    -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -b:a 128k "$DEMO/talk.mp4"
