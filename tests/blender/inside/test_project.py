@@ -31,6 +31,18 @@ def test_one_undo_removes_the_whole_dub_and_unmutes_the_original(scene, project)
     assert not any(s.mute for s in vse.compat.all_strips(sc))
 
 
+def test_one_undo_removes_every_subtitle_strip_of_a_transcription(scene, project):
+    movie = vse.compat.strips(scene).new_movie("m", str(MEDIA / "talk.mp4"), 1, 1)
+    vse.select_only(scene, movie)
+    before = vse.names(scene)
+    with bpy.context.temp_override(window=bpy.context.window_manager.windows[0]):
+        bpy.ops.ed.undo_push(message="before transcribe")
+        assert bpy.ops.ttsai.transcribe() == {"FINISHED"}
+        assert len(vse.names(bpy.context.scene)) > len(before) + 1
+        assert bpy.ops.ed.undo() == {"FINISHED"}
+    assert vse.names(bpy.context.scene) == before
+
+
 def test_a_moved_project_folder_still_plays_its_results(scene, project, tmp_path):
     vse.need_audio()
     strip = vse.sound(scene, MEDIA / "reverb.wav", 1, 1)
