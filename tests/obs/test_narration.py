@@ -25,10 +25,10 @@ def test_narration_creates_a_media_source_that_plays_then_updates_it(connected, 
     assert path.is_file() and path.is_relative_to(tmp_path / "generated")
     assert first["settings"]["is_local_file"] is True
     assert [i["source"] for i in connected.sources()[SCENE]["items"]] == ["TTS.ai Narration"]
-    played = connected.wait_for("the narration to play",
-                                lambda: _narration(connected)["media_state"] in (PLAYING, ENDED))
-    assert played
-    assert _narration(connected)["media_duration"] > 1000  # ms: a real spoken sentence
+    def playing() -> bool:
+        n = _narration(connected)
+        return n["media_state"] in (PLAYING, ENDED) and n["media_duration"] > 1000  # ms
+    assert connected.wait_for("the narration to play a real sentence", playing)
 
     connected.update(narration_text="Thanks for the follow!")
     connected.click("narrate")
