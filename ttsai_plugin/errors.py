@@ -6,6 +6,9 @@ error body (``credits_required`` …). Messages never contain the API key.
 """
 from __future__ import annotations
 
+import errno
+import shutil
+from pathlib import Path
 from typing import Any
 
 
@@ -172,3 +175,20 @@ class PresetError(TTSAIError):
 
 class Cancelled(TTSAIError):
     """The user cancelled the job; nothing half-written was left behind."""
+
+
+def write_error(target: Path, exc: BaseException) -> MediaError:
+    """A MediaError that says why ``target`` could not be written (full disk, no permission…)."""
+    code = getattr(exc, "errno", None)
+    try:
+        free = shutil.disk_usage(target.parent).free
+    except OSError:
+        free = None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or (free is not None and free < 1 << 20):
+        return MediaError(f"Not enough disk space to write {target.name}.",
+                          hint=f"Free some space on the disk of {target.parent}, or choose "
+                               "another output folder.")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return MediaError(f"Cannot write {target.name}: the folder is read-only or not yours.",
+                          hint="Choose another output folder.")
+    return MediaError(f"Could not write {target.name}: {exc}")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from ..errors import APITimeoutError, IncompleteResponseError, InputError, LimitExceededError
+from ..errors import (APITimeoutError, IncompleteResponseError, InputError, LimitExceededError,
+                      write_error)
 from .paths import MB, Endpoint
 
 AUDIO_FORMATS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac", ".ogg": "ogg",
@@ -64,7 +65,10 @@ def stream_to_file(response: httpx.Response, out: Path) -> int:
     :class:`IncompleteResponseError` and leaves nothing at ``out`` or beside it.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise write_error(out, e) from None
     tmp = _temp_beside(out)
     expected = response.headers.get("content-length")
     written = 0
@@ -88,6 +92,9 @@ def stream_to_file(response: httpx.Response, out: Path) -> int:
             raise IncompleteResponseError(
                 f"The download of {out.name} ended at {received} of {expected} bytes.")
         os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise write_error(out, e) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import shutil
 import uuid
 from pathlib import Path
 from typing import Iterator
 
 import soundfile as sf
 
-from ttsai_plugin.errors import InputError, MediaError
+from ttsai_plugin.errors import InputError, write_error
 
 
 def source(path: str | os.PathLike[str]) -> Path:
@@ -30,23 +28,6 @@ def source(path: str | os.PathLike[str]) -> Path:
 def temp_path(out: Path) -> Path:
     """A hidden temporary name beside ``out`` with the same suffix (ffmpeg picks muxers by it)."""
     return out.with_name(f".{out.stem}.part-{uuid.uuid4().hex[:8]}{out.suffix}")
-
-
-def write_error(target: Path, exc: BaseException) -> MediaError:
-    """A MediaError that says why ``target`` could not be written (full disk, no permission…)."""
-    code = getattr(exc, "errno", None)
-    try:
-        free = shutil.disk_usage(target.parent).free
-    except OSError:
-        free = None
-    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or (free is not None and free < 1 << 20):
-        return MediaError(f"Not enough disk space to write {target.name}.",
-                          hint=f"Free some space on the disk of {target.parent}, or choose "
-                               "another output folder.")
-    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return MediaError(f"Cannot write {target.name}: the folder is read-only or not yours.",
-                          hint="Choose another output folder.")
-    return MediaError(f"Could not write {target.name}: {exc}")
 
 
 @contextlib.contextmanager
