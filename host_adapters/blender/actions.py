@@ -74,7 +74,6 @@ def preflight(plan: Plan) -> None:
 
 def context_for(plan: Plan, progress: Any = None, cancel: Any = None) -> Context:
     client = prefs.make_client(plan.settings)
-    plan.out_dir.mkdir(parents=True, exist_ok=True)
     return Context(client, plan.out_dir, ResultCache(plan.data_dir / "cache"), progress, cancel)
 
 
@@ -89,6 +88,7 @@ def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
     """The worker side: run every item's workflow, sharing progress evenly."""
     def run(progress: Any = None, cancel: Any = None) -> list[WorkflowResult]:
         ctx = context_for(plan, progress, cancel)
+        plan.out_dir.mkdir(parents=True, exist_ok=True)
         n = len(plan.items)
         out = []
         for i, item in enumerate(plan.items):
