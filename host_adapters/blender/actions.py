@@ -46,6 +46,7 @@ class Plan:
     inserted: list[str] = field(default_factory=list)
     srt_files: list[Path] = field(default_factory=list)
     job_id: str = field(default_factory=lambda: f"blender-{uuid.uuid4().hex[:12]}")
+    blend: str = field(default_factory=lambda: bpy.data.filepath)  # the file it belongs to
 
 
 def new_plan(context: Any, operation: str, label: str, *, produces_audio: bool = True) -> Plan:
@@ -149,8 +150,12 @@ def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | 
         else:
             scene = bpy.data.scenes.get(scene_name)
             try:
+                if bpy.data.filepath != plan.blend:
+                    raise InputError("Another .blend was opened while the job ran; nothing was "
+                                     f"inserted. The results are in {plan.out_dir}.")
                 if scene is None:
-                    raise InputError(f"Scene {scene_name!r} is gone; nothing was inserted.")
+                    raise InputError(f"Scene {scene_name!r} is gone; nothing was inserted.",
+                                     hint=f"The results are in {plan.out_dir}.")
                 apply(scene, plan, job.result)
                 task.ok = True
                 task.message = summary(plan)

@@ -119,6 +119,25 @@ def test_cancelling_a_running_job_inserts_nothing(scene, extension):
     assert vse.names(scene) == before
 
 
+def test_a_job_finishing_after_another_blend_was_opened_inserts_nothing(scene, project,
+                                                                         extension):
+    movie = vse.compat.strips(scene).new_movie("m", str(MEDIA / "talk.mp4"), 1, 1)
+    vse.select_only(scene, movie)
+    actions, runtime = extension.actions, extension.runtime
+    plan = actions.new_plan(bpy.context, "transcribe", "Transcribe", produces_audio=False)
+    gate = __import__("threading").Event()
+    from ttsai_plugin import workflows
+    src = vse.host.source_of(scene, movie, Path(bpy.app.tempdir))
+    plan.items.append(actions.Item(src, lambda ctx: (gate.wait(10), workflows.transcribe(
+        ctx, src.clip))[1], above=1))
+    task = actions.start(plan, scene.name)
+    bpy.ops.wm.read_homefile(use_empty=True)            # the user opens another file
+    gate.set()
+    runtime.run_blocking(task, timeout=60)
+    assert not task.ok and "Another .blend was opened" in task.message
+    assert vse.compat.all_strips(bpy.context.scene) == []
+
+
 def test_a_running_job_leaves_the_main_thread_ticking(extension):
     """The benchmark's probe, run briefly: a pure-Python worker must not stall the main loop."""
     def job(progress=None, cancel=None):
