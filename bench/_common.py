@@ -31,8 +31,9 @@ DEV_KEY = "sk-tts-local-dev"
 ENTERPRISE_KEY = "sk-tts-local-enterprise"
 # The baseline gets keys of its own, so its requests never count against ours (per-key windows).
 NAIVE_KEYS = {"pro": "sk-tts-local-naive-pro", "enterprise": "sk-tts-local-naive-enterprise"}
-KEYS = {DEV_KEY: "pro", ENTERPRISE_KEY: "enterprise", **{k: p for p, k in NAIVE_KEYS.items()}}
-MB = 1024 * 1024
+IDEAL_KEYS = {"pro": "sk-tts-local-ideal-pro", "enterprise": "sk-tts-local-ideal-enterprise"}
+KEYS = {DEV_KEY: "pro", ENTERPRISE_KEY: "enterprise",
+        **{k: p for p, k in NAIVE_KEYS.items()}, **{k: p for p, k in IDEAL_KEYS.items()}}
 
 
 # --- the machine and the result line ---------------------------------------------------------
@@ -131,6 +132,7 @@ class WireStats:
     server_seconds: float = 0.0
     server_times: list = field(default_factory=list)
     refusals: list = field(default_factory=list)
+    texts: list = field(default_factory=list)   # the text of every tts request, in order sent
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -163,6 +165,9 @@ class CountingTransport(httpx.HTTPTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with self.stats.lock:
             self.stats.paths[request.url.path] += 1
+            if request.url.path.endswith("/tts/") and request.method == "POST":
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    self.stats.texts.append(json.loads(request.content)["text"])
         try:
             response = super().handle_request(request)
         except Exception as error:

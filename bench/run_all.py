@@ -8,6 +8,7 @@ every ``RESULT`` line with the machine it came from.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -33,9 +34,9 @@ def run(name: str) -> tuple[list[tuple[str, ...]], float, int]:
     return rows, time.perf_counter() - start, proc.returncode
 
 
-def table(rows: list[tuple[str, ...]], machine: dict[str, str]) -> str:
+def table(rows: list[tuple[str, ...]], machine: dict[str, str], load: float) -> str:
     lines = [f"Measured {machine['date']} on {machine['nproc']} cores ({machine['cpu']}), "
-             f"Python {machine['python']}.", "",
+             f"Python {machine['python']}, load average {load:.1f} when the run started.", "",
              "| figure | ours | baseline | ratio | goal | met |", "|---|---|---|---|---|---|"]
     for figure, ours, base, ratio, goal, met in rows:
         lines.append(f"| {figure} | {ours} | {base} | {ratio} | {goal.replace('_', ' ')} | {met} |")
@@ -49,6 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     rows: list[tuple[str, ...]] = []
     failed = []
+    load = os.getloadavg()[0]
     for name in args.only.split(","):
         got, seconds, code = run(name)
         print(f"-- {name}: {seconds:.0f} s, exit {code}", flush=True)
@@ -58,7 +60,7 @@ def main() -> None:
     if not args.no_write:
         readme = _common.BENCH / "README.md"
         text = readme.read_text()
-        block = f"{BEGIN}\n{table(rows, _common.machine())}\n{END}"
+        block = f"{BEGIN}\n{table(rows, _common.machine(), load)}\n{END}"
         text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: block, text, flags=re.S)
         readme.write_text(text)
     if failed:
