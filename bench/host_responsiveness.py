@@ -134,7 +134,8 @@ def main() -> None:
         longest, ticks, elapsed = min(runs)
         print(f"  ours (core JobRunner, simulated main loop, in-process engine): job "
               f"{elapsed:.2f} s on a worker; {ticks} ticks, longest gap {longest * 1000:.1f} ms "
-              f"(tick interval {TICK * 1000:.0f} ms included; the quietest of {args.runs} runs)", flush=True)
+              f"(tick interval {TICK * 1000:.0f} ms included; the quietest of {args.runs} runs)",
+              flush=True)
         blender = blender_gaps(args.blender, src, Path(tmp) / "blender", args.latency,
                                args.runs) if args.blender else None
     _common.result("host_responsiveness_core", ours=longest * 1000, baseline=naive * 1000,
@@ -143,7 +144,8 @@ def main() -> None:
         gap = (blender["max_gap"] + TICK) * 1000
         print(f"  ours in Blender {blender['blender']} (add-on runtime, engine in its own "
               f"process): job {blender['wall']:.2f} s; {blender['ticks']:.0f} ticks, longest gap "
-              f"{gap:.1f} ms (tick interval included; quietest of {args.runs} warm runs); control with a sleeping job "
+              f"{gap:.1f} ms (tick interval included; quietest of {args.runs} warm runs); "
+              f"control with a sleeping job "
               f"{(blender['control_max_gap'] + TICK) * 1000:.1f} ms; the first job of the "
               f"session (lazy imports) {(blender['cold_max_gap'] + TICK) * 1000:.1f} ms",
               flush=True)
