@@ -9,7 +9,7 @@ import pytest
 
 from ttsai_plugin.api import TTSAIClient
 from ttsai_plugin.errors import APIConnectionError, AuthenticationError
-from ttsai_plugin.local import DEV_KEY, EngineConfig
+from ttsai_plugin.local import EngineConfig
 from tests.bad_input.conftest import assert_one_clear_line, run_cli, tree
 from tests.faults.wire import start_engine
 
