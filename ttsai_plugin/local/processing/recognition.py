@@ -21,6 +21,7 @@ MAX_SEGMENT = 12.0                # seconds; longer speech is cut at its quietes
 PAD = 0.15                        # seconds of context kept around each utterance
 NOISY_DB = 30.0                   # speech-to-floor spread under which RNNoise cleans first
 NOISE_FLOOR = 1e-3                # the model chokes on digital silence (espeak, gated mics)
+MIN_LEVEL_SPREAD = 1.5            # dB; steadier sound (hum, tones) is not speech: syllables pulse
 # Pruning measured on espeak narration: ~3x less CPU than the defaults at the same word recall.
 SEARCH_LIMITS = {"maxhmmpf": 3000, "maxwpf": 5, "pl_window": 5}
 _FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+)$")
@@ -83,16 +84,23 @@ def is_noisy(x: np.ndarray) -> bool:
     return levels.size > 0 and np.percentile(levels, 95) - np.percentile(levels, 10) < NOISY_DB
 
 
-def _prepare(samples: np.ndarray, sr: int) -> np.ndarray:
-    """Mono 16 kHz, RNNoise-cleaned when noisy, at a steady speech level (about -17 dBFS)."""
+def _steady(region: tuple[int, int], raw_levels: np.ndarray) -> bool:
+    """True when the input's level barely moves over ``region``: a hum or tone, not speech."""
+    return float(np.std(raw_levels[region[0]:region[1]])) < MIN_LEVEL_SPREAD
+
+
+def _prepare(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mono 16 kHz, RNNoise-cleaned when noisy, at a steady speech level (about -17 dBFS);
+    also the frame levels of the input before cleaning (RNNoise makes a hum pulse)."""
     x = buffers.resample(buffers.mono(samples), sr, RATE)
+    raw_levels = _frame_levels(x)
     if is_noisy(x):
         x = denoise.denoise_channel(x, RATE, 2)
     levels = _frame_levels(x)
     if levels.size and np.percentile(levels, 95) > -70:
         gain = 10 ** ((-17 - np.percentile(levels, 95)) / 20)
         x = np.clip(x * gain, -1, 1)
-    return x.astype(np.float32)
+    return x.astype(np.float32), raw_levels
 
 
 def _decode(x: np.ndarray, offset: float) -> list[dict]:
@@ -122,12 +130,14 @@ def transcribe(samples: np.ndarray, sr: int, *, language: str | None = None,
 
     ``speaker`` is None: there is no offline diarization. ``words`` only with ``timestamps``.
     """
-    x = _prepare(buffers.check(samples, sr), sr)
+    x, raw_levels = _prepare(buffers.check(samples, sr), sr)
     duration = round(buffers.mono(samples).shape[0] / sr, 3)
     pad = int(PAD * RATE)
     hop = RATE // FRAME_RATE
     segments = []
     for start, end in speech_regions(x):
+        if _steady((start, end), raw_levels):
+            continue
         a, b = max(0, start * hop - pad), min(len(x), end * hop + pad)
         words = _decode(x[a:b], a / RATE)
         if not words:
