@@ -33,7 +33,7 @@ SOAK_LIMITS = PlanLimits("soak", 100_000, 8, 5_000)
 TEXTS = ("Short line one.", "A second, slightly longer line of speech.",
          "Three: the last line in the rotation.")
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 
 def sha(path: Path) -> str:
