@@ -2,8 +2,8 @@
 
 Sequential requests, whole files in memory (``open().read()``, ``response.content``), no
 retries, no client-side limiter, no cache, httpx used directly (a fresh client per request,
-like ``requests.post``; ``stats`` only counts what went over the wire). Each function returns the HTTP
-statuses it got, because a naive script does not check them (the reference writes
+like ``requests.post``; ``stats`` only counts what went over the wire). Each function returns
+the HTTP statuses it got, because a naive script does not check them (the reference writes
 ``response.content`` whatever it is).
 """
 from __future__ import annotations

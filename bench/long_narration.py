@@ -2,16 +2,16 @@
 
 Ours (``workflows.narrate``: chunks in parallel within the plan's concurrency, the client's
 limiter keeping under requests/min, joined into one file) against the reference-style script
-sending the very same chunks (recorded off the wire) one request after another. The engine runs in its own process on loopback
-with ``--latency`` added to every request and the plan's limits enforced.
+sending the very same chunks (recorded off the wire) one request after another. The engine
+runs in its own process on loopback with ``--latency`` added to every request and the plan's
+limits enforced.
 
 The ideal is the best any client could do on this engine and machine, measured: a client that
 sends the same chunks at the plan's full concurrency and only reads and discards the answers
 (or the requests-per-minute bound, where larger). The brief's latency-only bound
 ``ceil(chunks / concurrency) * latency`` is printed too, with the server's CPU time for the
 chunks (``Server-Timing``): on a CPU-bound local engine it is far below what any client can
-reach. Client-side work (writing and joining the parts) is not in the ideal: ours must hide it. The brief's
-latency-only bound ``ceil(chunks / concurrency) * latency`` is printed too.
+reach. Client-side work (writing and joining the parts) is not in the ideal: ours must hide it.
 Goal: ours >= 0.9 of the ideal, and zero 429 answers.
 
     python bench/long_narration.py [--latency 0.3] [--pro-chars 20000] [--enterprise-chars 50000]

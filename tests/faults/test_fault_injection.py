@@ -117,7 +117,11 @@ def faulty_engine() -> LoopbackEngine:
         yield eng
 
 
-def run_all(engine: LoopbackEngine, jobs: list[Job]) -> dict[str, tuple[JobState, Any, TaggingTransport]]:
+Outcome = tuple[JobState, Any, TaggingTransport]   # state, result files or error, the wire
+
+
+def run_all(engine: LoopbackEngine, jobs: list[Job]) -> dict[str, Outcome]:
+    """Every job on a JobRunner, each with its own client (tagged requests), as a host runs them."""
     def work(job: Job, wire: TaggingTransport) -> list[Path]:
         retry = RetryPolicy(max_retries=MAX_RETRIES, base_delay=0.05, max_backoff=0.4)
         with TTSAIClient(api_key=DEV_KEY, base_url=engine.url, plan=SOAK_LIMITS, transport=wire,
