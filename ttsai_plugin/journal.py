@@ -59,7 +59,8 @@ def _fsync_file(path: Path) -> None:
 
 
 class Journal:
-    """JSON lines: ``{"event": "finished", …}``, then ``{"event": "placed", …}`` once placed.
+    """JSON lines: ``{"event": "finished", …}``, then ``{"event": "placed", …}`` once placed
+    (or ``"dismissed"`` when the user declined to place it).
 
     A torn last line (a crash mid-write) is ignored; every other line is whole.
     """
@@ -126,6 +127,14 @@ class Journal:
         """The results of ``job_id`` are on the timeline: nothing left to recover."""
         self._append({"event": "placed", "job_id": job_id, "time": time.time()})
 
+    def dismiss(self, job_id: str) -> None:
+        """The user declined to place ``job_id``'s results: stop offering them. The files
+        stay where they are (and ``finished`` still finds them for the cache)."""
+        self._append({"event": "dismissed", "job_id": job_id, "time": time.time()})
+
+    def _settled(self, records: Iterable[dict[str, Any]]) -> set[str]:
+        return {r["job_id"] for r in records if r["event"] in ("placed", "dismissed")}
+
     def entries(self) -> list[JournalEntry]:
         """Every finished entry, oldest first."""
         fields = JournalEntry.__dataclass_fields__
@@ -133,8 +142,8 @@ class Journal:
                 for rec in self._records() if rec["event"] == "finished"]
 
     def pending(self) -> list[JournalEntry]:
-        """Finished but never placed (whatever the state of the files)."""
-        placed = {rec["job_id"] for rec in self._records() if rec["event"] == "placed"}
+        """Finished but neither placed nor dismissed (whatever the state of the files)."""
+        placed = self._settled(self._records())
         return [e for e in self.entries() if e.job_id not in placed]
 
     def recover(self) -> list[JournalEntry]:
@@ -151,12 +160,12 @@ class Journal:
         return None
 
     def compact(self, *, keep_seconds: float = 30 * 86400) -> int:
-        """Rewrite the journal (atomically) without placed entries older than ``keep_seconds``;
-        unplaced results are always kept. Returns how many entries were dropped."""
+        """Rewrite the journal (atomically) without placed or dismissed entries older than
+        ``keep_seconds``; pending results are always kept. Returns how many were dropped."""
         cutoff = time.time() - keep_seconds
         with _lock:
             records = list(self._records())
-            placed = {r["job_id"] for r in records if r["event"] == "placed"}
+            placed = self._settled(records)
             keep = [r for r in records
                     if r["job_id"] not in placed or float(r.get("time", 0)) >= cutoff]
             dropped = sum(1 for r in records if r["event"] == "finished") - \

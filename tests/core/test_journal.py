@@ -81,3 +81,17 @@ def test_compacting_forgets_old_placed_results_but_never_unplaced_ones(tmp_path)
     assert journal.compact() == 1
     assert [e.job_id for e in journal.entries()] == ["old-unplaced", "new"]
     assert [e.job_id for e in journal.recover()] == ["old-unplaced"]
+
+
+def test_a_dismissed_result_is_no_longer_offered_but_its_files_stay(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    kept = tmp_path / "narration.wav"
+    kept.write_bytes(b"RIFF paid-for audio")
+    journal.record_finished("job-1", "narrate", [kept], cache_key="cd" * 32)
+    journal.record_finished("job-2", "narrate", [kept])
+
+    journal.dismiss("job-1")
+
+    assert [e.job_id for e in Journal(journal.path).recover()] == ["job-2"]
+    assert kept.read_bytes() == b"RIFF paid-for audio"
+    assert journal.finished(cache_key="cd" * 32).job_id == "job-1", "still known for the cache"
