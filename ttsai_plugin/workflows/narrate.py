@@ -46,6 +46,9 @@ def narrate(ctx: Context, text: str, *, voice: str = "af_bella", model: str = "k
         ref = _reference(ctx, Path(reference), work, notes) if reference is not None else None
         ctx.report(0.02, f"Narrating {len(text):,} characters in {len(chunks)} part(s)")
         done: list[int] = []
+        joined = work / "narration.wav"
+        join = media.OrderedJoin(joined, len(chunks), gaps=[c.pause_after for c in chunks[:-1]],
+                                 cancel=ctx.cancel)
 
         def one(i: int, chunk: Chunk) -> tuple[Path, dict[str, Any], bool]:
             ctx.check_cancelled()
@@ -72,13 +75,15 @@ def narrate(ctx: Context, text: str, *, voice: str = "af_bella", model: str = "k
 
             op = "clone" if ref is not None else "tts"
             files, meta, hit = pipeline.cached(ctx, folder, op, options, inputs, produce)
+            join.add(i, files["speech.wav"])  # joined in order while later parts are made
             done.append(i)
             ctx.report(0.05 + 0.85 * len(done) / len(chunks),
                        f"Narrated part {len(done)}/{len(chunks)}")
             return files["speech.wav"], meta, hit
 
         workers = max(1, min(plan.concurrent, len(chunks)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ttsai-narrate") as pool:
+        with join, ThreadPoolExecutor(max_workers=workers,
+                                      thread_name_prefix="ttsai-narrate") as pool:
             futures = [pool.submit(one, i, c) for i, c in enumerate(chunks)]
             _, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for f in pending:
@@ -87,10 +92,8 @@ def narrate(ctx: Context, text: str, *, voice: str = "af_bella", model: str = "k
             if failed:
                 raise failed[0].exception()
             results = [f.result() for f in futures]
-        ctx.check_cancelled()
-        ctx.report(0.92, "Joining parts")
-        joined = media.concat([path for path, _, _ in results], work / "narration.wav",
-                         gaps=[c.pause_after for c in chunks[:-1]])
+            ctx.check_cancelled()
+        ctx.report(0.95, "Saving")
         suffix = "narration-clone" if ref is not None else "narration"
         path = publish(joined, ctx.out_dir / f"{slug(text)}.{suffix}.wav")
     duration = media.duration(path)
