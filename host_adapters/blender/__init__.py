@@ -8,23 +8,25 @@ from __future__ import annotations
 
 
 def _classes() -> tuple:
-    from . import operators, panel, prefs
-    return (prefs.TTSAIPreferences, *operators.classes, *panel.classes)
+    from . import operators, panel, prefs, recovery
+    return (prefs.TTSAIPreferences, *operators.classes, *recovery.classes, *panel.classes)
 
 
 def register() -> None:
     import bpy
-    from . import panel, runtime
+    from . import panel, recovery, runtime
     for cls in _classes():
         bpy.utils.register_class(cls)
     panel.register_menus()
+    recovery.register_handlers()
     runtime.start()
 
 
 def unregister() -> None:
     import bpy
-    from . import panel, runtime
+    from . import panel, recovery, runtime
     runtime.stop()
+    recovery.unregister_handlers()
     panel.unregister_menus()
     for cls in reversed(_classes()):
         bpy.utils.unregister_class(cls)

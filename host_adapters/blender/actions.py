@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import bpy
 
 from ttsai_plugin.cache import ResultCache
+from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError, TTSAIError
 from ttsai_plugin.journal import Journal
 from ttsai_plugin.workflows import Context, WorkflowResult
@@ -18,6 +19,8 @@ from ttsai_plugin.workflows import Context, WorkflowResult
 from . import host, prefs, runtime
 
 Step = Callable[[Context], WorkflowResult]
+in_flight: set[str] = set()
+"""Job ids whose results this session will still insert itself (never offered for recovery)."""
 
 
 @dataclass
@@ -27,6 +30,25 @@ class Item:
     source: host.Source | None
     step: Step
     above: int = 0   # place results on channels above this one
+
+
+@dataclass
+class Landing:
+    """One item's result as the timeline takes it: placements, the channel to go above and
+    the strips to mute. The journal keeps these, so an interrupted job lands the same later."""
+
+    placements: list[Placement]
+    above: int = 0
+    mute: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"placements": [{**asdict(p), "path": str(p.path)} for p in self.placements],
+                "above": self.above, "mute": list(self.mute)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Landing":
+        return cls([Placement(**p) for p in data["placements"]], int(data.get("above", 0)),
+                   list(data.get("mute", [])))
 
 
 @dataclass
@@ -47,6 +69,7 @@ class Plan:
     srt_files: list[Path] = field(default_factory=list)
     job_id: str = field(default_factory=lambda: f"blender-{uuid.uuid4().hex[:12]}")
     blend: str = field(default_factory=lambda: bpy.data.filepath)  # the file it belongs to
+    scene: str = ""                                                 # set by ``start``
 
 
 def new_plan(context: Any, operation: str, label: str, *, produces_audio: bool = True) -> Plan:
@@ -96,8 +119,10 @@ def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
             ctx.check_cancelled()
             out.append(item.step(ctx.sub(i / n, (i + 1) / n)))
         files = [p.path for r in out for p in r.placements] + [f for r in out for f in r.files]
+        meta = {"blend": plan.blend, "scene": plan.scene, "label": plan.label,
+                "landings": [x.to_json() for x in landings(plan, out)]}
         _journal(plan).record_finished(plan.job_id, plan.operation, sorted(set(files)),
-                                   credits=sum(r.credits_used for r in out))
+                                       credits=sum(r.credits_used for r in out), meta=meta)
         return out
     return run
 
@@ -106,37 +131,49 @@ def _journal(plan: Plan) -> Journal:
     return Journal(plan.data_dir / "journal.jsonl")
 
 
-def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
-    """Insert every result on free channels and mute the sources — all or nothing."""
+def landings(plan: Plan, results: list[WorkflowResult]) -> list[Landing]:
+    """Where each item's result goes; its source is muted when the workflow says so."""
+    out = []
+    for item, result in zip(plan.items, results):
+        mute = [item.source.mute] if (item.source and item.source.mute
+                                      and result.mute_source) else []
+        out.append(Landing(result.placements, item.above, mute))
+    return out
+
+
+def land(scene: Any, planned: list[Landing]) -> host.Inserted:
+    """Insert every landing on free channels and mute its sources — all or nothing."""
     done: list[host.Inserted] = []
     try:
-        for item, result in zip(plan.items, results):
-            mute = [item.source.mute] if (item.source and item.source.mute
-                                          and result.mute_source) else []
-            done.append(host.insert(scene, result.placements, above=item.above, mute=mute))
+        for x in planned:
+            done.append(host.insert(scene, x.placements, above=x.above, mute=x.mute))
     except Exception:
         for d in reversed(done):
             host.rollback(scene, d)
         raise
+    return host.Inserted([n for d in done for n in d.strips], [n for d in done for n in d.muted])
+
+
+def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
+    """Insert every result on free channels and mute the sources — all or nothing."""
+    plan.inserted = land(scene, landings(plan, results)).strips
     plan.results = results
-    plan.inserted = [name for d in done for name in d.strips]
-    plan.srt_files = _srt_beside_blend(results)
+    plan.srt_files = srt_beside_blend([f for r in results for f in r.files])
     _journal(plan).mark_placed(plan.job_id)
 
 
-def _srt_beside_blend(results: list[WorkflowResult]) -> list[Path]:
+def srt_beside_blend(files: list[Path]) -> list[Path]:
     """Subtitles also go next to the .blend, where video tools look for them."""
     target = host.blend_dir()
     out = []
-    for r in results:
-        for f in r.files:
-            if f.suffix == ".srt":
-                dest = (target / f.name) if target else f
-                if dest != f:
-                    tmp = dest.with_suffix(".srt.part")
-                    shutil.copyfile(f, tmp)
-                    tmp.replace(dest)
-                out.append(dest)
+    for f in map(Path, files):
+        if f.suffix == ".srt":
+            dest = (target / f.name) if target else f
+            if dest != f:
+                tmp = dest.with_suffix(".srt.part")
+                shutil.copyfile(f, tmp)
+                tmp.replace(dest)
+            out.append(dest)
     return out
 
 
@@ -144,6 +181,7 @@ def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | 
           push_undo: bool = True) -> runtime.Task:
     """Submit the plan; its results are inserted on the main thread when the job ends."""
     def finish(task: runtime.Task) -> None:
+        in_flight.discard(plan.job_id)
         job = task.job
         if job.error is not None:
             task.message = _message(job.error)
@@ -166,6 +204,8 @@ def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | 
                 task.message = _message(exc)
         if on_end is not None:
             on_end(task)
+    plan.scene = scene_name
+    in_flight.add(plan.job_id)
     return runtime.submit(plan.label, work(plan), finish)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ADAPTER_FILES = ("__init__.py", "actions.py", "compat.py", "host.py", "operators.py",
-                 "panel.py", "prefs.py", "runtime.py")
+                 "panel.py", "prefs.py", "recovery.py", "runtime.py")
 #: The core's runtime dependencies minus NumPy (Blender's own is used).
 REQUIREMENTS = ("httpx>=0.27", "soundfile>=0.12", "pydub>=0.25", "imageio-ffmpeg>=0.5",
                 "pyloudnorm>=0.1.1", "platformdirs>=4", "scipy>=1.10")

@@ -5,7 +5,7 @@ from typing import Any
 
 import bpy
 
-from . import runtime
+from . import recovery, runtime
 
 OPERATORS = (("ttsai.narrate", "Narrate", "SPEAKER"), ("ttsai.dub", "Dub", "WORLD"),
              ("ttsai.enhance", "Enhance", "SHADERFX"), ("ttsai.dereverb", "Remove Echo", "MOD_WAVE"),
@@ -28,6 +28,18 @@ def draw_jobs(layout: Any) -> None:
         layout.operator("ttsai.cancel", icon="CANCEL")
 
 
+def draw_recovery(layout: Any) -> None:
+    """Results an interrupted session paid for and never placed: Place or Discard."""
+    entries = recovery.offered()
+    if not entries:
+        return
+    box = layout.box()
+    box.label(text=recovery.describe(entries), icon="RECOVER_LAST")
+    row = box.row(align=True)
+    row.operator("ttsai.recover", text="Place", icon="CHECKMARK").action = "PLACE"
+    row.operator("ttsai.recover", text="Discard", icon="X").action = "DISCARD"
+
+
 class SEQUENCER_PT_ttsai(bpy.types.Panel):
     bl_space_type = "SEQUENCE_EDITOR"
     bl_region_type = "UI"
@@ -39,6 +51,7 @@ class SEQUENCER_PT_ttsai(bpy.types.Panel):
         for idname, label, icon in OPERATORS:
             col.operator(idname, text=label, icon=icon)
         draw_jobs(self.layout.column())
+        draw_recovery(self.layout)
         if not bpy.app.online_access:
             self.layout.label(text="Online access is off: local engine only", icon="INFO")
 
