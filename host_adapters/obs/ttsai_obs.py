@@ -11,6 +11,7 @@ import queue
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -42,6 +43,7 @@ class _State:
         self.last_recording = ""
         self.status = ""
         self.frontend = False
+        self.running: set[str] = set()   # journal ids of jobs this session will still show
 
 
 _state = _State()
@@ -89,6 +91,7 @@ def script_load(settings: Any) -> None:
         _log("No OBS frontend here: choose a target scene by name; automatic cleanup on "
              "recording stop needs OBS's main window.")
     _set_status(_state.core.message)
+    _offer_interrupted()
 
 
 def script_update(settings: Any) -> None:
@@ -120,14 +123,15 @@ def script_unload() -> None:
 
 
 def script_properties() -> Any:
-    return props.build(_state.core, _buttons(), _state.frontend)
+    return props.build(_state.core, _buttons(), _state.frontend, _interrupted())
 
 
 def _buttons() -> dict[str, Callable[[Any, Any], bool]]:
     return {"save_key": _on_save_key, "narrate": _on_narrate, "clean": _on_clean,
             "dub": _on_dub, "stems": _on_stems, "mic_chain": _on_mic_chain,
             "cancel": _on_cancel, "retry_core": _on_retry_core,
-            "core_path_changed": _on_core_path_changed}
+            "core_path_changed": _on_core_path_changed, "recover": _on_interrupted("recover"),
+            "discard_interrupted": _on_interrupted("discard")}
 
 
 # --- main-thread plumbing -----------------------------------------------------------------
@@ -177,32 +181,37 @@ def _connection() -> Any:
 
 
 def _submit(label: str, task: str, *args: Any,
-            apply: Callable[[Any], None] | None = None) -> bool:
-    """Run ``ttsai_obs_tasks.<task>(connection, *args)`` on a worker; on success
-    ``apply(outcome)`` runs on the main thread."""
+            land: Callable[[Any], Any] | None = None) -> bool:
+    """Run ``ttsai_obs_tasks.<task>(connection, *args)`` on a worker and journal its files with
+    where they go (``land(outcome)``, a Landing); the main thread then puts them in OBS."""
     if not _state.core.ok or _state.runner is None:
         _set_status(_state.core.message)
         return True
     import ttsai_obs_tasks
     from ttsai_plugin.jobs import JobState
+    job_id = f"obs-{uuid.uuid4().hex[:12]}"
 
     def finished(job: Any) -> None:
+        _state.running.discard(job_id)
         if job.state is JobState.CANCELLED:
             _set_status(f"{label} cancelled; nothing was written.")
             return
         if job.error is not None:
             _set_status(f"{label} failed: {job.error}")
             return
-        if apply is not None:
-            try:
-                apply(job.result)
-            except scene.SceneError as exc:
-                _set_status(f"{label}: {exc}")
-                return
+        landing = job.result.landing
+        try:
+            scene.land(landing.scene, landing.shown, landing.mute)
+        except scene.SceneError as exc:
+            _set_status(f"{label}: {exc} The result is kept: then press 'Recover "
+                        "interrupted results'.")
+            return
+        ttsai_obs_tasks.journal().mark_placed(job_id)
         _set_status(job.result.message)
 
-    _state.runner.submit(getattr(ttsai_obs_tasks, task), _connection(), *args, label=label,
-                         on_done=finished)
+    work = ttsai_obs_tasks.journaled(getattr(ttsai_obs_tasks, task), job_id, task, land)
+    _state.running.add(job_id)
+    _state.runner.submit(work, _connection(), *args, label=label, on_done=finished)
     _set_status(f"{label}: started")
     return True
 
@@ -241,15 +250,16 @@ def _on_save_key(_props: Any, _prop: Any) -> bool:
 def _on_narrate(_props: Any, _prop: Any) -> bool:
     target = _get("target_scene")
 
-    def show(outcome: Any) -> None:
-        scene.show_media(target, NARRATION_SOURCE, str(outcome.files[0]))
+    def show(outcome: Any) -> Any:
+        from ttsai_obs_tasks import Landing
+        return Landing(target, [(NARRATION_SOURCE, str(outcome.files[0]), True)])
 
     def start() -> bool:
         with scene.target_scene(target):
             pass
         return _submit("Narration", "narrate",
                        obs.obs_data_get_string(_state.settings, "narration_text"),
-                       _get("voice"), apply=show)
+                       _get("voice"), land=show)
     return _guarded(start)
 
 
@@ -277,12 +287,13 @@ def _on_stems(_props: Any, _prop: Any) -> bool:
         chosen = _get("stems_source")
         media = scene.media_file(chosen) if chosen else scene.selected_media(target)
 
-        def add(outcome: Any) -> None:
-            for name, path in zip(outcome.names, outcome.files):
-                scene.show_media(target, f"{media.source} ({name})", str(path), play=False)
-            scene.set_muted(media.source, True)
+        def add(outcome: Any) -> Any:
+            from ttsai_obs_tasks import Landing
+            return Landing(target, [(f"{media.source} ({name})", str(path), False)
+                                    for name, path in zip(outcome.names, outcome.files)],
+                           [media.source])
         stems = int(obs.obs_data_get_int(_state.settings, "stems_count"))
-        return _submit("Stems", "split_stems", media.path, stems, apply=add)
+        return _submit("Stems", "split_stems", media.path, stems, land=add)
     return _guarded(start)
 
 
@@ -301,6 +312,34 @@ def _on_mic_chain(_props: Any, _prop: Any) -> bool:
         _set_status(_state.core.message)
         return True
     return _guarded(apply)
+
+
+def _interrupted() -> int:
+    """How many finished results OBS never showed (0 without the core or a readable journal)."""
+    if not _state.core.ok:
+        return 0
+    try:
+        from ttsai_obs_tasks import interrupted
+        return len(interrupted(frozenset(_state.running)))
+    except Exception:  # noqa: BLE001 - a damaged journal must not hide the settings page
+        return 0
+
+
+def _offer_interrupted() -> None:
+    if _interrupted():
+        import ttsai_obs_recovery
+        _set_status(ttsai_obs_recovery.offer(_state.running))
+
+
+def _on_interrupted(action: str) -> Callable[[Any, Any], bool]:
+    """The 'recover' or 'discard' button of the interrupted results; True redraws the page."""
+    def click(_props: Any, _prop: Any) -> bool:
+        def run() -> bool:
+            import ttsai_obs_recovery
+            _set_status(getattr(ttsai_obs_recovery, action)(_state.running))
+            return True
+        return _guarded(run)
+    return click
 
 
 def _on_cancel(_props: Any, _prop: Any) -> bool:

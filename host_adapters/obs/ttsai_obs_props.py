@@ -53,8 +53,9 @@ def _presets() -> dict[str, Any]:
         return {}
 
 
-def build(core: Any, buttons: dict[str, Button], frontend: bool) -> Any:
-    """The whole page; without the core, only the error and where to point the script."""
+def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: int = 0) -> Any:
+    """The whole page; without the core, only the error and where to point the script.
+    ``interrupted`` finished results OBS never showed get a group to recover them."""
     p = obs.obs_properties_create()
     status = obs.obs_properties_add_text(p, "status", "Status", obs.OBS_TEXT_INFO)
     if not core.ok:
@@ -67,6 +68,12 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool) -> Any:
         obs.obs_properties_add_button(p, "retry_core", "Look again", buttons["retry_core"])
         return p
     obs.obs_properties_add_button(p, "cancel", "Cancel running jobs", buttons["cancel"])
+    if interrupted:
+        g = _group(p, "interrupted", f"Interrupted results ({interrupted})")
+        obs.obs_properties_add_button(g, "recover", "Recover interrupted results",
+                                      buttons["recover"])
+        obs.obs_properties_add_button(g, "discard_interrupted", "Discard them (files are kept)",
+                                      buttons["discard_interrupted"])
     everything = _presets()
 
     g = _group(p, "connection", "Connection")

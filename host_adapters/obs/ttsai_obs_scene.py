@@ -209,3 +209,12 @@ def selected_media(scene_name: str) -> MediaFile:
         raise SceneError(f"No Media Source is selected in '{shown}': select one, or choose it "
                          "in 'Media source'.")
     return media_file(name)
+
+
+def land(scene_name: str, shown: list[tuple[str, str, bool]], mute: list[str]) -> None:
+    """Put a finished result in OBS: show every ``(source, file, play)`` in the target scene,
+    then mute the sources it replaces."""
+    for source_name, path, play in shown:
+        show_media(scene_name, source_name, path, play=play)
+    for name in mute:
+        set_muted(name, True)

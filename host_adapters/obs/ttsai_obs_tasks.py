@@ -16,6 +16,7 @@ from ttsai_plugin.api import TTSAIClient
 from ttsai_plugin.cache import ResultCache
 from ttsai_plugin.clips import Clip
 from ttsai_plugin.errors import InputError
+from ttsai_plugin.journal import Journal, JournalEntry
 from ttsai_plugin.workflows.context import Context
 
 Progress = Callable[[float, str], None]
@@ -32,13 +33,67 @@ class Connection:
 
 
 @dataclass
+class Landing:
+    """Where a finished result goes in OBS: Media Sources ``(source, file, play)`` to show in
+    ``scene`` and sources to mute. The journal keeps it, so an interrupted result lands the
+    same way later."""
+
+    scene: str = ""
+    shown: list[tuple[str, str, bool]] = field(default_factory=list)
+    mute: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scene": self.scene, "shown": [list(s) for s in self.shown],
+                "mute": list(self.mute)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Landing":
+        return cls(str(data.get("scene", "")),
+                   [(str(a), str(b), bool(c)) for a, b, c in data.get("shown", [])],
+                   [str(m) for m in data.get("mute", [])])
+
+
+@dataclass
 class Outcome:
-    """A finished job: files made, a line for the status text, and a mock label if mocked."""
+    """A finished job: files made, a line for the status text, a mock label if mocked, the
+    credits it cost and where it goes in OBS."""
 
     message: str
     files: list[Path] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     mock: str | None = None
+    credits: float = 0.0
+    landing: Landing = field(default_factory=Landing)
+
+
+JOURNAL_HOST = "obs"
+
+
+def journal() -> Journal:
+    """The user's journal (``TTSAI_JOURNAL``, else the user data folder), shared with the core."""
+    return Journal()
+
+
+def journaled(task: Callable[..., Outcome], job_id: str, operation: str,
+              land: Callable[[Outcome], Landing] | None = None) -> Callable[..., Outcome]:
+    """``task``, then its complete files and where they go noted in the journal (fsynced) on
+    the worker — before OBS shows them, so a crash in between loses nothing paid for."""
+    def run(conn: Connection, *args: Any, progress: Progress, cancel: Any) -> Outcome:
+        outcome = task(conn, *args, progress=progress, cancel=cancel)
+        if land is not None:
+            outcome.landing = land(outcome)
+        journal().record_finished(job_id, operation, outcome.files, credits=outcome.credits,
+                                  meta={"host": JOURNAL_HOST, "message": outcome.message,
+                                        "landing": outcome.landing.to_json()})
+        return outcome
+    return run
+
+
+def interrupted(running: set[str] | frozenset[str] = frozenset()) -> list[JournalEntry]:
+    """The script's finished results that OBS never showed (it closed or crashed first) and
+    whose files are still there, oldest first; jobs still ``running`` here are not included."""
+    return [e for e in journal().recover() if e.meta.get("host") == JOURNAL_HOST
+            and "landing" in e.meta and e.job_id not in running]
 
 
 def _context(conn: Connection, work: str, progress: Progress, cancel: Any) -> Context:
@@ -80,7 +135,8 @@ def narrate(conn: Connection, text: str, voice: str, *, progress: Progress,
     with ctx.client:
         result = workflows.narrate(ctx, text, voice=voice)
     path = result.audio[0].path
-    return Outcome(f"Narration ready: {path.name}{_label(result)}", [path], mock=result.mock)
+    return Outcome(f"Narration ready: {path.name}{_label(result)}", [path], mock=result.mock,
+                   credits=result.credits_used)
 
 
 def clean_recording(conn: Connection, recording: str, preset_name: str, *, progress: Progress,
@@ -96,7 +152,7 @@ def clean_recording(conn: Connection, recording: str, preset_name: str, *, progr
     media.mux_audio(src, [result.audio[-1].path], out, titles=[f"Cleaned ({preset.name})"],
                     cancel=cancel)
     return Outcome(f"Cleaned recording: {out.name}{_label(result)}", [out],
-                   mock=result.mock)
+                   mock=result.mock, credits=result.credits_used)
 
 
 def dub_recording(conn: Connection, recording: str, language: str, *, progress: Progress,
@@ -113,7 +169,7 @@ def dub_recording(conn: Connection, recording: str, language: str, *, progress: 
     media.mux_audio(src, [result.audio[0].path, src], out,
                     titles=[f"Dub ({language})", "Original"], cancel=cancel)
     return Outcome(f"Dubbed copy ({language}): {out.name}{_label(result)}", [out],
-                   mock=result.mock)
+                   mock=result.mock, credits=result.credits_used)
 
 
 def split_stems(conn: Connection, path: str, stems: int, *, progress: Progress,
@@ -127,4 +183,5 @@ def split_stems(conn: Connection, path: str, stems: int, *, progress: Progress,
         result = workflows.split_stems(ctx, Clip(media=src), stems=stems)
     placed = result.audio
     return Outcome(f"{len(placed)} stems of {src.name}{_label(result)}",
-                   [p.path for p in placed], [p.path.stem for p in placed], mock=result.mock)
+                   [p.path for p in placed], [p.path.stem for p in placed], mock=result.mock,
+                   credits=result.credits_used)

@@ -149,6 +149,10 @@ class ObsHarness:
                              lambda: (lambda s: s if s.startswith(prefixes) else None)(
                                  self.status()), timeout)
 
+    def wait_exit(self, timeout: float = 60) -> int:
+        """Wait for OBS to end on its own (a crash) and return its exit code."""
+        return self._proc.wait(timeout)
+
     def close(self) -> int:
         """Quit OBS the way it quits: unload scripts, shut libobs down; return the exit code."""
         if self._proc.poll() is None:
