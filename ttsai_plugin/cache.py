@@ -1,6 +1,8 @@
 """Content-addressed result cache: asking twice for the same operation on the same audio with
 the same options costs no second request. Keys hash the operation, the options (as canonical
-JSON, secrets stripped) and the bytes of the inputs actually uploaded, streamed from disk.
+JSON, secrets stripped) and the sha256 of the inputs' bytes, streamed from disk. Digests of
+derived inputs (a clip's extracted range) are memoised per source file identity (path, size,
+mtime, inode, ...), so a repeat needs a stat, not a re-extraction; a changed file misses.
 """
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -21,6 +26,29 @@ _SECRET_KEY = re.compile(r"(api[_-]?key|authorization|secret|password|bearer|^to
 _KEY_VALUE = re.compile(r"sk-[A-Za-z0-9_-]{8,}")
 _CHUNK = 1 << 20
 _MANIFEST = "manifest.json"
+_MEMO_DIR = "memo"
+_MEMO_MAX = 4096
+_memo: "OrderedDict[tuple[str, str], dict[str, Any]]" = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The sha256 (hex) and size of a file's bytes; stands in for the file in ``key``."""
+
+    sha256: str
+    size: int
+
+
+def file_digest(path: str | os.PathLike[str]) -> Digest:
+    """sha256 of a file's bytes, streamed (never the whole file in memory)."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return Digest(h.hexdigest(), size)
 
 
 def strip_secrets(options: Any) -> Any:
@@ -61,10 +89,11 @@ class ResultCache:
 
     @staticmethod
     def key(operation: str, options: dict[str, Any] | None = None,
-            *inputs: str | os.PathLike[str] | bytes) -> str:
-        """sha256 over the operation, canonical options and each input (file bytes, streamed)."""
+            *inputs: str | os.PathLike[str] | bytes | Digest) -> str:
+        """sha256 over the operation, canonical options and each input: bytes, a file (its
+        ``file_digest``) or a ``Digest`` already taken (the same key as the file itself)."""
         h = hashlib.sha256()
-        for part in (b"ttsai-cache-v1", operation.encode(), canonical_json(options).encode()):
+        for part in (b"ttsai-cache-v2", operation.encode(), canonical_json(options).encode()):
             h.update(len(part).to_bytes(8, "big"))
             h.update(part)
         for item in inputs:
@@ -72,12 +101,51 @@ class ResultCache:
                 h.update(b"B" + len(item).to_bytes(8, "big"))
                 h.update(item)
                 continue
-            path = Path(item)
-            h.update(b"F" + path.stat().st_size.to_bytes(8, "big"))
-            with open(path, "rb") as f:
-                while chunk := f.read(_CHUNK):
-                    h.update(chunk)
+            digest = item if isinstance(item, Digest) else file_digest(item)
+            h.update(b"F" + digest.size.to_bytes(8, "big") + bytes.fromhex(digest.sha256))
         return h.hexdigest()
+
+    def recall(self, identity: dict[str, Any]) -> dict[str, Any] | None:
+        """What ``remember`` stored for ``identity`` (in memory, else in the cache folder)."""
+        ident = canonical_json(identity)
+        with _memo_lock:
+            found = _memo.get((str(self.root), ident))
+            if found is not None:
+                _memo.move_to_end((str(self.root), ident))
+                return dict(found)
+        try:
+            stored = json.loads(self._memo_path(ident).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(stored, dict) or stored.get("identity") != json.loads(ident):
+            return None
+        self._keep(ident, stored["value"])
+        return dict(stored["value"])
+
+    def remember(self, identity: dict[str, Any], value: dict[str, Any]) -> None:
+        """Note ``value`` (JSON, e.g. a digest of a derived file) for ``identity``; best effort."""
+        ident = canonical_json(identity)
+        self._keep(ident, value)
+        path = self._memo_path(ident)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"identity": json.loads(ident), "value": value}), "utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.debug("not memoising on disk: %s", exc)
+            tmp.unlink(missing_ok=True)
+
+    def _keep(self, ident: str, value: dict[str, Any]) -> None:
+        with _memo_lock:
+            _memo[(str(self.root), ident)] = dict(value)
+            _memo.move_to_end((str(self.root), ident))
+            while len(_memo) > _MEMO_MAX:
+                _memo.popitem(last=False)
+
+    def _memo_path(self, ident: str) -> Path:
+        name = hashlib.sha256(ident.encode()).hexdigest()
+        return self.root / _MEMO_DIR / name[:2] / f"{name}.json"
 
     def _dir(self, key: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{64}", key):

@@ -21,12 +21,12 @@ def analyze(ctx: Context, clip: Any) -> WorkflowResult:
             answer = ctx.client.analyze(prepared.parts[0])
             out = work / "analysis.json"
             out.write_text(json.dumps(dataclasses.asdict(answer)), "utf-8")
-            return [out], {"mock": answer.mock}
+            return [out], {"mock": answer.mock, "parts": len(prepared.parts)}
 
-        files, meta, hit = pipeline.cached(ctx, work, "analyze", {}, [prepared.wav], produce)
+        files, meta, hit = pipeline.cached(ctx, work, "analyze", {}, [prepared], produce)
         analysis = Analysis.from_json(json.loads(files["analysis.json"].read_text("utf-8")),
                                       mock=meta.get("mock"))
     ctx.report(1.0, "Analysis: done")
-    notes = [] if len(prepared.parts) == 1 else ["Analysed the first part of a long range."]
+    notes = [] if meta.get("parts", 1) == 1 else ["Analysed the first part of a long range."]
     return WorkflowResult([], mock=analysis.mock, mute_source=False, analysis=analysis,
                           notes=notes, cached=hit)

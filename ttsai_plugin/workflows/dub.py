@@ -3,6 +3,7 @@ with both transcripts kept and optional subtitles."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from ttsai_plugin import media
@@ -41,7 +42,7 @@ def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = No
         raise InputError("No target language given.", hint="Pass a code such as es, fr or de.")
     lang = slug(str(target_language), 16)
     options = {"target_language": target_language, "voice": voice,
-               "preserve_voice": bool(preserve_voice)}
+               "preserve_voice": bool(preserve_voice), "fit_duration": bool(fit_duration)}
     notes: list[str] = []
     with pipeline.workdir(ctx) as work:
         prepared = pipeline.prepare(ctx, clip, "speech_translate", work)
@@ -56,20 +57,25 @@ def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = No
             joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav",
                                      overlapping=False)
             dubbed = pipeline.fit_length(joined, media.duration(joined), work / "dub.wav")
+            fit_notes: list[str] = []
+            if fit_duration:  # fitted before caching: a repeat stretches nothing
+                fitted = _fit(ctx, dubbed, prepared.duration, work, fit_notes)
+                if fitted != dubbed:
+                    os.replace(fitted, dubbed)
             texts = work / "texts.json"
             texts.write_text(json.dumps({
                 "original_text": " ".join(a.original_text.strip() for a in answers),
                 "translated_text": " ".join(a.translated_text.strip() for a in answers),
                 "source_language": answers[0].source_language}, ensure_ascii=False), "utf-8")
             return [dubbed, texts], {"credits": sum(pipeline.charged(ctx, a) for a in answers),
-                                     "mock": pipeline.note_mock([a.mock for a in answers])}
+                                     "mock": pipeline.note_mock([a.mock for a in answers]),
+                                     "notes": fit_notes}
 
         files, meta, hit = pipeline.cached(ctx, work, "speech_translate", options,
-                                           [prepared.wav], produce)
+                                           [prepared], produce)
         texts = json.loads(files["texts.json"].read_text("utf-8"))
         audio = files["dub.wav"]
-        if fit_duration:
-            audio = _fit(ctx, audio, prepared.duration, work, notes)
+        notes += meta.get("notes", [])
         path = publish(audio, ctx.out_dir / f"{prepared.base}.dub-{lang}.wav")
         duration = media.duration(path)
         placements = [Placement(path, clip.timeline_start, duration, 0,

@@ -1,14 +1,16 @@
 """The steps every file workflow shares: a private work folder, the clip's used range extracted
-once, encoded under the endpoint's upload limit (parts split at silences), a cache lookup keyed
-on (operation, options, extracted bytes), per-part processing, stitching and length fitting."""
+once (only when needed), encoded under the endpoint's upload limit (parts split at silences), a
+cache lookup keyed on (operation, options, digest of the extracted range; the digest memoised
+per source file identity, so a repeat extracts nothing), per-part processing, stitching and
+length fitting."""
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from ttsai_plugin import media
 from ttsai_plugin.api.paths import endpoint
+from ttsai_plugin.cache import Digest, file_digest
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import base_name, used_range
 
@@ -46,40 +49,102 @@ def _sweep_stale(folder: Path, max_age: float = STALE_WORK_AGE) -> None:
                 shutil.rmtree(old, ignore_errors=True)
 
 
-@dataclass
-class Prepared:
-    """The clip's used range as one lossless WAV plus the upload parts made from it."""
+def source_identity(path: str | os.PathLike[str], **used: Any) -> dict[str, Any]:
+    """Who a source file is right now (resolved path, size, mtime, inode) plus how it is used:
+    a changed or replaced file has a different identity."""
+    p = Path(path).resolve()
+    st = p.stat()
+    return {"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "inode": st.st_ino, **used}
 
-    clip: Any
-    start: float
-    end: float
-    wav: Path
-    parts: list[Path]
-    base: str
+
+def range_digest(ctx: Context, src: str | os.PathLike[str], used: dict[str, Any],
+                 make: Callable[[], Path]) -> tuple[Digest, dict[str, Any]]:
+    """Digest of the file ``make()`` derives from ``src`` (e.g. an extracted range), and the
+    extras noted with it (``seconds``): recalled from the cache's memo when ``src`` is unchanged,
+    else made, hashed and noted (only if ``src`` did not change meanwhile)."""
+    before = source_identity(src, **used)
+    memo = ctx.cache.recall(before) if ctx.cache is not None else None
+    if memo is not None:
+        return Digest(memo["sha256"], memo["size"]), memo
+    made = make()
+    digest = file_digest(made)
+    memo = {"sha256": digest.sha256, "size": digest.size, "seconds": media.duration(made)}
+    if ctx.cache is not None and source_identity(src, **used) == before:
+        ctx.cache.remember(before, memo)
+    return digest, memo
+
+
+class Prepared:
+    """The clip's used range as one lossless WAV plus the upload parts made from it, extracted
+    on first use: a cached result needs only the range's digest (memoised), no extraction."""
+
+    def __init__(self, ctx: Context, clip: Any, operation: str, work: Path,
+                 start: float, end: float) -> None:
+        self.ctx, self.clip, self.operation, self.work = ctx, clip, operation, work
+        self.start = start
+        self.to_end = clip.source_out is None  # then the media's own end, exact to the sample
+        self._end = None if self.to_end else end
+        self.base = base_name(clip)
+        self._wav: Path | None = None
+        self._parts: list[Path] | None = None
+        self._digest: Digest | None = None
+
+    @property
+    def wav(self) -> Path:
+        if self._wav is None:
+            ctx, clip = self.ctx, self.clip
+            ctx.report(0.02, f"Extracting {clip.name} {self.start:.2f}–"
+                             f"{'end' if self._end is None else f'{self._end:.2f}s'}")
+            self._wav = media.extract(clip.media, self.work / "input.wav", start=self.start,
+                                      end=self._end, stream=clip.audio_stream, cancel=ctx.cancel)
+            if self._end is None:
+                self._end = self.start + media.duration(self._wav)
+            ctx.check_cancelled()
+        return self._wav
+
+    @property
+    def parts(self) -> list[Path]:
+        if self._parts is None:
+            wav = self.wav
+            limit = endpoint(self.operation).upload_limit
+            if limit is None or wav.stat().st_size <= limit:
+                self._parts = [wav]
+            else:
+                self.ctx.report(0.05, "Encoding for upload")
+                self._parts = list(media.encode_for_upload(
+                    wav, self.work / "upload", endpoint=self.operation, cancel=self.ctx.cancel))
+        return self._parts
+
+    @property
+    def end(self) -> float:
+        if self._end is None:  # the range runs to the media's end: its length is memoised
+            if self.ctx.cache is not None:
+                self.digest()
+            else:
+                self.wav  # noqa: B018 - extracting measures it
+        assert self._end is not None
+        return self._end
 
     @property
     def duration(self) -> float:
         return self.end - self.start
 
+    def digest(self) -> Digest:
+        """sha256 of the extracted range, without extracting when the source is unchanged."""
+        if self._digest is None:
+            used = {"start": self.start, "end": self._end, "stream": self.clip.audio_stream,
+                    "what": "range-wav"}
+            self._digest, memo = range_digest(self.ctx, self.clip.media, used, lambda: self.wav)
+            if self._end is None:
+                self._end = self.start + float(memo["seconds"])
+        return self._digest
+
 
 def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
-    """Extract the clip's used range and encode it for ``operation``'s endpoint."""
+    """The clip's checked used range for ``operation``'s endpoint (extracted when first used)."""
     start, end = used_range(clip)
-    ctx.report(0.02, f"Extracting {clip.name} {start:.2f}–{end:.2f}s")
-    to_end = clip.source_out is None  # then the media's own end, exact to the sample
-    wav = media.extract(clip.media, work / "input.wav", start=start, end=None if to_end else end,
-                        stream=clip.audio_stream, cancel=ctx.cancel)
-    if to_end:
-        end = start + media.duration(wav)
-    ctx.check_cancelled()
-    limit = endpoint(operation).upload_limit
-    if limit is None or wav.stat().st_size <= limit:
-        parts = [wav]
-    else:
-        ctx.report(0.05, "Encoding for upload")
-        parts = list(media.encode_for_upload(wav, work / "upload", endpoint=operation,
-                                       cancel=ctx.cancel))
-    return Prepared(clip, start, end, wav, parts, base_name(clip))
+    return Prepared(ctx, clip, operation, work, start, end)
 
 
 def part_offsets(parts: Sequence[Path]) -> list[float]:
@@ -143,11 +208,16 @@ Produce = Callable[[], "tuple[list[Path], dict[str, Any]]"]
 
 
 def cached(ctx: Context, work: Path, operation: str, options: dict[str, Any],
-           inputs: Sequence[Path | bytes], produce: Produce) -> tuple[dict[str, Path], dict, bool]:
+           inputs: Sequence[Path | bytes | Digest | Prepared],
+           produce: Produce) -> tuple[dict[str, Path], dict, bool]:
     """Files (by name) and metadata for this request: from ``ctx.cache`` when it was asked
-    before (no request at all), else from ``produce()``, which is then cached.
-    Returned files are private copies in ``work``, free to move into place."""
-    key = ctx.cache.key(operation, options, *inputs) if ctx.cache is not None else None
+    before (no request at all), else from ``produce()``, which is then cached. A ``Prepared``
+    input counts as its range's digest. Returned files are private copies in ``work``, free
+    to move into place."""
+    key = None
+    if ctx.cache is not None:
+        key = ctx.cache.key(operation, options, *[i.digest() if isinstance(i, Prepared) else i
+                                                  for i in inputs])
     if key is not None:
         hit = ctx.cache.get(key)
         if hit:

@@ -44,7 +44,7 @@ def split_stems(ctx: Context, clip: Any, *, stems: int = 2, model: str = "demucs
             return outs, {"credits": pipeline.credits_of(answers), "names": names,
                           "mock": pipeline.note_mock([a.mock for a in answers])}
 
-        files, meta, hit = pipeline.cached(ctx, work, "separate", options, [prepared.wav], produce)
+        files, meta, hit = pipeline.cached(ctx, work, "separate", options, [prepared], produce)
         ctx.report(0.95, "Saving stems")
         staging = work / "stems"
         staging.mkdir()

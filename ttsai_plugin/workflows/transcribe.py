@@ -38,7 +38,7 @@ def transcribe(ctx: Context, clip: Any, *, language: str | None = None,
                                       ensure_ascii=False), "utf-8")
             return [out], {"credits": credits, "mock": pipeline.note_mock(mocks)}
 
-        files, meta, hit = pipeline.cached(ctx, work, "stt", options, [prepared.wav], produce)
+        files, meta, hit = pipeline.cached(ctx, work, "stt", options, [prepared], produce)
         data = json.loads(files["transcript.json"].read_text("utf-8"))
         transcript = Transcript.from_json(data, mock=meta.get("mock"))
         cues = captions.cues_from_segments(transcript.segments, prepared.duration)

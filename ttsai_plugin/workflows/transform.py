@@ -38,7 +38,7 @@ def transform(ctx: Context, clip: Any, *, operation: str, options: dict[str, Any
             return [final], {"credits": pipeline.credits_of(answers),
                              "mock": pipeline.note_mock([getattr(a, "mock", None) for a in answers])}
 
-        files, meta, hit = pipeline.cached(ctx, work, operation, options, [prepared.wav], produce)
+        files, meta, hit = pipeline.cached(ctx, work, operation, options, [prepared], produce)
         ctx.report(0.95, "Saving")
         path = publish(files["final.wav"], ctx.out_dir / f"{prepared.base}.{tag}.wav")
     duration = media.duration(path)
