@@ -1,9 +1,9 @@
 """Cache: asking for the same result twice — time and requests for the repeat.
 
 Ours (the workflow with a ``ResultCache``) against the reference-style script, which has no
-cache and simply asks again. Two stories: narrating the same text (keyed on the text and
-options) and enhancing the same clip (keyed on the extracted audio bytes, so the clip is still
-cut out and hashed). The engine runs in its own process with ``--latency`` per request, as a
+cache and simply asks again. Two stories: narrating the same text (the finished narration keyed
+on the text and options) and enhancing the same clip (keyed on the digest of the extracted
+range, memoised per source file identity, so an unchanged clip is neither cut out nor hashed). The engine runs in its own process with ``--latency`` per request, as a
 real API would have. Goal: the repeat makes no request and takes under 20 ms.
 
     python bench/cache.py [--latency 0.3] [--repeat 5]
