@@ -189,8 +189,9 @@ def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | 
             scene = bpy.data.scenes.get(scene_name)
             try:
                 if bpy.data.filepath != plan.blend:
+                    again = f"Reopen {Path(plan.blend).name} to place them; " if plan.blend else ""
                     raise InputError("Another .blend was opened while the job ran; nothing was "
-                                     f"inserted. The results are in {plan.out_dir}.")
+                                     f"inserted. {again}The results are in {plan.out_dir}.")
                 if scene is None:
                     raise InputError(f"Scene {scene_name!r} is gone; nothing was inserted.",
                                      hint=f"The results are in {plan.out_dir}.")

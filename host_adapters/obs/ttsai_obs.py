@@ -203,8 +203,7 @@ def _submit(label: str, task: str, *args: Any,
         try:
             scene.land(landing.scene, landing.shown, landing.mute)
         except scene.SceneError as exc:
-            _set_status(f"{label}: {exc} The result is kept: then press 'Recover "
-                        "interrupted results'.")
+            _set_status(f"{label}: {exc} The result is kept under 'Interrupted results'.")
             return
         ttsai_obs_tasks.journal().mark_placed(job_id)
         _set_status(job.result.message)
