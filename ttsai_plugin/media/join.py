@@ -174,8 +174,8 @@ class OrderedJoin:
         if not 0 <= index < self.count:
             raise InputError(f"Part {index} is outside 0..{self.count - 1}.")
         with self._lock:
-            if self._failed is not None:
-                raise MediaError("An earlier part could not be joined.") from self._failed
+            if self._failed is not None:  # the same error the append met, not a vaguer one
+                raise self._failed
             self._ready[index] = p
             if self._busy:
                 return
@@ -258,8 +258,9 @@ class OrderedJoin:
 
     def _finish(self) -> None:
         if self._next != self.count or self._busy:
-            missing = sorted(set(range(self.count)) - set(range(self._next)))
-            raise MediaError(f"Joining stopped with part(s) {missing[:5]} not appended.")
+            missing = sorted(set(range(self._next, self.count)) - set(self._ready))
+            raise MediaError(f"Joining stopped: part(s) {missing[:5]} of {self.count} never "
+                             "arrived, so nothing was written.")
         self._write(self._tail)
         self._close()
         if not self._direct:
