@@ -29,6 +29,11 @@ def obs_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "TTSAI_PLUGIN_PATH",
                         "TTSAI_API_KEY", "TTSAI_BASE_URL")}
+    # OBS's embedded Python finds its stdlib through the first `python3` on PATH: a venv's
+    # bin there would hand Debian's libpython another build's stdlib (seen: pyenv's _ssl).
+    env["PATH"] = os.pathsep.join(
+        d for d in env.get("PATH", "").split(os.pathsep)
+        if d and not (Path(d).parent / "pyvenv.cfg").exists())
     home = tmp_path / "home"
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
                XDG_DATA_HOME=str(home / ".local/share"), XDG_CACHE_HOME=str(home / ".cache"),
