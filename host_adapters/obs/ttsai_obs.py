@@ -197,7 +197,8 @@ def _submit(label: str, task: str, *args: Any,
             _set_status(f"{label} cancelled; nothing was written.")
             return
         if job.error is not None:
-            _set_status(f"{label} failed: {job.error}")
+            reason = str(job.error)  # the runner already names the job on unexpected errors
+            _set_status(reason if reason.startswith(f"{label} failed") else f"{label} failed: {reason}")
             return
         landing = job.result.landing
         try:
