@@ -46,24 +46,26 @@ def _rate_and_channels(path: Path) -> tuple[int, int]:
     return stream.sample_rate, stream.channels
 
 
-def _sf_blocks(path: Path, cancel: CancelCheck | None) -> Iterator[np.ndarray]:
+def _sf_blocks(path: Path, cancel: CancelCheck | None, dtype: str) -> Iterator[np.ndarray]:
     with sf.SoundFile(str(path)) as f:
         while True:
             if cancel is not None and cancel.cancelled:
                 raise Cancelled(f"Cancelled while reading {path.name}.")
-            block = f.read(_BLOCK, dtype="float32", always_2d=True)
+            block = f.read(_BLOCK, dtype=dtype, always_2d=True)
             if not len(block):
                 return
             yield block
 
 
-def _open_part(path: Path, rate: int, channels: int,
-               cancel: CancelCheck | None) -> tuple[float, Iterator[np.ndarray]]:
-    """(length in output frames, float32 blocks ``(n, channels)``): read in-process when
-    soundfile can and no resampling or remixing is needed, else decoded through ffmpeg."""
+def _open_part(path: Path, rate: int, channels: int, cancel: CancelCheck | None,
+               pcm16_out: bool) -> tuple[float, Iterator[np.ndarray]]:
+    """(length in output frames, blocks ``(n, channels)``): read in-process when soundfile can
+    and no resampling or remixing is needed, else decoded through ffmpeg. Blocks are float32,
+    or int16 when a 16-bit part goes to a 16-bit output (copied as is, 4x less CPU)."""
     info = _sf_info(path)
     if info is not None and info.samplerate == rate and info.channels == channels:
-        return float(info.frames), _sf_blocks(path, cancel)
+        native = pcm16_out and info.subtype == "PCM_16"
+        return float(info.frames), _sf_blocks(path, cancel, "int16" if native else "float32")
     return duration(path) * rate, pcm_chunks(path, sample_rate=rate, channels=channels,
                                              cancel=cancel)
 
@@ -85,6 +87,11 @@ def _head_and_rest(chunks: Iterator[np.ndarray], n: int, channels: int
             yield data[n:]
         yield from chunks
     return data[:n], rest()
+
+
+def _float(frames: np.ndarray) -> np.ndarray:
+    """Frames as float32 in [-1, 1) (int16 scaled as soundfile reads it)."""
+    return frames.astype(np.float32) / 32768.0 if frames.dtype == np.int16 else frames
 
 
 def _ramp(n: int) -> np.ndarray:
@@ -209,14 +216,14 @@ class OrderedJoin:
     def _write(self, frames: np.ndarray) -> None:
         if len(frames):
             assert self._file is not None
-            self._file.write(np.clip(frames, -1.0, 1.0))
+            self._file.write(frames if frames.dtype == np.int16 else np.clip(frames, -1.0, 1.0))
 
     def _append(self, path: Path) -> None:
         i = self._next
         if i == 0:
             self._start(path)
         rate, channels = int(self.rate or 0), int(self.channels or 1)
-        length, chunks = _open_part(path, rate, channels, self.cancel)
+        length, chunks = _open_part(path, rate, channels, self.cancel, self._direct)
         tail = self._tail
         cross, n_in = False, 0
         if i:
@@ -226,6 +233,7 @@ class OrderedJoin:
             self._write(tail[: len(tail) - n_in])
             tail = tail[len(tail) - n_in:]
         head, rest = _head_and_rest(chunks, n_in, channels)
+        head, tail = _float(head), _float(tail)  # the faded frames; the rest is copied as read
         if cross:
             n = min(len(tail), len(head))
             self._write(tail[: len(tail) - n])
