@@ -216,8 +216,8 @@ def cached(ctx: Context, work: Path, operation: str, options: dict[str, Any],
     to move into place."""
     key = None
     if ctx.cache is not None:
-        key = ctx.cache.key(operation, options, *[i.digest() if isinstance(i, Prepared) else i
-                                                  for i in inputs])
+        key = ctx.cache.key(operation, options, _service(ctx),
+                            *[i.digest() if isinstance(i, Prepared) else i for i in inputs])
     if key is not None:
         hit = ctx.cache.get(key)
         if hit:
@@ -237,6 +237,13 @@ def cached(ctx: Context, work: Path, operation: str, options: dict[str, Any],
         meta_path.write_text(json.dumps(meta, default=str), "utf-8")
         ctx.cache.put(key, [*paths, meta_path], operation=operation, options=options)
     return {p.name: p for p in paths}, meta, False
+
+
+def _service(ctx: Context) -> bytes:
+    """The answering service's origin, part of every cache key: a stand-in result from the
+    built-in engine must never be handed back once a real key and base URL are configured."""
+    url = getattr(ctx.client, "base_url", None)
+    return f"service:{url}".encode() if url is not None else b""
 
 
 def charged(ctx: Context, answer: Any) -> float:
