@@ -34,7 +34,8 @@ class _TTSAIOperator:
     def poll(cls, context: Any) -> bool:
         return context.scene is not None
 
-    # subclasses fill plan.items (and plan.estimate for billed work)
+    # subclasses fill plan.items (and plan.estimate for billed work); steps run on a worker,
+    # after the operator may have ended, so they capture plain values, never ``self``
     def build(self, context: Any, plan: actions.Plan) -> None:
         raise NotImplementedError
 
@@ -186,10 +187,10 @@ class TTSAI_OT_dub(_TTSAIOperator, bpy.types.Operator):
                             description="Also add the translation as text strips")
 
     def build(self, context: Any, plan: actions.Plan) -> None:
-        lang = self.target_language or plan.settings.language
-        actions.clip_items(context, plan, lambda ctx, clip: workflows.dub(
-            ctx, clip, target_language=lang, voice=self.voice or None,
-            preserve_voice=self.preserve_voice, subtitles=self.subtitles))
+        opts = dict(target_language=self.target_language or plan.settings.language,
+                    voice=self.voice or None, preserve_voice=self.preserve_voice,
+                    subtitles=self.subtitles)
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.dub(ctx, clip, **opts))
         self._estimate_clips(plan)
 
 
@@ -205,9 +206,9 @@ class TTSAI_OT_enhance(_TTSAIOperator, bpy.types.Operator):
     strength: IntProperty(name="Strength", default=2, min=1, max=3)  # type: ignore
 
     def build(self, context: Any, plan: actions.Plan) -> None:
-        actions.clip_items(context, plan, lambda ctx, clip: workflows.enhance(
-            ctx, clip, denoise=self.denoise, enhance_clarity=self.enhance_clarity,
-            strength=self.strength))
+        opts = dict(denoise=self.denoise, enhance_clarity=self.enhance_clarity,
+                    strength=self.strength)
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.enhance(ctx, clip, **opts))
         self._estimate_clips(plan)
 
 
@@ -223,8 +224,8 @@ class TTSAI_OT_dereverb(_TTSAIOperator, bpy.types.Operator):
     intensity: IntProperty(name="Intensity", default=3, min=1, max=5)  # type: ignore
 
     def build(self, context: Any, plan: actions.Plan) -> None:
-        actions.clip_items(context, plan, lambda ctx, clip: workflows.dereverb(
-            ctx, clip, type=self.kind, intensity=self.intensity))
+        opts = dict(type=self.kind, intensity=self.intensity)
+        actions.clip_items(context, plan, lambda ctx, clip: workflows.dereverb(ctx, clip, **opts))
         self._estimate_clips(plan)
 
 
@@ -257,8 +258,9 @@ class TTSAI_OT_transcribe(_TTSAIOperator, bpy.types.Operator):
     language: StringProperty(name="Language", description="Empty: detect")  # type: ignore
 
     def build(self, context: Any, plan: actions.Plan) -> None:
+        language = self.language or None
         actions.clip_items(context, plan, lambda ctx, clip: workflows.transcribe(
-            ctx, clip, language=self.language or None))
+            ctx, clip, language=language))
         self._estimate_clips(plan)
 
 
@@ -313,10 +315,11 @@ class TTSAI_OT_apply_preset(_TTSAIOperator, bpy.types.Operator):
         if preset.needs_text:
             scene = context.scene
             at = compat.frame_to_seconds(scene, scene.frame_current)
+            text = self.text
             plan.items.append(actions.Item(None, lambda ctx: _at(workflows.run_preset(
-                ctx, preset, text=self.text), at)))
+                ctx, preset, text=text), at)))
             plan.estimate = lambda ctx: workflows.estimate(
-                ctx, "preset", preset=preset, text=self.text).credits
+                ctx, "preset", preset=preset, text=text).credits
             return
         actions.clip_items(context, plan, lambda ctx, clip: workflows.run_preset(
             ctx, preset, clip=clip))

@@ -229,3 +229,36 @@ def test_narrate_a_script_file_and_the_journal_marks_it_placed(scene, project, e
     from ttsai_plugin.journal import Journal
     journal = Journal(extension.prefs.user_dir() / "journal.jsonl")
     assert journal.entries() and journal.pending() == []     # nothing paid-for left unplaced
+
+
+def test_an_enhance_whose_operator_has_ended_still_runs_with_the_options_it_was_given(
+        scene, project, extension, monkeypatch):
+    """An operator ends (Esc, a file load, a finished modal) while its job still runs on a
+    worker: the worker must work from values read on the main thread, never from the
+    operator's properties, which Blender has freed by then."""
+    import importlib
+    import threading
+    vse.need_audio()
+    actions = importlib.import_module(f"{extension.__name__}.actions")
+    runtime = importlib.import_module(f"{extension.__name__}.runtime")
+    strip = vse.sound(scene, MEDIA / "noisy.wav", 1, 1)
+    vse.select_only(scene, strip)
+    before = vse.names(scene)
+    operator_ended = threading.Event()
+    real_context, real_blocking, started = actions.context_for, runtime.run_blocking, []
+
+    def after_the_operator(plan, progress=None, cancel=None):
+        if threading.current_thread() is not threading.main_thread():
+            operator_ended.wait(30)
+        return real_context(plan, progress, cancel)
+    monkeypatch.setattr(actions, "context_for", after_the_operator)
+    monkeypatch.setattr(runtime, "run_blocking", lambda task, timeout=None: started.append(task))
+    bpy.ops.ttsai.enhance(denoise=True, enhance_clarity=False, strength=3)
+    operator_ended.set()
+    [task] = started
+    real_blocking(task, timeout=120)
+
+    assert task.ok, task.message
+    [clean] = vse.new_strips(scene, before)
+    assert vse.compat.visible_range(clean) == vse.compat.visible_range(strip)
+    assert strip.mute is True
