@@ -70,9 +70,10 @@ class Clip:
         """Check the media exists, has the audio stream, and holds the range; return the clip
         with ``source_out`` filled in. Raises InputError with what to fix."""
         from ttsai_plugin.media import probe
-        from ttsai_plugin.media.probe import audio_stream
-        info = probe(self.media)
-        audio_stream(info, self.media, self.audio_stream)
+        from ttsai_plugin.media.probe import audio_stream, stream_duration
+        found = probe(self.media)
+        audio_stream(found, self.media, self.audio_stream)
+        info = replace(found, duration=stream_duration(self.media, self.audio_stream))
         self._media_duration = info.duration
         end = self.source_out if self.source_out is not None else info.duration
         if info.duration and self.source_in >= info.duration:

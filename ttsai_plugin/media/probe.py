@@ -120,9 +120,25 @@ def _audio_fields(desc: str, language: str | None) -> dict:
             "channels": channels or 2, "language": lang, "title": None}
 
 
-def _decoded_duration(path: Path) -> float:
-    """Duration by decoding the first audio stream (for files whose header does not say)."""
-    text = ffmpeg.run(["-i", path, "-map", "0:a:0", "-f", "null", "-"],
+def stream_duration(path: str | os.PathLike[str], stream: int = 0) -> float:
+    """Seconds of audio stream ``stream``: the file's duration when it holds one audio stream,
+    else measured by decoding that stream (a second track is often shorter than the file)."""
+    info = probe(path)
+    if len(info.audio_streams) <= 1:
+        return info.duration
+    p = source(path).resolve()
+    st = p.stat()
+    return _stream_seconds(str(p), st.st_size, st.st_mtime_ns, st.st_ino, stream) or info.duration
+
+
+@functools.lru_cache(maxsize=64)
+def _stream_seconds(path: str, size: int, mtime_ns: int, inode: int, stream: int) -> float:
+    return _decoded_duration(Path(path), stream)
+
+
+def _decoded_duration(path: Path, stream: int = 0) -> float:
+    """Duration by decoding one audio stream (for files whose header does not say)."""
+    text = ffmpeg.run(["-i", path, "-map", f"0:a:{stream}", "-f", "null", "-"],
                       what=f"measure the duration of {path.name}")
     times = _TIME.findall(text)
     if not times:
