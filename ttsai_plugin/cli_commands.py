@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ttsai_plugin import media, workflows
+from ttsai_plugin.cli_inputs import clip_from, text_from
 from ttsai_plugin.cli_output import Progress, emit, result_lines
 from ttsai_plugin.clips import Clip
 from ttsai_plugin.errors import InputError
@@ -27,13 +28,6 @@ TRANSCRIPT_OUT = (".srt", ".vtt", ".txt", ".json")
 def _client(args: argparse.Namespace):
     from ttsai_plugin.api import TTSAIClient
     return TTSAIClient(api_key=args.api_key, base_url=args.base_url, plan=args.plan)
-
-
-def _clip(args: argparse.Namespace) -> Clip:
-    path = Path(args.input)
-    if not path.is_file():
-        raise InputError(f"{path} does not exist.", hint="Check the input file's path.")
-    return Clip(path, source_in=args.start, source_out=args.end, audio_stream=args.stream)
 
 
 def _check_output(out: Path, allowed: tuple[str, ...], *, inputs: tuple[Path, ...] = ()) -> Path:
@@ -89,29 +83,10 @@ def _report(args: argparse.Namespace, result: Any, written: list[tuple[Path, flo
     return 0
 
 
-def _read_text(args: argparse.Namespace) -> str:
-    if args.text and args.file:
-        raise InputError("Give the text or --file, not both.")
-    if args.file:
-        if args.file == "-":
-            return sys.stdin.read()
-        path = Path(args.file)
-        if not path.is_file():
-            raise InputError(f"{path} does not exist.", hint="Check the text file's path.")
-        try:
-            return path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError(f"{path.name} is not UTF-8 text.",
-                             hint="Save it as UTF-8 and try again.") from None
-    if args.text is None:
-        raise InputError("No text given.", hint='Pass the text in quotes, or --file script.txt.')
-    return args.text
-
-
 # --- commands ----------------------------------------------------------------------------
 
 def cmd_narrate(args, token) -> int:
-    text = _read_text(args)
+    text = text_from(args)
     out = _check_output(Path(args.output), AUDIO_OUT)
     with _session(args, token, out) as ctx:
         if args.preset:
@@ -144,7 +119,7 @@ def _check_preset(name: str | None, *, stems: bool = False) -> None:
 
 def _file_command(args, token, run: Callable[[Context, Clip], Any], allowed=AUDIO_OUT) -> int:
     _check_preset(getattr(args, "preset", None))
-    clip = _clip(args)
+    clip = clip_from(args)
     out = _check_output(Path(args.output), allowed, inputs=(clip.media,))
     if out.suffix.lower() in VIDEO_OUT and (clip.source_in > 0 or clip.source_out is not None):
         raise InputError("A video output keeps the whole picture, so it needs the whole input.",
@@ -204,7 +179,7 @@ def cmd_dereverb(args, token) -> int:
 
 
 def cmd_convert(args, token) -> int:
-    clip = _clip(args)
+    clip = clip_from(args)
     if not (args.voice or args.preset):
         if args.emotion:
             raise InputError("--emotion needs --voice.", hint="Pick a voice with `ttsai voices`.")
@@ -227,7 +202,7 @@ def cmd_convert(args, token) -> int:
 
 
 def cmd_stems(args, token) -> int:
-    clip = _clip(args)
+    clip = clip_from(args)
     folder = Path(args.output)
     if folder.suffix.lower() in AUDIO_OUT:
         raise InputError(f"{folder} looks like a file; stems need a folder.",
@@ -243,7 +218,7 @@ def cmd_stems(args, token) -> int:
 
 
 def cmd_transcribe(args, token) -> int:
-    clip = _clip(args)
+    clip = clip_from(args)
     targets = [Path(p) for p in (args.srt, args.vtt, args.output) if p]
     for t in targets:
         _check_output(t, TRANSCRIPT_OUT, inputs=(clip.media,))
@@ -272,7 +247,7 @@ def _transcript_json(t: Any) -> dict[str, Any]:
 
 
 def cmd_analyze(args, token) -> int:
-    clip = _clip(args)
+    clip = clip_from(args)
     with _session(args, token, Path.cwd() / "x") as ctx:
         result = workflows.analyze(ctx, clip)
     a = result.analysis
@@ -311,8 +286,8 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 def cmd_estimate(args, token) -> int:
     from ttsai_plugin.workflows.estimate import ALIASES
     op = {"convert": "voice_convert", "stems": "split_stems"}.get(args.operation, args.operation)
-    text = _read_text(args) if (args.text or args.file) else None
-    clip = _clip(args) if args.input else None
+    text = text_from(args) if (args.text or args.file) else None
+    clip = clip_from(args) if args.input else None
     with contextlib.closing(_client(args)) as client:
         ctx = Context(client, Path.cwd())
         from ttsai_plugin.presets import load_presets

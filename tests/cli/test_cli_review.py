@@ -29,3 +29,27 @@ def test_the_estimate_for_a_second_audio_track_bills_that_tracks_length(env, two
     est = json.loads(ttsai(env, "estimate", "enhance", two_tracks, "--stream", "1",
                            "--json").stdout)
     assert est["credits"] == 2 * 4  # 4 s at 2 credits a second, not the 9 s speech track
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--start", "100"], "--start 100 is past the end of speech.wav, which is 8.93 s long"),
+    (["--start", "2", "--end", "100"], "--end 100 is past the end of speech.wav"),
+    (["--start", "5", "--end", "2"], "--end 2 is not after --start 5"),
+    (["--start", "nan"], "--start and --end are seconds into the input"),
+    (["--stream", "-1"], "--stream counts the input's audio tracks from 0"),
+])
+def test_a_range_past_the_file_is_refused_in_the_flags_own_words(env, speech_wav, tmp_path,
+                                                                 flags, says):
+    """Not 'Clip ... Trim the clip inside its media, or relink the media' (a timeline's words)."""
+    proc = ttsai(env, "enhance", speech_wav, *flags, "-o", tmp_path / "out.wav", check_ok=False)
+    line = one_line_error(proc)
+    assert proc.returncode == 2 and says in line
+    assert "Clip " not in line and "relink" not in line and "frames" not in line
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_end_is_checked_against_the_chosen_tracks_own_length(env, two_tracks, tmp_path):
+    proc = ttsai(env, "enhance", two_tracks, "--stream", "1", "--end", "7", "-o",
+                 tmp_path / "music.wav", check_ok=False)
+    assert proc.returncode == 2 and "--end 7 is past the end of two-tracks.mp4, which is 4.0" \
+        in one_line_error(proc)
