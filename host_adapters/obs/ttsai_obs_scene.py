@@ -211,9 +211,28 @@ def selected_media(scene_name: str) -> MediaFile:
     return media_file(name)
 
 
+def _check_landing(scene_name: str, shown: list[tuple[str, str, bool]],
+                   mute: list[str]) -> None:
+    """Raise SceneError for anything that would stop ``land`` half-way, before it changes
+    anything: a missing scene, a result name taken by another kind of source, a gone source."""
+    if shown:
+        with target_scene(scene_name):
+            pass
+    for source_name, _path, _play in shown:
+        with source(source_name) as src:
+            if src is not None and obs.obs_source_get_unversioned_id(src) != MEDIA_SOURCE:
+                raise SceneError(f"A source called '{source_name}' exists and is not a Media "
+                                 "Source; rename it so the result can be shown.")
+    for name in mute:
+        with source(name) as src:
+            if src is None:
+                raise SceneError(f"The source '{name}' is gone.")
+
+
 def land(scene_name: str, shown: list[tuple[str, str, bool]], mute: list[str]) -> None:
     """Put a finished result in OBS: show every ``(source, file, play)`` in the target scene,
-    then mute the sources it replaces."""
+    then mute the sources it replaces — checked first, so a result is never half-shown."""
+    _check_landing(scene_name, shown, mute)
     for source_name, path, play in shown:
         show_media(scene_name, source_name, path, play=play)
     for name in mute:

@@ -29,6 +29,24 @@ def test_stems_of_the_selected_media_source_become_sources_and_the_original_is_m
     assert sorted(items) == ["Song", "Song (accompaniment)", "Song (vocals)"]
 
 
+def test_stems_that_cannot_all_be_shown_add_nothing_and_leave_the_original_playing(
+        connected, music_wav):
+    connected.call("source_create", id="ffmpeg_source", name="Song", scene=SCENE, selected=True,
+                   settings={"local_file": str(music_wav), "is_local_file": True})
+    connected.call("scene_create", name="Song (accompaniment)")   # the 2nd stem's name is taken
+    connected.update(stems_source="", stems_count=2)
+
+    connected.click("stems")
+
+    status = connected.wait_for("the stems to finish", lambda: (lambda s: s if not re.match(
+        r"Stems: (started|\d+%)", s) else None)(connected.status()), timeout=120)
+    assert "Song (accompaniment)" in status and "rename it" in status, status
+    sources = connected.sources()
+    assert "Song (vocals)" not in sources                    # no half-shown result
+    assert [i["source"] for i in sources[SCENE]["items"]] == ["Song"]
+    assert not sources["Song"]["muted"]
+
+
 def test_stems_without_a_selection_say_what_to_select(connected):
     connected.click("stems")
     assert "No Media Source is selected in 'Stream'" in connected.status()
