@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("estimate", "Credits a job would cost, before running it.", file_in=False)
     p.add_argument("operation", help="narrate, dub, enhance, dereverb, stems, transcribe, "
-                                     "convert, restyle, analyze, or a preset name with --preset")
+                                     "convert, restyle, analyze, or a preset's name (see `ttsai presets`)")
     p.add_argument("input", nargs="?", help="the audio/video file (file operations)")
     _range(p)
     p.add_argument("--text")

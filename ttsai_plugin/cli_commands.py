@@ -283,15 +283,41 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
+def _estimate_needs(op: str, presets: dict[str, Any]) -> str:
+    """What an estimate of ``op`` needs ("text", "input" or "") in the command's terms; an
+    operation or preset that does not exist is refused with the names that do."""
+    from ttsai_plugin.workflows.estimate import ALIASES, FREE_OPS
+    name = ALIASES.get(op, op)
+    if name == "preset" or (name not in _known_ops() and op not in presets):
+        raise InputError(f"Cannot estimate {op!r}: it is neither an operation nor a preset.",
+                         hint="Use one of narrate, dub, enhance, dereverb, stems, transcribe, "
+                              f"convert, restyle, analyze, or a preset: {', '.join(presets)}.")
+    if name not in _known_ops():
+        return "text" if presets[op].needs_text else "input"
+    if name == "narrate":
+        return "text"
+    return "" if name in FREE_OPS or name == "voice_chat" else "input"
+
+
 def cmd_estimate(args, token) -> int:
+    from ttsai_plugin.presets import load_presets
     from ttsai_plugin.workflows.estimate import ALIASES
     op = {"convert": "voice_convert", "stems": "split_stems"}.get(args.operation, args.operation)
+    presets = load_presets()
+    needs = _estimate_needs(op, presets)
+    if needs == "text" and not (args.text or args.file):
+        raise InputError(f"An estimate for {args.operation} needs the text it would speak.",
+                         hint=f'Add --text "your words" or --file script.txt, e.g. '
+                              f'`ttsai estimate {args.operation} --file script.txt`.')
+    if needs == "input" and not args.input:
+        raise InputError(f"An estimate for {args.operation} needs the input file.",
+                         hint=f"Add it after the operation, e.g. "
+                              f"`ttsai estimate {args.operation} talk.mp4`.")
     text = text_from(args) if (args.text or args.file) else None
     clip = clip_from(args) if args.input else None
     with contextlib.closing(_client(args)) as client:
         ctx = Context(client, Path.cwd())
-        from ttsai_plugin.presets import load_presets
-        if ALIASES.get(op, op) not in _known_ops() and op in load_presets():
+        if ALIASES.get(op, op) not in _known_ops():
             est = workflows.estimate(ctx, "preset", clip=clip, text=text, preset=op)
         else:
             opts = {"model": args.model, "reference": args.reference} if op == "narrate" else {}

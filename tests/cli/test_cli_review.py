@@ -53,3 +53,25 @@ def test_end_is_checked_against_the_chosen_tracks_own_length(env, two_tracks, tm
                  tmp_path / "music.wav", check_ok=False)
     assert proc.returncode == 2 and "--end 7 is past the end of two-tracks.mp4, which is 4.0" \
         in one_line_error(proc)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["preset", "{speech}"], "Cannot estimate 'preset': it is neither an operation nor a preset"),
+    (["bogus"], "or a preset: dub-spanish"),
+    (["youtube-narration"], "needs the text it would speak. Add --text"),
+    (["narrate"], "needs the text it would speak. Add --text"),
+    (["podcast-voice"], "needs the input file. Add it after the operation"),
+    (["enhance", "--text", "hi"], "needs the input file"),
+])
+def test_an_estimate_missing_what_it_needs_says_which_flag_to_add(env, speech_wav, args, says):
+    """Not 'Pass text=...'/'Pass clip=...' (the Python API's words) nor an unexpected TypeError."""
+    proc = ttsai(env, "estimate", *[a.format(speech=speech_wav) for a in args], check_ok=False)
+    line = one_line_error(proc)
+    assert proc.returncode == 2 and says in line
+    assert "=..." not in line and "Unexpected" not in line and "split_stems" not in line
+
+
+def test_an_estimate_names_a_preset_as_the_operation(env, speech_wav):
+    est = json.loads(ttsai(env, "estimate", "podcast-voice", speech_wav, "--json").stdout)
+    assert est["credits"] == 2 * 9 and "podcast-voice" in est["detail"]
+    assert "--preset" not in ttsai(env, "estimate", "--help").stdout
