@@ -39,7 +39,10 @@ def exit_code(error: BaseException) -> int:
 def error_line(error: BaseException) -> str:
     """``ttsai: error: <what happened>. <what to do>`` on one line."""
     if isinstance(error, TTSAIError):
-        text = error.message + (f" {error.hint}" if error.hint else "")
+        message = error.message.rstrip()
+        if error.hint and message and message[-1] not in ".!?:…)\"'":
+            message += "."  # 'Name or service not known Check the network' read as one sentence
+        text = message + (f" {error.hint}" if error.hint else "")
     elif isinstance(error, KeyboardInterrupt):
         text = "Cancelled."
     elif isinstance(error, OSError) and error.errno in _OS_HINTS:

@@ -33,3 +33,13 @@ def test_progress_without_a_terminal_prints_one_line_per_step():
     for fraction, message in ((0.0, "Extracting"), (0.1, "Extracting"), (0.5, "Enhanced")):
         progress(fraction, message)
     assert out.getvalue().splitlines() == ["[  0%] Extracting", "[ 50%] Enhanced"]
+
+
+def test_a_message_without_a_full_stop_still_reads_apart_from_its_hint():
+    """An unreachable host's reason comes from the OS without punctuation."""
+    from ttsai_plugin.errors import APIConnectionError
+    line = error_line(APIConnectionError("Cannot reach api.example: Name or service not known",
+                                         hint="Check the network connection and the base URL."))
+    assert line.endswith("Name or service not known. Check the network connection and the "
+                         "base URL.")
+    assert error_line(InputError("Done.", hint="Next.")) == "ttsai: error: Done. Next."
