@@ -75,3 +75,16 @@ def test_an_estimate_names_a_preset_as_the_operation(env, speech_wav):
     est = json.loads(ttsai(env, "estimate", "podcast-voice", speech_wav, "--json").stdout)
     assert est["credits"] == 2 * 9 and "podcast-voice" in est["detail"]
     assert "--preset" not in ttsai(env, "estimate", "--help").stdout
+
+
+def test_transcripts_are_as_readable_as_any_other_file_the_user_makes(env, speech_wav, tmp_path):
+    """A transcript is not a secret: it gets the usual permissions (it came out 0600 before)."""
+    import os
+    import stat
+    ordinary = tmp_path / "ordinary.txt"
+    ordinary.write_text("x")
+    ttsai(env, "transcribe", speech_wav, "-o", tmp_path / "t.txt", "--srt", tmp_path / "t.srt",
+          "--vtt", tmp_path / "t.vtt")
+    expected = stat.S_IMODE(os.stat(ordinary).st_mode)
+    for name in ("t.txt", "t.srt", "t.vtt"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == expected, name

@@ -5,6 +5,7 @@ cues with the ``WEBVTT`` header and dotted milliseconds. Files are written atomi
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -105,13 +106,23 @@ def speech_spans(samples: np.ndarray, sr: int, *, frame: float = 0.02, floor_db:
     return [(a, b) for a, b in spans]
 
 
+@functools.cache
+def _new_file_mode() -> int:
+    """The mode ``open()`` would give a new file (0666 less the umask), read once."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically (temp file beside it, then rename)."""
+    """Write UTF-8 text atomically (temp file beside it, then rename), with the permissions
+    of any new file: mkstemp's private 0600 would hide subtitles from a shared project."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+        os.chmod(tmp, _new_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
