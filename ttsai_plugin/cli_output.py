@@ -40,7 +40,7 @@ def error_line(error: BaseException) -> str:
     """``ttsai: error: <what happened>. <what to do>`` on one line."""
     if isinstance(error, TTSAIError):
         message = error.message.rstrip()
-        if error.hint and message and message[-1] not in ".!?:…)\"'":
+        if error.hint and message and message.rstrip("'\")»”")[-1:] not in tuple(".!?:…"):
             message += "."  # 'Name or service not known Check the network' read as one sentence
         text = message + (f" {error.hint}" if error.hint else "")
     elif isinstance(error, KeyboardInterrupt):

@@ -43,3 +43,7 @@ def test_a_message_without_a_full_stop_still_reads_apart_from_its_hint():
     assert line.endswith("Name or service not known. Check the network connection and the "
                          "base URL.")
     assert error_line(InputError("Done.", hint="Next.")) == "ttsai: error: Done. Next."
+    assert error_line(InputError("no preset named 'nope'", hint="Known: a.")) == \
+        "ttsai: error: no preset named 'nope'. Known: a."
+    assert error_line(InputError('He said "stop."', hint="Go.")) == \
+        'ttsai: error: He said "stop." Go.'
