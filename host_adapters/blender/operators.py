@@ -27,7 +27,7 @@ class _TTSAIOperator:
     produces_audio = True
 
     estimate_only: BoolProperty(  # type: ignore
-        name="Estimate only", options={"HIDDEN", "SKIP_SAVE"},
+        name="Estimate Only", options={"HIDDEN", "SKIP_SAVE"},
         description="Only report what the job would cost; change nothing")
 
     @classmethod
@@ -137,7 +137,7 @@ class TTSAI_OT_narrate(_TTSAIOperator, bpy.types.Operator):
     operation = "narrate"
 
     text: StringProperty(name="Text", description="Words to speak at the playhead")  # type: ignore
-    text_file: StringProperty(name="Text file", subtype="FILE_PATH",  # type: ignore
+    text_file: StringProperty(name="Text File", subtype="FILE_PATH",  # type: ignore
                               options=compat.PATH_OPTIONS)
     voice: StringProperty(name="Voice", description="Empty: the preferences' voice")  # type: ignore
     model: StringProperty(name="Model", description="Empty: the preferences' model")  # type: ignore
@@ -180,9 +180,9 @@ class TTSAI_OT_dub(_TTSAIOperator, bpy.types.Operator):
     operation = "dub"
 
     target_language: StringProperty(  # type: ignore
-        name="Target language", description="ISO code (es, de, pt-BR); empty: preferences")
+        name="Target Language", description="ISO code (es, de, pt-BR); empty: preferences")
     voice: StringProperty(name="Voice", description="Empty: a default voice")  # type: ignore
-    preserve_voice: BoolProperty(name="Keep original voice", default=False)  # type: ignore
+    preserve_voice: BoolProperty(name="Keep Original Voice", default=False)  # type: ignore
     subtitles: BoolProperty(name="Subtitles", default=False,  # type: ignore
                             description="Also add the translation as text strips")
 
@@ -220,7 +220,7 @@ class TTSAI_OT_dereverb(_TTSAIOperator, bpy.types.Operator):
     operation = "dereverb"
 
     kind: EnumProperty(name="Remove", default="both", items=[  # type: ignore
-        ("both", "Echo and reverb", ""), ("echo", "Echo", ""), ("reverb", "Reverb", "")])
+        ("both", "Echo and Reverb", ""), ("echo", "Echo", ""), ("reverb", "Reverb", "")])
     intensity: IntProperty(name="Intensity", default=3, min=1, max=5)  # type: ignore
 
     def build(self, context: Any, plan: actions.Plan) -> None:
@@ -237,8 +237,8 @@ class TTSAI_OT_split_stems(_TTSAIOperator, bpy.types.Operator):
     operation = "split_stems"
 
     stems: EnumProperty(name="Stems", default="2", items=[  # type: ignore
-        ("2", "2: vocals, accompaniment", ""), ("4", "4: vocals, drums, bass, other", ""),
-        ("5", "5: + piano", ""), ("6", "6: + guitar", "")])
+        ("2", "2: Vocals, Accompaniment", ""), ("4", "4: Vocals, Drums, Bass, Other", ""),
+        ("5", "5: + Piano", ""), ("6", "6: + Guitar", "")])
 
     def build(self, context: Any, plan: actions.Plan) -> None:
         n = int(self.stems)
@@ -271,7 +271,7 @@ class TTSAI_OT_voice_convert(_TTSAIOperator, bpy.types.Operator):
     bl_label = "Convert Voice"
     operation = "voice_convert"
 
-    target_voice: StringProperty(name="Target voice",  # type: ignore
+    target_voice: StringProperty(name="Target Voice",  # type: ignore
                                  description="Empty: the preferences' voice")
 
     def build(self, context: Any, plan: actions.Plan) -> None:

@@ -25,7 +25,7 @@ class TTSAIPreferences(bpy.types.AddonPreferences):
     bl_idname = PACKAGE
 
     api_key: StringProperty(  # type: ignore[valid-type]
-        name="API key", subtype="PASSWORD",
+        name="API Key", subtype="PASSWORD",
         description="Your TTS.ai key (sk-tts-…). Leave empty to use the local engine. "
                     "TTSAI_API_KEY overrides it")
     base_url: StringProperty(  # type: ignore[valid-type]
@@ -36,13 +36,13 @@ class TTSAIPreferences(bpy.types.AddonPreferences):
         name="Plan", default="pro",
         items=[("pro", "Pro", "60 requests/min, 5 at once, 5,000 characters"),
                ("enterprise", "Enterprise", "300 requests/min, 20 at once, 50,000 characters")])
-    model: StringProperty(name="Default TTS model", default="kokoro")  # type: ignore[valid-type]
-    voice: StringProperty(name="Default voice", default="af_bella")  # type: ignore[valid-type]
+    model: StringProperty(name="Default TTS Model", default="kokoro")  # type: ignore[valid-type]
+    voice: StringProperty(name="Default Voice", default="af_bella")  # type: ignore[valid-type]
     language: StringProperty(  # type: ignore[valid-type]
-        name="Default language", default="es",
+        name="Default Language", default="es",
         description="Default target language for dubbing (ISO code such as es, de, pt-BR)")
     media_folder: StringProperty(  # type: ignore[valid-type]
-        name="Media folder", default="//ttsai_media", subtype="DIR_PATH",
+        name="Media Folder", default="//ttsai_media", subtype="DIR_PATH",
         options=compat.PATH_OPTIONS,
         description="Where results are written; // means next to the .blend")
 

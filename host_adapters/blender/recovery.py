@@ -82,8 +82,7 @@ def place(context: Any, entries: list[JournalEntry]) -> list[str]:
 
 
 class TTSAI_OT_recover(bpy.types.Operator):
-    """Place the results of TTS.ai jobs that finished but never reached this file, or discard
-    the offer (their files are kept)"""
+    """Place the results of TTS.ai jobs that never reached this file, or stop offering them"""
 
     bl_idname = "ttsai.recover"
     bl_label = "Recover Interrupted Results"

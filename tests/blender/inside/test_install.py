@@ -114,3 +114,32 @@ def test_a_key_in_the_ttsai_config_file_is_still_refused_while_offline(scene, ca
 
 def vse_media(name: str) -> Path:
     return Path(os.environ["TTSAI_TEST_MEDIA"]) / name
+
+
+def test_every_ttsai_button_and_field_reads_like_blenders_own(extension):
+    """Blender's UI conventions: Title Case labels and property names, one-line tooltips
+    with no final period."""
+    small = {"a", "an", "and", "or", "of", "the", "to", "in", "on", "for", "with", "by"}
+
+    def title_case(text: str) -> bool:
+        words = [w for w in text.replace("+", " ").split() if w[0].isalpha()]
+        return all(w[0].isupper() or (w in small and i) for i, w in enumerate(words))
+
+    prefs = bpy.context.preferences.addons["bl_ext.user_default.ttsai"].preferences
+    structs = [getattr(bpy.ops.ttsai, op).get_rna_type() for op in OPERATORS + ("recover",)]
+    wrong = []
+    for rna in structs + [prefs.bl_rna]:
+        if rna is not prefs.bl_rna:
+            if not title_case(rna.name):
+                wrong.append(f"{rna.identifier} label {rna.name!r}")
+            if "\n" in rna.description or rna.description.rstrip().endswith("."):
+                wrong.append(f"{rna.identifier} tooltip {rna.description!r}")
+        for prop in rna.properties:
+            if prop.identifier in ("rna_type", "bl_idname"):
+                continue
+            labels = [prop.name] + [i.name for i in getattr(prop, "enum_items", ())]
+            wrong += [f"{rna.identifier}.{prop.identifier} name {n!r}"
+                      for n in labels if not title_case(n)]
+            if prop.description.rstrip().endswith("."):
+                wrong.append(f"{rna.identifier}.{prop.identifier} tooltip {prop.description!r}")
+    assert not wrong, "\n".join(wrong)
