@@ -170,3 +170,16 @@ def test_audio_that_starts_after_the_picture_keeps_its_place(speech_wav, tmp_pat
                                             end=3.0))
         assert len(cut) == round((3.0 - start) * sr)
         assert onset(cut) == pytest.approx(onset(speech) + 0.5 - start, abs=0.03)
+
+
+@pytest.mark.parametrize("rate", [44100, 22050])
+@pytest.mark.parametrize("suffix", [".ogg", ".opus"])
+def test_a_cd_rate_song_or_a_22khz_voice_saves_as_ogg_opus(tmp_path, rate, suffix):
+    """Opus takes only 48/24/16/12/8 kHz; other rates are resampled instead of failing."""
+    src = tmp_path / f"tone-{rate}.wav"
+    t = np.arange(int(rate * 1.5)) / rate
+    sf.write(src, 0.3 * np.sin(2 * np.pi * 440 * t), rate)
+    out = media.extract(src, tmp_path / f"tone{suffix}")
+    assert media.duration(out) == pytest.approx(1.5, abs=0.03)
+    data, sr = sf.read(out)
+    assert sr == 48000 and dominant_hz(data[4800:4800 + 8192], sr) == pytest.approx(440, abs=10)

@@ -21,6 +21,7 @@ _CODEC_ARGS = {".wav": ["-c:a", "pcm_s16le"], ".flac": ["-c:a", "flac"],
                ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
                ".ogg": ["-c:a", "libopus", "-b:a", "96k"],
                ".opus": ["-c:a", "libopus", "-b:a", "96k"], ".m4a": ["-c:a", "aac", "-b:a", "192k"]}
+_OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
 
 
 def codec_args(out: Path) -> list[str]:
@@ -49,9 +50,12 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], *, start: 
     if info.duration and start >= info.duration:
         raise InputError(f"The range starts at {start:.3f}s but {src_p.name} is only "
                          f"{info.duration:.3f}s long.", hint="Trim the clip inside its media.")
-    encode_range(src_p, out_p, start=start, end=end, stream=stream,
-                 sample_rate=sample_rate or chosen.sample_rate or 48000, channels=channels,
-                 codec=codec_args(out_p), cancel=cancel)
+    codec = codec_args(out_p)
+    rate = sample_rate or chosen.sample_rate or 48000
+    if "libopus" in codec and rate not in _OPUS_RATES:
+        rate = 48000  # Opus encodes only these rates: a 44.1 kHz song or 22.05 kHz voice fails
+    encode_range(src_p, out_p, start=start, end=end, stream=stream, sample_rate=rate,
+                 channels=channels, codec=codec, cancel=cancel)
     return out_p
 
 
