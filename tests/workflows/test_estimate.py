@@ -50,3 +50,40 @@ def test_voice_chat_is_per_turn_and_unknown_operations_are_named(ctx):
     assert workflows.estimate(ctx, "voice_chat", turns=4).credits == 12
     with pytest.raises(InputError, match="explode"):
         workflows.estimate(ctx, "explode")
+
+
+def test_a_host_that_makes_a_client_per_dialog_asks_for_the_model_list_once(engine, tmp_path):
+    """Blender builds a new client for every dialog: the estimate must not go to the network
+    each time it opens, and an unreachable list must not be waited on again at once."""
+    import socket
+    import time
+
+    from ttsai_plugin.api import TTSAIClient
+    from ttsai_plugin.local import DEV_KEY
+    import importlib
+    estimate_module = importlib.import_module("ttsai_plugin.workflows.estimate")
+    from ttsai_plugin.workflows.context import Context
+
+    calls = []
+
+    class Counting(TTSAIClient):
+        def models(self):
+            calls.append(self.base_url)
+            return super().models()
+
+    estimate_module._MODELS.clear()
+    for _ in range(3):
+        client = Counting(api_key=DEV_KEY, base_url=engine.url)
+        workflows.estimate(Context(client, tmp_path), "narrate", text="Hello there.")
+    assert len(calls) == 1
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/v1/"
+    first = Counting(api_key=DEV_KEY, base_url=closed, max_retries=0)
+    assert workflows.estimate(Context(first, tmp_path), "narrate", text="Hi.").credits > 0
+    again = Counting(api_key=DEV_KEY, base_url=closed, max_retries=0)
+    started = time.monotonic()
+    assert workflows.estimate(Context(again, tmp_path), "narrate", text="Hi.").credits > 0
+    assert time.monotonic() - started < 0.05
+    assert len(calls) == 2, "the unreachable list was asked for once, not per dialog"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-import weakref
 from typing import Any
 
 from ttsai_plugin.errors import InputError
@@ -35,20 +34,33 @@ ALIASES = {"stems": "split_stems", "tts": "narrate", "stt": "transcribe", "conve
            "voice_convert", "chat": "voice_chat", "clone": "narrate"}
 
 
-_MODELS: "weakref.WeakKeyDictionary[Any, tuple[float, list]]" = weakref.WeakKeyDictionary()
+_MODELS: dict[str, tuple[float, list | None]] = {}
 _MODELS_TTL = 300.0  # seconds: a host estimating many clips asks the server once
+_MODELS_FAILED_TTL = 60.0  # an unreachable list is not asked again at every dialog
 _models_lock = threading.Lock()
 
 
 def _models(client: Any) -> list:
+    """The server's model list, kept per API origin: hosts make a new client per job, and an
+    estimate shown in a dialog must not wait on the network each time it opens."""
+    key = str(getattr(client, "base_url", id(client)))
     now = time.monotonic()
     with _models_lock:
-        hit = _MODELS.get(client)
-    if hit is not None and now - hit[0] < _MODELS_TTL:
-        return hit[1]
-    models = client.models()
+        hit = _MODELS.get(key)
+    if hit is not None:
+        fetched, models = hit
+        if models is not None and now - fetched < _MODELS_TTL:
+            return models
+        if models is None and now - fetched < _MODELS_FAILED_TTL:
+            raise LookupError("the model list was unreachable moments ago")
+    try:
+        models = client.models()
+    except Exception:
+        with _models_lock:
+            _MODELS[key] = (now, None)
+        raise
     with _models_lock:
-        _MODELS[client] = (now, models)
+        _MODELS[key] = (now, models)
     return models
 
 
