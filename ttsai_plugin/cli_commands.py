@@ -124,6 +124,9 @@ def _file_command(args, token, run: Callable[[Context, Clip], Any], allowed=AUDI
     if out.suffix.lower() in VIDEO_OUT and (clip.source_in > 0 or clip.source_out is not None):
         raise InputError("A video output keeps the whole picture, so it needs the whole input.",
                          hint="Drop --start/--end, or write audio (.wav, .flac, .mp3 …).")
+    if out.suffix.lower() in VIDEO_OUT and media.probe(clip.media).has_video:
+        from ttsai_plugin.media.transform import check_video_output
+        check_video_output(clip.media, out)
     with _session(args, token, out) as ctx:
         result = run(ctx, clip)
         written = [_deliver(result.audio[0].path, out, video=clip.media)]

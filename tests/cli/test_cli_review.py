@@ -9,6 +9,7 @@ import pytest
 
 from tests import media_factory
 from tests.cli.test_cli import env, one_line_error, ttsai  # noqa: F401 - the shared fixture
+from ttsai_plugin import media
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -24,7 +25,6 @@ def two_tracks(talk_mp4, music_wav, tmp_path):
 
 
 def test_the_estimate_for_a_second_audio_track_bills_that_tracks_length(env, two_tracks):
-    from ttsai_plugin import media
     assert media.duration(two_tracks) > 8
     est = json.loads(ttsai(env, "estimate", "enhance", two_tracks, "--stream", "1",
                            "--json").stdout)
@@ -88,3 +88,15 @@ def test_transcripts_are_as_readable_as_any_other_file_the_user_makes(env, speec
     expected = stat.S_IMODE(os.stat(ordinary).st_mode)
     for name in ("t.txt", "t.srt", "t.vtt"):
         assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == expected, name
+
+
+def test_a_webm_output_for_an_h264_video_is_refused_before_any_work(env, talk_mp4, tmp_path):
+    """The picture is copied, never re-encoded: WebM cannot hold H.264 (was an opaque ffmpeg
+    'frame= 0 ... Lsize= 0KiB' error after the job had run and been paid for)."""
+    proc = ttsai(env, "enhance", talk_mp4, "-o", tmp_path / "out.webm", check_ok=False)
+    line = one_line_error(proc)
+    assert proc.returncode == 2 and "out.webm cannot hold the h264 picture" in line
+    assert "Write .mp4, .mkv or .mov instead" in line and "[ 10%]" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+    ttsai(env, "enhance", talk_mp4, "-o", tmp_path / "out.mkv")
+    assert media.probe(tmp_path / "out.mkv").video_codec == "h264"

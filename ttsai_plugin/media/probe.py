@@ -43,6 +43,7 @@ class MediaInfo:
     duration: float
     audio_streams: list[AudioStream] = field(default_factory=list)
     has_video: bool = False
+    video_codec: str | None = None  # the picture's codec, e.g. "h264" (None without video)
 
     @property
     def has_audio(self) -> bool:
@@ -71,7 +72,7 @@ def _probe(path: str, size: int, mtime_ns: int, inode: int, exe: str) -> MediaIn
                          "The file may be corrupt or in a format ffmpeg does not know.")
     info = parse(text)
     if info.duration <= 0.0 and info.audio_streams:
-        info = MediaInfo(_decoded_duration(p), info.audio_streams, info.has_video)
+        info = replace(info, duration=_decoded_duration(p))
     return info
 
 
@@ -84,6 +85,7 @@ def parse(text: str) -> MediaInfo:
         duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     audio: list[AudioStream] = []
     has_video = False
+    video_codec: str | None = None
     current: dict | None = None
     for line in body.splitlines():
         sm = _STREAM.match(line)
@@ -91,6 +93,8 @@ def parse(text: str) -> MediaInfo:
             kind, desc = sm.group(3), sm.group(4)
             current = None
             if kind == "Video" and "attached pic" not in desc:
+                if not has_video:
+                    video_codec = desc.split(" ", 1)[0].strip(",") or None
                 has_video = True
             elif kind == "Audio":
                 current = _audio_fields(desc, sm.group(2))
@@ -99,7 +103,8 @@ def parse(text: str) -> MediaInfo:
         tm = _TITLE.match(line)
         if tm and current is not None and audio:
             audio[-1] = AudioStream(**{**audio[-1].__dict__, "title": tm.group(1).strip()})
-    return MediaInfo(duration=duration, audio_streams=audio, has_video=has_video)
+    return MediaInfo(duration=duration, audio_streams=audio, has_video=has_video,
+                     video_codec=video_codec)
 
 
 def _audio_fields(desc: str, language: str | None) -> dict:

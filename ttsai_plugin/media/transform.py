@@ -53,6 +53,20 @@ def time_stretch(src: str | os.PathLike[str], out: str | os.PathLike[str], *, ra
     return out_p
 
 
+_WEBM_VIDEO = ("vp8", "vp9", "av1")
+
+
+def check_video_output(video: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, a container that cannot hold ``video``'s picture as it is
+    (it is copied, never re-encoded): WebM takes only VP8, VP9 and AV1."""
+    out_p = Path(out)
+    codec = probe(video).video_codec
+    if out_p.suffix.lower() == ".webm" and codec and codec not in _WEBM_VIDEO:
+        raise InputError(f"{out_p.name} cannot hold the {codec} picture of {Path(video).name}: "
+                         "WebM takes only VP8, VP9 or AV1, and the picture is copied as it is.",
+                         hint="Write .mp4, .mkv or .mov instead.")
+
+
 def mux_audio(video: str | os.PathLike[str], audio_tracks: Sequence[str | os.PathLike[str]],
               out: str | os.PathLike[str], *, titles: Sequence[str] | None = None,
               languages: Sequence[str | None] | None = None,
@@ -74,6 +88,7 @@ def mux_audio(video: str | os.PathLike[str], audio_tracks: Sequence[str | os.Pat
     if codec is None:
         raise InputError(f"Cannot mux into {out_p.suffix or 'a file without suffix'}.",
                          hint=f"Use one of {', '.join(sorted(_MUX_AUDIO))}.")
+    check_video_output(v, out_p)
     for label, values in (("titles", titles), ("languages", languages)):
         if values is not None and len(values) != len(tracks):
             raise InputError(f"{len(values)} {label} given for {len(tracks)} audio tracks.")
