@@ -108,14 +108,22 @@ class _TTSAIOperator:
             task.job.cancel()
             return {"RUNNING_MODAL"}
         if task.finished:
-            context.window_manager.event_timer_remove(self._timer)
-            context.workspace.status_text_set(None)
+            self.cancel(context)
             return self._conclude(task)
         if event.type == "TIMER":
             fraction, message = task.job.progress
             context.workspace.status_text_set(
                 f"TTS.ai {task.label}: {fraction:.0%} {message} — Esc to cancel")
         return {"PASS_THROUGH"}
+
+    def cancel(self, context: Any) -> None:
+        """Blender ended the modal run (a file load, a closed window): take down the progress
+        timer and status text. The job itself goes on; its result is journaled and offered."""
+        if getattr(self, "_timer", None) is not None:
+            context.window_manager.event_timer_remove(self._timer)
+            self._timer = None
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
 
     def _conclude(self, task: runtime.Task) -> set[str]:
         for note in task.warnings:
