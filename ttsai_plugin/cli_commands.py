@@ -265,6 +265,11 @@ def cmd_voices(args, token) -> int:
         voices = client.voices(model=args.model, language=args.language, gender=args.gender)
     rows = [(v.id, v.name, v.model or "", v.language or "", v.gender or "") for v in voices]
     lines = _table(rows)
+    if not rows and not args.json:
+        asked = " ".join(f"--{k} {v}" for k, v in (("model", args.model), ("language",
+                         args.language), ("gender", args.gender)) if v)
+        print(f"No voices match {asked or 'at all'}. Drop a filter, or list every voice with "
+              "`ttsai voices`.", file=sys.stderr)
     emit({"voices": voices.voices, "total": voices.total}, lines, as_json=args.json)
     return 0
 

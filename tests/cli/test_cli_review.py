@@ -100,3 +100,12 @@ def test_a_webm_output_for_an_h264_video_is_refused_before_any_work(env, talk_mp
     assert list(tmp_path.iterdir()) == []
     ttsai(env, "enhance", talk_mp4, "-o", tmp_path / "out.mkv")
     assert media.probe(tmp_path / "out.mkv").video_codec == "h264"
+
+
+def test_a_voice_filter_that_matches_nothing_says_so(env):
+    """An empty answer printed nothing at all, which reads like a hang-up or a broken install."""
+    proc = ttsai(env, "voices", "--language", "xx")
+    assert proc.stdout == "" and "No voices match --language xx" in proc.stderr
+    assert json.loads(ttsai(env, "voices", "--language", "xx", "--json").stdout)["voices"] == []
+    spanish = ttsai(env, "voices", "--language", "es").stdout.splitlines()
+    assert spanish and all(" es " in f" {line} " for line in spanish)
