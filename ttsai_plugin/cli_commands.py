@@ -87,6 +87,9 @@ def _report(args: argparse.Namespace, result: Any, written: list[tuple[Path, flo
 
 def cmd_narrate(args, token) -> int:
     text = text_from(args)
+    if args.reference and not Path(args.reference).is_file():
+        raise InputError(f"The voice reference {args.reference} does not exist.",
+                         hint="Check the --reference recording's path.")
     out = _check_output(Path(args.output), AUDIO_OUT)
     with _session(args, token, out) as ctx:
         if args.preset:

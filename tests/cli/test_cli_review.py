@@ -109,3 +109,12 @@ def test_a_voice_filter_that_matches_nothing_says_so(env):
     assert json.loads(ttsai(env, "voices", "--language", "xx", "--json").stdout)["voices"] == []
     spanish = ttsai(env, "voices", "--language", "es").stdout.splitlines()
     assert spanish and all(" es " in f" {line} " for line in spanish)
+
+
+def test_a_missing_voice_reference_names_the_flag(env, tmp_path):
+    """Was '... does not exist. Check the path, or relink the media.' (an editor's words)."""
+    proc = ttsai(env, "narrate", "Hello", "--reference", tmp_path / "me.wav", "-o",
+                 tmp_path / "out.wav", check_ok=False)
+    line = one_line_error(proc)
+    assert proc.returncode == 2 and "Check the --reference recording's path" in line
+    assert "relink" not in line and not (tmp_path / "out.wav").exists()
