@@ -32,6 +32,9 @@ def _client(args: argparse.Namespace):
 
 def _check_output(out: Path, allowed: tuple[str, ...], *, inputs: tuple[Path, ...] = ()) -> Path:
     """Refuse, before any work or cost, an output we cannot write or that would overwrite an input."""
+    if out.is_dir():
+        raise InputError(f"{out} is a folder; -o takes the file to write.",
+                         hint=f"Name the file inside it, e.g. -o {out / ('result' + allowed[0])}")
     if out.suffix.lower() not in allowed:
         raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix or '(none)'}.",
                          hint=f"Use one of {', '.join(allowed)}.")

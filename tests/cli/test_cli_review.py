@@ -118,3 +118,13 @@ def test_a_missing_voice_reference_names_the_flag(env, tmp_path):
     line = one_line_error(proc)
     assert proc.returncode == 2 and "Check the --reference recording's path" in line
     assert "relink" not in line and not (tmp_path / "out.wav").exists()
+
+
+def test_an_existing_folder_as_output_asks_for_a_file_name_inside_it(env, speech_wav, tmp_path):
+    """Was 'Cannot write out: unknown output type (none)', which hid that it is a folder."""
+    folder = tmp_path / "renders.d"
+    folder.mkdir()
+    proc = ttsai(env, "enhance", speech_wav, "-o", folder, check_ok=False)
+    line = one_line_error(proc)
+    assert proc.returncode == 2 and "renders.d is a folder" in line
+    assert f"-o {folder / 'result.wav'}" in line and list(folder.iterdir()) == []
