@@ -47,9 +47,11 @@ def _check_output(out: Path, allowed: tuple[str, ...], *, inputs: tuple[Path, ..
 
 @contextlib.contextmanager
 def _session(args: argparse.Namespace, token: Any, near: Path) -> Iterator[Context]:
-    """A Context whose results go to a hidden folder beside the output, removed afterwards."""
+    """A Context whose results go to a hidden folder beside the output, removed afterwards,
+    with any folders -o made for it when nothing was written there (failed or cancelled)."""
     from ttsai_plugin.cache import ResultCache
     staging = near.parent / f".ttsai-{uuid.uuid4().hex[:10]}"
+    made = [d for d in (near.parent, *near.parent.parents) if not d.exists()]
     progress = Progress(enabled=not args.quiet)
     client = _client(args)
     try:
@@ -58,6 +60,11 @@ def _session(args: argparse.Namespace, token: Any, near: Path) -> Iterator[Conte
         progress.close()
         client.close()
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:  # deepest first; one that holds a result stays
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def _deliver(src: Path, out: Path, *, video: Path | None = None) -> tuple[Path, float]:

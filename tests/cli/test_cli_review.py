@@ -128,3 +128,17 @@ def test_an_existing_folder_as_output_asks_for_a_file_name_inside_it(env, speech
     line = one_line_error(proc)
     assert proc.returncode == 2 and "renders.d is a folder" in line
     assert f"-o {folder / 'result.wav'}" in line and list(folder.iterdir()) == []
+
+
+def test_a_failed_job_leaves_no_empty_folders_that_o_made(env, engine, speech_wav, tmp_path):
+    """-o new/takes/clean.wav makes its folders; a job that fails (here a wrong key) must not
+    leave them behind, empty, as if something had been saved."""
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "new" / "takes" / "clean.wav"
+    proc = ttsai(env, "enhance", speech_wav, "-o", out, "--base-url", engine.url,
+                 "--api-key", "sk-wrong-key", check_ok=False)
+    assert proc.returncode == 3 and "sk-wrong-key" not in proc.stderr
+    assert list(work.iterdir()) == []
+    ttsai(env, "enhance", speech_wav, "-o", out)
+    assert media.duration(out) > 8
