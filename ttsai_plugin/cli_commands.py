@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ttsai_plugin import media, workflows
-from ttsai_plugin.cli_inputs import clip_from, text_from
+from ttsai_plugin.cli_inputs import check_output, clip_from, text_from
 from ttsai_plugin.cli_output import Progress, emit, result_lines
 from ttsai_plugin.clips import Clip
 from ttsai_plugin.errors import InputError
@@ -28,21 +28,6 @@ TRANSCRIPT_OUT = (".srt", ".vtt", ".txt", ".json")
 def _client(args: argparse.Namespace):
     from ttsai_plugin.api import TTSAIClient
     return TTSAIClient(api_key=args.api_key, base_url=args.base_url, plan=args.plan)
-
-
-def _check_output(out: Path, allowed: tuple[str, ...], *, inputs: tuple[Path, ...] = ()) -> Path:
-    """Refuse, before any work or cost, an output we cannot write or that would overwrite an input."""
-    if out.is_dir():
-        raise InputError(f"{out} is a folder; -o takes the file to write.",
-                         hint=f"Name the file inside it, e.g. -o {out / ('result' + allowed[0])}")
-    if out.suffix.lower() not in allowed:
-        raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix or '(none)'}.",
-                         hint=f"Use one of {', '.join(allowed)}.")
-    for src in inputs:
-        if src.exists() and out.exists() and src.resolve() == out.resolve():
-            raise InputError(f"Refusing to overwrite the input {src.name}.",
-                             hint="Choose a different output path.")
-    return out
 
 
 @contextlib.contextmanager
@@ -100,7 +85,7 @@ def cmd_narrate(args, token) -> int:
     if args.reference and not Path(args.reference).is_file():
         raise InputError(f"The voice reference {args.reference} does not exist.",
                          hint="Check the --reference recording's path.")
-    out = _check_output(Path(args.output), AUDIO_OUT)
+    out = check_output(Path(args.output), AUDIO_OUT)
     with _session(args, token, out) as ctx:
         if args.preset:
             result = workflows.run_preset(ctx, args.preset, text=text)
@@ -133,7 +118,7 @@ def _check_preset(name: str | None, *, stems: bool = False) -> None:
 def _file_command(args, token, run: Callable[[Context, Clip], Any], allowed=AUDIO_OUT) -> int:
     _check_preset(getattr(args, "preset", None))
     clip = clip_from(args)
-    out = _check_output(Path(args.output), allowed, inputs=(clip.media,))
+    out = check_output(Path(args.output), allowed, inputs=(clip.media,))
     if out.suffix.lower() in VIDEO_OUT and (clip.source_in > 0 or clip.source_out is not None):
         raise InputError("A video output keeps the whole picture, so it needs the whole input.",
                          hint="Drop --start/--end, or write audio (.wav, .flac, .mp3 …).")
@@ -199,7 +184,7 @@ def cmd_convert(args, token) -> int:
     if not (args.voice or args.preset):
         if args.emotion:
             raise InputError("--emotion needs --voice.", hint="Pick a voice with `ttsai voices`.")
-        out = _check_output(Path(args.output), AUDIO_OUT, inputs=(clip.media,))
+        out = check_output(Path(args.output), AUDIO_OUT, inputs=(clip.media,))
         checked = clip.validate()
         media.extract(clip.media, out, start=checked.source_in, end=checked.source_out,
                       stream=clip.audio_stream)
@@ -237,7 +222,7 @@ def cmd_transcribe(args, token) -> int:
     clip = clip_from(args)
     targets = [Path(p) for p in (args.srt, args.vtt, args.output) if p]
     for t in targets:
-        _check_output(t, TRANSCRIPT_OUT, inputs=(clip.media,))
+        check_output(t, TRANSCRIPT_OUT, inputs=(clip.media,))
     with _session(args, token, targets[0] if targets else Path.cwd() / "x") as ctx:
         result = workflows.transcribe(ctx, clip, language=args.language)
         made = {f.suffix: f for f in result.files}

@@ -1,5 +1,6 @@
 """The `ttsai` input flags checked in the command's own terms: the input file and its
---start/--end/--stream range as a Clip, and the text of narrate/estimate (argument, --file, stdin)."""
+--start/--end/--stream range as a Clip, the text of narrate/estimate (argument, --file, stdin),
+and the -o path."""
 from __future__ import annotations
 
 import argparse
@@ -66,3 +67,18 @@ def text_from(args: argparse.Namespace) -> str:
     if args.text is None:
         raise InputError("No text given.", hint='Pass the text in quotes, or --file script.txt.')
     return args.text
+
+
+def check_output(out: Path, allowed: tuple[str, ...], *, inputs: tuple[Path, ...] = ()) -> Path:
+    """Refuse, before any work or cost, an output we cannot write or that would overwrite an input."""
+    if out.is_dir():
+        raise InputError(f"{out} is a folder; -o takes the file to write.",
+                         hint=f"Name the file inside it, e.g. -o {out / ('result' + allowed[0])}")
+    if out.suffix.lower() not in allowed:
+        raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix or '(none)'}.",
+                         hint=f"Use one of {', '.join(allowed)}.")
+    for src in inputs:
+        if src.exists() and out.exists() and src.resolve() == out.resolve():
+            raise InputError(f"Refusing to overwrite the input {src.name}.",
+                             hint="Choose a different output path.")
+    return out
