@@ -34,3 +34,11 @@ def test_serve_refuses_a_fault_rate_outside_0_to_1():
     proc = subprocess.run([sys.executable, "-c", RUN, "--fault-rate", "2"], capture_output=True,
                           text=True, timeout=30)
     assert proc.returncode == 2 and "between 0 and 1" in proc.stderr
+
+
+def test_serve_refuses_a_port_out_of_range_instead_of_wrapping_it():
+    """--port 99999 used to serve on 34463 (99999 mod 65536) and print that, unasked."""
+    proc = subprocess.run([sys.executable, "-c", RUN, "--port", "99999"], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2 and "99999 is not a port" in proc.stderr
+    assert "http://" not in proc.stdout

@@ -78,12 +78,24 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _port(text: str) -> int:
+    """A TCP port: the OS would silently wrap 99999 to 34463 and serve somewhere unexpected."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535, or 0 for any free one")
+    return port
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ttsai serve",
         description="Run the local TTS.ai-compatible engine (the same REST contract, offline).")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765, help="port (0 = any free port; default 8765)")
+    p.add_argument("--port", type=_port, default=8765,
+                   help="port (0 = any free port; default 8765)")
     p.add_argument("--key", action="append", dest="keys", metavar="KEY",
                    help=f"accepted API key (repeatable; default the dev key {DEV_KEY})")
     p.add_argument("--plan", choices=("pro", "enterprise"), default="pro",
