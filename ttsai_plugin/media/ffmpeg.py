@@ -34,6 +34,8 @@ _HINTS: tuple[tuple[str, str], ...] = (
      "The file is corrupt or not a media file; re-export it from the original."),
 )
 _PREFIX = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
+# ffmpeg's progress and end-of-run statistics: they follow the real reason and say nothing
+_STATS = re.compile(r"^(\[out#\d+/[^\]]*\]\s*)?(size=|frame=|video:|audio:|\S+=\s*\S+\s+time=)")
 
 
 # No console window flashing up for every ffmpeg call when a Windows host runs us.
@@ -92,7 +94,7 @@ def reason_and_hint(stderr: str) -> tuple[str, str | None]:
     lines = [_PREFIX.sub("", ln.strip()) for ln in stderr.splitlines() if ln.strip()]
     skip = ("At least one output file must be specified", "Conversion failed!",
             "Exiting normally")
-    meaningful = [ln for ln in lines if not ln.startswith(skip)]
+    meaningful = [ln for ln in lines if not ln.startswith(skip) and not _STATS.match(ln)]
     for phrase, hint in _HINTS:
         for line in meaningful:
             if phrase in line.lower():
