@@ -133,16 +133,6 @@ class IncompleteResponseError(APIConnectionError):
     """The answer ended before its Content-Length: nothing was kept."""
 
 
-class RetriesExhaustedError(TTSAIError):
-    """Every allowed retry failed; ``last`` is the final error."""
-
-    def __init__(self, message: str, *, last: BaseException, attempts: int,
-                 hint: str | None = None) -> None:
-        self.last = last
-        self.attempts = attempts
-        super().__init__(message, hint=hint)
-
-
 class TaskFailedError(TTSAIError):
     """A long task (stem separation) finished with status ``failed``."""
 

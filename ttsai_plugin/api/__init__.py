@@ -6,7 +6,7 @@ from ..errors import (ERRORS_BY_CODE, ERRORS_BY_STATUS, APIConnectionError, APIE
                       FileTooLargeError, IncompleteResponseError, InputError,
                       InsufficientCreditsError, InternalServerError, LimitExceededError,
                       ModelLoadingError, NotFoundError, PermissionDeniedError, RateLimitError,
-                      RetriesExhaustedError, TaskFailedError, TTSAIError)
+                      TaskFailedError, TTSAIError)
 from .client import TTSAIClient
 from .config import ClientConfig, Secret, config_path, resolve_config, save_config
 from .limiter import PLANS, PlanLimits, RateLimiter, plan_limits
@@ -24,7 +24,7 @@ __all__ = [
     "Segment", "Stems", "TaskResult", "Transcript", "Translation", "VoiceInfo", "VoiceList",
     "Word",
     "TTSAIError", "APIError", "APIConnectionError", "APITimeoutError", "IncompleteResponseError",
-    "RetriesExhaustedError", "TaskFailedError", "ConfigError", "InputError",
+    "TaskFailedError", "ConfigError", "InputError",
     "LimitExceededError", "BadRequestError", "AuthenticationError", "InsufficientCreditsError",
     "PermissionDeniedError", "NotFoundError", "FileTooLargeError", "RateLimitError",
     "InternalServerError", "ModelLoadingError", "ERRORS_BY_CODE", "ERRORS_BY_STATUS",
