@@ -52,17 +52,14 @@ def test_the_api_key_stays_in_the_preferences_and_never_reaches_the_blend(projec
         prefs.api_key = ""
 
 
-def test_with_online_access_off_a_remote_api_is_refused_with_how_to_allow_it(scene, capfd):
+def test_with_online_access_off_a_remote_api_is_refused_with_how_to_allow_it(scene, capfd,
+                                                                             monkeypatch):
     assert bpy.app.online_access is False
     movie, _snd = vse.movie_with_sound(scene, vse_media("talk.mp4"), 1, 1)
     vse.select_only(scene, movie)
     before = vse.names(scene)
-    old = os.environ["TTSAI_BASE_URL"]
-    os.environ["TTSAI_BASE_URL"] = "https://api.tts.ai/v1/"
-    try:
-        assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
-    finally:
-        os.environ["TTSAI_BASE_URL"] = old
+    monkeypatch.setenv("TTSAI_BASE_URL", "https://api.tts.ai/v1/")
+    assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
     out = capfd.readouterr()
     text = out.out + out.err
     assert "online access is off" in text and "Allow Online Access" in text

@@ -74,17 +74,14 @@ def test_an_unsaved_blend_writes_to_a_temp_folder_and_warns(extension, capfd):
     assert list((Path(os.environ.get("TMPDIR", "/tmp")) / "ttsai-unsaved").glob("*.srt"))
 
 
-def test_a_rejected_key_cancels_with_a_fix_and_changes_nothing(scene, capfd, extension):
+def test_a_rejected_key_cancels_with_a_fix_and_changes_nothing(scene, capfd, extension,
+                                                              monkeypatch):
     shutil.rmtree(extension.prefs.user_dir() / "cache", ignore_errors=True)  # must ask the API
     movie, snd = vse.movie_with_sound(scene, MEDIA / "talk2997.mp4", 1, 1)
     vse.select_only(scene, movie)
     before = vse.names(scene)
-    good = os.environ["TTSAI_API_KEY"]
-    os.environ["TTSAI_API_KEY"] = "sk-tts-wrong-key"
-    try:
-        assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
-    finally:
-        os.environ["TTSAI_API_KEY"] = good
+    monkeypatch.setenv("TTSAI_API_KEY", "sk-tts-wrong-key")
+    assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
     out = capfd.readouterr()
     text = out.out + out.err
     assert "API key" in text and "sk-tts-wrong-key" not in text
