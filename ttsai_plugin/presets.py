@@ -1,9 +1,10 @@
 """Load and validate presets: named pipelines of processing steps, plus optional OBS live filters.
 
-Shipped presets live in the repository's ``presets/`` folder (or ``ttsai_plugin/_presets/`` when
-packaged); a user's folder (``TTSAI_PRESETS_DIR``, else ``user_config_dir("ttsai")/presets``)
-sits beside them and overrides a shipped preset of the same name. Every file goes through the
-one validator below, so hosts and the CLI see exactly the same presets.
+Shipped presets live in the repository's ``presets/`` folder, which packaging maps into the
+package as ``ttsai_plugin/_presets/`` (setup.py, pyproject.toml); a user's folder
+(``TTSAI_PRESETS_DIR``, else ``user_config_dir("ttsai")/presets``) sits beside them and
+overrides a shipped preset of the same name. Every file goes through the one validator
+below, so hosts and the CLI see exactly the same presets.
 """
 from __future__ import annotations
 
@@ -137,10 +138,18 @@ class Preset:
 # --- where presets live --------------------------------------------------------------------
 
 def shipped_dir() -> Path | None:
-    """The shipped presets: packaged ``_presets/`` first, else the source checkout's ``presets/``."""
+    """The shipped presets: the installed ``ttsai_plugin/_presets`` (wheel, sdist, Blender zip),
+    else wherever an editable install maps that package, else the checkout's ``presets/``."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "_presets", here.parent / "presets"):
-        if candidate.is_dir():
+    candidates = [here / "_presets"]
+    try:
+        from importlib.util import find_spec
+        spec = find_spec("ttsai_plugin._presets")
+        candidates += [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    except (ImportError, ValueError):
+        pass
+    for candidate in candidates + [here.parent / "presets"]:
+        if candidate.is_dir() and any(candidate.glob("*.json")):
             return candidate
     return None
 
