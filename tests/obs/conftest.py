@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests import media_factory
+from tests.obs.installed_core import SYSTEM_PYTHON, build_and_install
 from tests.obs.obs_harness import ObsHarness, build, missing_requirements
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "host_adapters" / "obs" / "ttsai_obs.py"
 SCENE = "Stream"
+INSTALLED = os.environ.get("TTSAI_OBS_CORE") == "installed"
+"""``TTSAI_OBS_CORE=installed``: every script test runs against a pip-installed core."""
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +56,37 @@ def obs(harness_binary, obs_env, tmp_path):
     assert h.leaks() == 0, f"OBS objects were not released; see {h.log}"
 
 
+@pytest.fixture(scope="session")
+def installed_core(tmp_path_factory) -> Path:
+    """A virtualenv from the system's Python 3.11 with the wheel built from this checkout
+    installed (README §1); the script is pointed at it with 'Core and libraries folder'."""
+    if not SYSTEM_PYTHON.exists():
+        pytest.skip(f"{SYSTEM_PYTHON} (the Python Debian's OBS runs) is not installed")
+    venv, _wheel, _sdist = build_and_install(REPO, tmp_path_factory.mktemp("install"))
+    return venv
+
+
+def script_alone(tmp_path: Path) -> Path:
+    """The script files alone in a folder, as a user who copied only them would have."""
+    lonely = tmp_path / "scripts"
+    lonely.mkdir(exist_ok=True)
+    for f in SCRIPT.parent.glob("ttsai_obs*.py"):
+        shutil.copy(f, lonely)
+    return lonely / SCRIPT.name
+
+
 @pytest.fixture
-def script(obs, tmp_path):
-    """The script loaded from the checkout into the 'Stream' scene's OBS."""
-    reply = obs.load(SCRIPT, {"target_scene": SCENE, "media_dir": str(tmp_path / "generated")})
+def script(obs, tmp_path, request):
+    """The script loaded into the 'Stream' scene's OBS: from the checkout, or with
+    ``TTSAI_OBS_CORE=installed`` alone in a folder with the installed core as its setting."""
+    settings = {"target_scene": SCENE, "media_dir": str(tmp_path / "generated")}
+    path = SCRIPT
+    if INSTALLED:
+        path = script_alone(tmp_path)
+        settings["core_path"] = str(request.getfixturevalue("installed_core"))
+    reply = obs.load(path, settings)
     assert reply["loaded"], obs.log_text()[-2000:]
+    assert "Not ready" not in reply["description"], reply["description"]
     return obs
 
 

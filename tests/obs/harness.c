@@ -227,6 +227,8 @@ static void dump_props(obs_properties_t *props, obs_data_array_t *out)
 		enum obs_property_type type = obs_property_get_type(p);
 		obs_data_set_string(d, "name", obs_property_name(p));
 		obs_data_set_string(d, "description", obs_property_description(p));
+		const char *tip = obs_property_long_description(p);
+		obs_data_set_string(d, "long_description", tip ? tip : "");
 		obs_data_set_int(d, "type", type);
 		obs_data_set_bool(d, "visible", obs_property_visible(p));
 		obs_data_set_bool(d, "enabled", obs_property_enabled(p));

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 
-from tests.obs.conftest import REPO, SCENE, SCRIPT
+from tests.obs.conftest import REPO, SCENE, SCRIPT, script_alone
 from tests.obs.obs_harness import ObsHarness
 
 OBS_TEXT_INFO_ERROR = 2
@@ -33,13 +32,7 @@ def test_loads_from_the_checkout_and_shows_grouped_settings(obs):
     assert "stream-mic-cleanup" in [i["value"] for i in presets]
 
 
-def _lonely_copy(tmp_path):
-    """The script files alone in a folder, as a user who copied only them would have."""
-    lonely = tmp_path / "scripts"
-    lonely.mkdir()
-    for f in SCRIPT.parent.glob("ttsai_obs*.py"):
-        shutil.copy(f, lonely)
-    return lonely / SCRIPT.name
+_lonely_copy = script_alone
 
 
 def test_finds_the_core_through_TTSAI_PLUGIN_PATH(harness_binary, obs_env, tmp_path):
