@@ -22,6 +22,7 @@ if str(SCRIPT_DIR) not in sys.path:
     sys.path.insert(0, str(SCRIPT_DIR))
 
 import ttsai_obs_core  # noqa: E402
+import ttsai_obs_hotkeys as hotkeys  # noqa: E402
 import ttsai_obs_props as props  # noqa: E402
 import ttsai_obs_scene as scene  # noqa: E402
 
@@ -57,6 +58,8 @@ def _ensure_core(settings: Any) -> bool:
         return _state.core.ok
     _state.core_setting = setting
     _state.core = ttsai_obs_core.locate_core(setting, SCRIPT_DIR)
+    if _state.core.ok and settings is not None:
+        props.defaults(settings, True)
     if _state.core.ok and _state.runner is None and not _state.stopping.is_set():
         from ttsai_plugin.jobs import JobRunner
         _state.runner = JobRunner(max_workers=2, on_main=_state.inbox.put)
@@ -74,8 +77,7 @@ def script_description() -> str:
 
 
 def script_defaults(settings: Any) -> None:
-    props.defaults(settings)
-    _ensure_core(settings)
+    props.defaults(settings, _ensure_core(settings))
 
 
 def script_load(settings: Any) -> None:
@@ -84,6 +86,7 @@ def script_load(settings: Any) -> None:
     obs.obs_data_erase(settings, "api_key")
     _ensure_core(settings)
     obs.timer_add(_drain, DRAIN_MS)
+    hotkeys.register(settings, _press)
     _state.frontend = scene.frontend_available()
     if _state.frontend:
         obs.obs_frontend_add_event_callback(_on_frontend_event)
@@ -102,11 +105,13 @@ def script_update(settings: Any) -> None:
 
 def script_save(settings: Any) -> None:
     obs.obs_data_erase(settings, "api_key")
+    hotkeys.save(settings)
 
 
 def script_unload() -> None:
     _state.stopping.set()
     obs.timer_remove(_drain)
+    hotkeys.forget()
     if _state.frontend:
         obs.obs_frontend_remove_event_callback(_on_frontend_event)
     runner, _state.runner = _state.runner, None
@@ -123,15 +128,24 @@ def script_unload() -> None:
 
 
 def script_properties() -> Any:
-    return props.build(_state.core, _buttons(), _state.frontend, _interrupted())
+    last = _state.last_recording or (scene.last_recording() if _state.core.ok else "")
+    if _state.settings is not None:
+        obs.obs_data_set_default_string(_state.settings, "recording", last)
+    view = props.View(_state.status, _state.core.location, last)
+    return props.build(_state.core, _buttons(), _state.frontend, _interrupted(), view)
 
 
 def _buttons() -> dict[str, Callable[[Any, Any], bool]]:
     return {"save_key": _on_save_key, "narrate": _on_narrate, "clean": _on_clean,
             "dub": _on_dub, "stems": _on_stems, "mic_chain": _on_mic_chain,
-            "cancel": _on_cancel, "retry_core": _on_retry_core,
+            "cancel": _on_cancel, "retry_core": _on_retry_core, "refresh": _on_refresh,
             "core_path_changed": _on_core_path_changed, "recover": _on_interrupted("recover"),
             "discard_interrupted": _on_interrupted("discard")}
+
+
+def _press(action: str) -> None:
+    """A hotkey: run its button on the main loop, as a click would."""
+    _state.inbox.put(lambda: _buttons()[action](None, None))
 
 
 # --- main-thread plumbing -----------------------------------------------------------------
@@ -157,11 +171,12 @@ def _drain() -> None:
 
 
 def _set_status(text: str, *, log: bool = True) -> None:
+    """The full text goes to the Script Log and the status tooltip; the field gets one line."""
     if text == _state.status:
         return
     _state.status = text
     if _state.settings is not None:
-        obs.obs_data_set_string(_state.settings, "status", text)
+        obs.obs_data_set_string(_state.settings, "status", props.short_status(text))
     if log:
         _log(text)
 
@@ -197,7 +212,7 @@ def _submit(label: str, task: str, *args: Any,
             _set_status(f"{label} cancelled; nothing was written.")
             return
         if job.error is not None:
-            reason = str(job.error)  # the runner already names the job on unexpected errors
+            reason = ttsai_obs_tasks.in_obs_terms(job.error)  # unexpected ones name the job
             _set_status(reason if reason.startswith(f"{label} failed") else f"{label} failed: {reason}")
             return
         landing = job.result.landing
@@ -264,10 +279,10 @@ def _on_narrate(_props: Any, _prop: Any) -> bool:
 
 
 def _recording_path() -> str:
-    chosen = _get("recording")
-    if chosen:
-        return chosen
-    return _state.last_recording or scene.last_recording()
+    """The file the user chose in 'Recording', else the last recording (shown as its default)."""
+    chosen = _get("recording") if obs.obs_data_has_user_value(_state.settings, "recording") \
+        else ""
+    return chosen or _state.last_recording or scene.last_recording()
 
 
 def _on_clean(_props: Any, _prop: Any) -> bool:
@@ -299,13 +314,16 @@ def _on_stems(_props: Any, _prop: Any) -> bool:
 
 def _on_mic_chain(_props: Any, _prop: Any) -> bool:
     def apply() -> bool:
-        from ttsai_plugin import presets
         from ttsai_obs_filters import apply_chain
-        preset = presets.get_preset(_get("mic_preset"))
+        from ttsai_obs_tasks import preset as find_preset
+        preset = find_preset(_get("mic_preset"))
         if not preset.obs_filters:
             _set_status(f"The preset '{preset.name}' has no live filters (obs_filters).")
             return True
-        source_name = _get("mic_source")
+        source_name = _get("mic_source") or scene.default_mic()
+        if not source_name:
+            raise scene.SceneError("No mic: pick one in 'Mic', or set a Mic/Auxiliary Audio "
+                                   "device in Settings → Audio.")
         _set_status(apply_chain(source_name, preset.obs_filters).summary(source_name))
         return True
     if not _state.core.ok:
@@ -349,6 +367,11 @@ def _on_cancel(_props: Any, _prop: Any) -> bool:
     return True
 
 
+def _on_refresh(_props: Any, _prop: Any) -> bool:
+    """Nothing to do: returning True makes OBS redraw the page with the latest status."""
+    return True
+
+
 def _on_retry_core(_props: Any, _prop: Any) -> bool:
     _state.core_setting = None
     _ensure_core(_state.settings)
@@ -387,5 +410,6 @@ def handle_recording_stopped(path: str) -> None:
                                              "written."))
         return
     _state.last_recording = str(file)
+    obs.obs_data_set_default_string(_state.settings, "recording", str(file))
     if obs.obs_data_get_bool(_state.settings, "cleanup_auto"):
         _submit("Cleanup", "clean_recording", str(file), _get("cleanup_preset"))

@@ -26,6 +26,8 @@ class CoreStatus:
     ok: bool
     message: str
     added: list[str] = field(default_factory=list)
+    location: str = ""
+    """The folder the core was imported from (what an empty 'Core folder' means)."""
 
 
 def _python_dir() -> str:
@@ -70,9 +72,49 @@ def add_paths(roots: list[Path]) -> list[str]:
     return added
 
 
+def _loaded_libpython() -> Path | None:
+    """The libpython this process runs (Linux: from /proc/self/maps), or None."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return None
+    for line in maps.splitlines():
+        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
+        if "/libpython3" in path and ".so" in path:
+            return Path(path.strip())
+    return None
+
+
+def foreign_stdlib(env: dict[str, str]) -> str | None:
+    """Why OBS's Python runs another Python build's standard library, or None.
+
+    OBS's embedded Python takes its standard library from the first ``python3`` on PATH, so
+    OBS started from a shell with a virtualenv (or pyenv) active loads that build's modules
+    into the distro's libpython: the first ``ssl``/``numpy`` import then fails with
+    "undefined symbol". Caught here, before any job."""
+    lib = _loaded_libpython()
+    if lib is None:
+        return None
+    stdlib = Path(os.__file__).resolve().parent
+    prefix = lib.resolve().parent
+    while prefix.name in ("lib", "lib64", "x86_64-linux-gnu", "aarch64-linux-gnu"):
+        prefix = prefix.parent
+    if stdlib.is_relative_to(prefix):
+        return None
+    first = next((d for d in env.get("PATH", "").split(os.pathsep)
+                  if d and (Path(d) / "python3").exists()), "")
+    return (f"OBS was started with {first or 'another Python'} first on PATH (a virtualenv "
+            f"or pyenv), so its Python ({lib.name}) loaded another build's standard library "
+            f"({stdlib}). Quit OBS and start it from the desktop menu, or run 'deactivate' "
+            "first; put the virtualenv in 'Core folder' instead.")
+
+
 def locate_core(setting: str, script_dir: Path, env: dict[str, str] | None = None) -> CoreStatus:
     """Make ``ttsai_plugin`` and its dependencies importable, or explain why they are not."""
     env = dict(os.environ if env is None else env)
+    mixed = foreign_stdlib(env)
+    if mixed:
+        return CoreStatus(False, mixed)
     added = add_paths(candidate_roots(setting, script_dir, env))
     importlib.invalidate_caches()
     where = (f"Python {sys.version_info.major}.{sys.version_info.minor} "
@@ -96,7 +138,8 @@ def locate_core(setting: str, script_dir: Path, env: dict[str, str] | None = Non
             f"{', '.join(missing)}. Install them for this Python version (README: "
             "'python3 -m venv' then 'pip install ttsai-plugin') and point the folder setting "
             "at that virtualenv."), added)
-    return CoreStatus(True, "TTS.ai core loaded.", added)
+    location = str(Path(ttsai_plugin.__file__).resolve().parent.parent)
+    return CoreStatus(True, "TTS.ai core loaded.", added, location)
 
 
 def _importable(name: str) -> bool:

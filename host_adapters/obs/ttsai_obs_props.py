@@ -1,10 +1,14 @@
 """The script's settings page: defaults and grouped properties (OBS_GROUP_NORMAL).
 
+Written for OBS's default Scripts window (775×492): one- or two-word labels, the detail in
+tooltips (``obs_property_set_long_description``), and every field that may be left empty
+showing what will be used then (the current scene, the real folder, the default mic).
 The API key field is only an input: the script saves what is typed to the user's config
 file (owner-only) and erases it from the settings, so it never reaches the scene collection.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,7 +19,21 @@ import ttsai_obs_scene as scene
 DEFAULTS = {"voice": "af_bella", "cleanup_preset": "stream-mic-cleanup",
             "mic_preset": "stream-mic-cleanup", "dub_language": "es"}
 LANGUAGES = ("es", "fr", "de", "it", "pt", "ja", "zh", "ko", "hi", "ru")
+STATUS_CHARS = 56
+"""About one line of the status field at the default window size."""
+STATUS_TIP = ("The latest of what the script did. OBS redraws this page when you press a "
+              "button or 'Refresh'; Tools → Scripts → Script Log shows every change as it "
+              "happens.")
 Button = Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page shows besides the settings: the full status, and what empty fields mean."""
+
+    status: str = ""
+    core_folder: str = ""
+    last_recording: str = ""
 
 
 def default_media_dir() -> str:
@@ -24,11 +42,31 @@ def default_media_dir() -> str:
     return str(Path(platformdirs.user_data_dir("ttsai")) / "obs")
 
 
-def defaults(settings: Any) -> None:
+def short_status(text: str, limit: int = STATUS_CHARS) -> str:
+    """One line for the status field: the first sentence, cut at a word if still too long."""
+    line = " ".join(text.split())
+    for end in (". ", "; "):
+        head = line.split(end, 1)[0]
+        if len(head) < len(line) and len(head) + 1 <= limit:
+            return head + ("." if end == ". " else "") + " …"
+    if len(line) <= limit:
+        return line
+    return line[:limit - 1].rsplit(" ", 1)[0].rstrip(",:;") + "…"
+
+
+def defaults(settings: Any, core_ok: bool) -> None:
+    """Values used until the user sets one; the folder needs the core's libraries."""
     for key, value in DEFAULTS.items():
         obs.obs_data_set_default_string(settings, key, value)
+    if core_ok:
+        obs.obs_data_set_default_string(settings, "media_dir", default_media_dir())
     obs.obs_data_set_default_int(settings, "stems_count", 2)
     obs.obs_data_set_default_bool(settings, "cleanup_auto", False)
+
+
+def _tip(prop: Any, text: str) -> Any:
+    obs.obs_property_set_long_description(prop, text)
+    return prop
 
 
 def _group(parent: Any, name: str, title: str) -> Any:
@@ -38,93 +76,138 @@ def _group(parent: Any, name: str, title: str) -> Any:
 
 
 def _list(p: Any, name: str, title: str, items: list[tuple[str, str]], *,
-          editable: bool = False) -> None:
+          editable: bool = False) -> Any:
     kind = obs.OBS_COMBO_TYPE_EDITABLE if editable else obs.OBS_COMBO_TYPE_LIST
     prop = obs.obs_properties_add_list(p, name, title, kind, obs.OBS_COMBO_FORMAT_STRING)
     for label, value in items:
         obs.obs_property_list_add_string(prop, label, value)
+    return prop
 
 
-def _presets() -> dict[str, Any]:
+def _presets() -> tuple[dict[str, Any], str]:
+    """Every preset, and what to tell the user when none could be read."""
     from ttsai_plugin import presets
     try:
-        return presets.load_presets()
-    except Exception:  # noqa: BLE001 - a broken user preset must not hide the page
-        return {}
+        found = presets.load_presets()
+    except Exception as exc:  # noqa: BLE001 - a broken user preset must not hide the page
+        return {}, f"A preset file is broken: {exc}"
+    if found:
+        return found, ""
+    return {}, ("No presets found. Reinstall the core in 'Core folder' (pip install -U "
+                f"ttsai-plugin) or put preset .json files in {presets.user_dir()}.")
 
 
-def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: int = 0) -> Any:
+def _error(p: Any, name: str, text: str) -> None:
+    prop = obs.obs_properties_add_text(p, name, text, obs.OBS_TEXT_INFO)
+    obs.obs_property_text_set_info_type(prop, obs.OBS_TEXT_INFO_ERROR)
+
+
+def _core_folder(p: Any, buttons: dict[str, Button], found: str = "") -> None:
+    folder = obs.obs_properties_add_path(p, "core_path", "Core folder",
+                                         obs.OBS_PATH_DIRECTORY, None, found or None)
+    _tip(folder, "The virtualenv (or folder) where ttsai-plugin is installed for OBS's Python"
+         + (f". Empty: found in {found}" if found else "") + ". See the script's README.")
+    obs.obs_property_set_modified_callback(folder, buttons["core_path_changed"])
+
+
+def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: int = 0,
+          view: View = View()) -> Any:
     """The whole page; without the core, only the error and where to point the script.
     ``interrupted`` finished results OBS never showed get a group to recover them."""
     p = obs.obs_properties_create()
-    status = obs.obs_properties_add_text(p, "status", "Status", obs.OBS_TEXT_INFO)
+    status = _tip(obs.obs_properties_add_text(p, "status", "Status", obs.OBS_TEXT_INFO),
+                  (view.status + "\n\n" if view.status else "") + STATUS_TIP)
     if not core.ok:
         obs.obs_property_text_set_info_type(status, obs.OBS_TEXT_INFO_ERROR)
-        err = obs.obs_properties_add_text(p, "core_error", core.message, obs.OBS_TEXT_INFO)
-        obs.obs_property_text_set_info_type(err, obs.OBS_TEXT_INFO_ERROR)
-        folder = obs.obs_properties_add_path(p, "core_path", "Core and libraries folder",
-                                             obs.OBS_PATH_DIRECTORY, None, None)
-        obs.obs_property_set_modified_callback(folder, buttons["core_path_changed"])
+        _error(p, "core_error", core.message)
+        _core_folder(p, buttons)
         obs.obs_properties_add_button(p, "retry_core", "Look again", buttons["retry_core"])
         return p
-    obs.obs_properties_add_button(p, "cancel", "Cancel running jobs", buttons["cancel"])
+    _tip(obs.obs_properties_add_button(p, "refresh", "Refresh", buttons["refresh"]),
+         "Show the latest status and the current scenes and sources.")
+    obs.obs_properties_add_button(p, "cancel", "Cancel jobs", buttons["cancel"])
     if interrupted:
         g = _group(p, "interrupted", f"Interrupted results ({interrupted})")
-        obs.obs_properties_add_button(g, "recover", "Recover interrupted results",
-                                      buttons["recover"])
-        obs.obs_properties_add_button(g, "discard_interrupted", "Discard them (files are kept)",
-                                      buttons["discard_interrupted"])
-    everything = _presets()
+        _tip(obs.obs_properties_add_button(g, "recover", "Recover", buttons["recover"]),
+             "Show results finished before OBS closed, as their job would have: no new "
+             "request, no credits.")
+        _tip(obs.obs_properties_add_button(g, "discard_interrupted", "Discard",
+                                           buttons["discard_interrupted"]),
+             "Stop offering them; the files are kept.")
+    everything, presets_problem = _presets()
 
     g = _group(p, "connection", "Connection")
-    key = obs.obs_properties_add_text(g, "api_key", "API key", obs.OBS_TEXT_PASSWORD)
-    obs.obs_property_set_long_description(
-        key, "Saved to your user config file (owner-only), never into the scene collection.")
+    _tip(obs.obs_properties_add_text(g, "api_key", "API key", obs.OBS_TEXT_PASSWORD),
+         "Type it, then press 'Save key': it goes to your user config file (readable only "
+         "by you), never into the scene collection. Without a key the built-in local engine "
+         "is used.")
     obs.obs_properties_add_button(g, "save_key", "Save key", buttons["save_key"])
-    obs.obs_properties_add_text(g, "base_url", "API base URL (empty: TTS.ai)", obs.OBS_TEXT_DEFAULT)
-    obs.obs_properties_add_path(g, "media_dir", "Folder for generated audio",
-                                obs.OBS_PATH_DIRECTORY, None, default_media_dir())
-    scenes = [("(current scene)", "")] if frontend else []
-    _list(g, "target_scene", "Target scene", scenes + [(n, n) for n in scene.scene_names()],
-          editable=True)
-    obs.obs_properties_add_path(g, "core_path", "Core and libraries folder",
-                                obs.OBS_PATH_DIRECTORY, None, None)
+    _tip(obs.obs_properties_add_text(g, "base_url", "API URL", obs.OBS_TEXT_DEFAULT),
+         "Empty: TTS.ai. For a local 'ttsai serve': http://127.0.0.1:PORT/v1/")
+    _tip(obs.obs_properties_add_path(g, "media_dir", "Audio folder", obs.OBS_PATH_DIRECTORY,
+                                     None, default_media_dir()),
+         "Where narration and stems are written. Cleaned and dubbed copies go beside the "
+         "recording.")
+    current = scene.current_scene_name() if frontend else ""
+    scenes = [(f"Current scene ({current})" if current else "Current scene", "")] \
+        if frontend else []
+    _tip(_list(g, "target_scene", "Scene", scenes + [(n, n) for n in scene.scene_names()],
+               editable=not frontend),
+         "Where narration and stems are added as Media Sources.")
+    _core_folder(g, buttons, view.core_folder)
 
+    if presets_problem:
+        _error(p, "presets_error", presets_problem)
     g = _group(p, "narration", "Narration")
     obs.obs_properties_add_text(g, "narration_text", "Text", obs.OBS_TEXT_MULTILINE)
     _list(g, "voice", "Voice", [(v, v) for v in ("af_bella", "am_adam", "bf_emma", "bm_george")],
           editable=True)
-    obs.obs_properties_add_button(g, "narrate", "Speak into 'TTS.ai Narration'",
-                                  buttons["narrate"])
+    _tip(obs.obs_properties_add_button(g, "narrate", "Speak", buttons["narrate"]),
+         "Speak the text into the Media Source 'TTS.ai Narration' in the scene (made the "
+         "first time, then updated and restarted).")
 
     g = _group(p, "cleanup", "Recording cleanup")
-    audio_presets = [(n, n) for n, pr in sorted(everything.items()) if not pr.needs_text]
-    _list(g, "cleanup_preset", "Preset", audio_presets)
-    obs.obs_properties_add_bool(g, "cleanup_auto", "Clean every recording when it stops")
-    obs.obs_properties_add_path(g, "recording", "Recording (empty: the last one)",
-                                obs.OBS_PATH_FILE, "Media (*.mkv *.mp4 *.mov *.flv *.ts)", None)
-    obs.obs_properties_add_button(g, "clean", "Clean recording → <name>.clean.<ext>",
-                                  buttons["clean"])
+    _tip(_list(g, "cleanup_preset", "Preset",
+               [(n, n) for n, pr in sorted(everything.items()) if not pr.needs_text]),
+         "stream-mic-cleanup: de-echo, denoise, level to −16 LUFS.")
+    _tip(obs.obs_properties_add_bool(g, "cleanup_auto", "Clean when recording stops"),
+         "Make a cleaned copy each time a recording stops.")
+    last = view.last_recording
+    _tip(obs.obs_properties_add_path(g, "recording", "Recording", obs.OBS_PATH_FILE,
+                                     "Media (*.mkv *.mp4 *.mov *.flv *.ts)", last or None),
+         "The file Clean and Dub use. Empty: the last recording"
+         + (f" ({last})." if last else " (none yet)."))
+    _tip(obs.obs_properties_add_button(g, "clean", "Clean copy", buttons["clean"]),
+         "Writes <name>.clean.<ext> beside the recording: the video copied bit for bit, the "
+         "cleaned audio as its track. The recording is never changed.")
 
     g = _group(p, "dubbing", "Dub recording")
-    _list(g, "dub_language", "Target language", [(c, c) for c in LANGUAGES], editable=True)
-    obs.obs_properties_add_button(g, "dub", "Dub → <name>.dub-<lang>.<ext>", buttons["dub"])
+    _list(g, "dub_language", "Language", [(c, c) for c in LANGUAGES], editable=True)
+    _tip(obs.obs_properties_add_button(g, "dub", "Dub copy", buttons["dub"]),
+         "Writes <name>.dub-<lang>.<ext> beside the recording: first audio track the dub, "
+         "second the original.")
 
     g = _group(p, "stem_group", "Stems")
-    _list(g, "stems_source", "Media source",
-          [("(selected in target scene)", "")] + [(n, n) for n in scene.source_names(
-              media_only=True)])
+    _tip(_list(g, "stems_source", "Source",
+               [("Selected in the scene", "")] + [(n, n) for n in scene.source_names(
+                   media_only=True)]),
+         "The Media Source to split. Each stem is added to the scene; the original is muted.")
     counts = obs.obs_properties_add_list(g, "stems_count", "Stems", obs.OBS_COMBO_TYPE_LIST,
                                          obs.OBS_COMBO_FORMAT_INT)
-    for n, label in ((2, "2: vocals + accompaniment"), (4, "4: vocals, drums, bass, other")):
+    for n, label in ((2, "2: vocals, music"), (4, "4: vocals, drums, bass, other")):
         obs.obs_property_list_add_int(counts, label, n)
-    obs.obs_properties_add_button(g, "stems", "Split into stems", buttons["stems"])
+    obs.obs_properties_add_button(g, "stems", "Split", buttons["stems"])
 
     g = _group(p, "mic", "Live mic chain")
-    _list(g, "mic_source", "Mic source", [(n, n) for n in scene.source_names(audio_only=True)],
-          editable=True)
+    mic = scene.default_mic()
+    _tip(_list(g, "mic_source", "Mic", [(f"Default mic ({mic})" if mic else "Default mic", "")]
+               + [(n, n) for n in scene.source_names(audio_only=True)]),
+         "The audio source that gets the filters. Default mic: Settings → Audio → Mic/Auxiliary "
+         "Audio.")
     _list(g, "mic_preset", "Preset",
           [(n, n) for n, pr in sorted(everything.items()) if pr.obs_filters])
-    obs.obs_properties_add_button(g, "mic_chain", "Apply noise suppression, gain, compressor, "
-                                  "limiter", buttons["mic_chain"])
+    _tip(obs.obs_properties_add_button(g, "mic_chain", "Apply filters", buttons["mic_chain"]),
+         "Adds OBS's own Noise Suppression, Gain, Compressor and Limiter filters (from the "
+         "preset) to the mic. Pressing it again changes nothing, or puts back values you "
+         "changed.")
     return p

@@ -151,6 +151,32 @@ def scene_names() -> list[str]:
         obs.source_list_release(scenes)
 
 
+def current_scene_name() -> str:
+    """The frontend's current scene ("" without a frontend)."""
+    if not frontend_available():
+        return ""
+    src = obs.obs_frontend_get_current_scene()
+    try:
+        return obs.obs_source_get_name(src) if src is not None else ""
+    finally:
+        if src is not None:
+            obs.obs_source_release(src)
+
+
+MIC_CHANNEL = 3
+"""OBS's first Mic/Auxiliary Audio device (Settings → Audio) sits on output channel 3."""
+
+
+def default_mic() -> str:
+    """The name of OBS's default mic source ("" when none is set up)."""
+    src = obs.obs_get_output_source(MIC_CHANNEL)
+    try:
+        return obs.obs_source_get_name(src) if src is not None else ""
+    finally:
+        if src is not None:
+            obs.obs_source_release(src)
+
+
 def last_recording() -> str:
     """The file OBS's recording output wrote last ("" without a frontend or a recording).
 

@@ -15,7 +15,8 @@ from ttsai_plugin import media, presets, workflows
 from ttsai_plugin.api import TTSAIClient
 from ttsai_plugin.cache import ResultCache
 from ttsai_plugin.clips import Clip
-from ttsai_plugin.errors import InputError
+from ttsai_plugin.errors import (AuthenticationError, InputError, NotFoundError, PresetError,
+                                 TTSAIError)
 from ttsai_plugin.journal import Journal, JournalEntry
 from ttsai_plugin.workflows.context import Context
 
@@ -67,6 +68,24 @@ class Outcome:
 
 
 JOURNAL_HOST = "obs"
+OBS_HINTS: dict[type, str] = {
+    AuthenticationError: "Type your key under Connection → API key and press 'Save key' (or "
+                         "clear the key to use the local engine).",
+    NotFoundError: "Check the Voice in the script's Narration settings.",
+}
+"""What to do, in the script's own words, instead of the core's CLI and add-on words."""
+
+
+def in_obs_terms(error: BaseException) -> str:
+    """An error's message with its hint replaced by what to do in OBS, where that differs."""
+    text = str(error)
+    obs_hint = next((h for kind, h in OBS_HINTS.items() if isinstance(error, kind)), None)
+    hint = getattr(error, "hint", None)
+    if obs_hint is None or not isinstance(error, TTSAIError):
+        return text
+    if hint and text.endswith(hint):
+        text = text[:-len(hint)].rstrip()
+    return f"{text} {obs_hint}"
 
 
 def journal() -> Journal:
@@ -120,10 +139,35 @@ def _beside(src: Path, tag: str) -> Path:
     return src.with_name(f"{src.stem}.{tag}{suffix}")
 
 
-def _label(result: Any) -> str:
-    """What the status line adds: the engine's mock label, and whether nothing was paid."""
+def _label(result: Any, client: Any = None) -> str:
+    """What the status line adds: the engine's mock label, and what the job cost — nothing
+    from the cache, else the credits the API reported used by this job and left."""
     mock = f" (mock: {result.mock})" if result.mock else ""
-    return mock + (" — from cache, no credits used" if result.cached else "")
+    if result.cached:
+        return mock + " — from cache, no credits used"
+    state = getattr(client, "credits", None)
+    used = state.used_total if state is not None and state.used_total else result.credits_used
+    left = getattr(state, "remaining", None)
+    if not used and left is None:
+        return mock
+    cost = f"{used:,.2f}".rstrip("0").rstrip(".") + " credits used"
+    return mock + f" — {cost}" + (f", {left:,.0f} left" if left is not None else "")
+
+
+def preset(name: str) -> presets.Preset:
+    """The preset chosen in a Preset list, or an error that says what to do in OBS."""
+    try:
+        return presets.get_preset(name)
+    except PresetError as exc:
+        known = sorted(presets.load_presets()) if presets.preset_dirs() else []
+        if not known:
+            raise InputError(f"No presets are installed, so '{name}' cannot be used.",
+                             hint="Reinstall the core in the script's 'Core folder' "
+                             "(pip install -U ttsai-plugin), then press 'Refresh'.") from None
+        if "no preset named" not in str(exc):
+            raise
+        raise InputError(f"There is no preset called '{name}'.",
+                         hint=f"Pick one in the Preset list ({', '.join(known)}).") from None
 
 
 def narrate(conn: Connection, text: str, voice: str, *, progress: Progress,
@@ -135,7 +179,7 @@ def narrate(conn: Connection, text: str, voice: str, *, progress: Progress,
     with ctx.client:
         result = workflows.narrate(ctx, text, voice=voice)
     path = result.audio[0].path
-    return Outcome(f"Narration ready: {path.name}{_label(result)}", [path], mock=result.mock,
+    return Outcome(f"Narration ready: {path.name}{_label(result, ctx.client)}", [path], mock=result.mock,
                    credits=result.credits_used)
 
 
@@ -143,15 +187,15 @@ def clean_recording(conn: Connection, recording: str, preset_name: str, *, progr
                     cancel: Any) -> Outcome:
     """Write ``<name>.clean.<ext>``: the video stream copied, the audio cleaned by the preset."""
     src = _recording(recording)
-    preset = presets.get_preset(preset_name)
+    chosen = preset(preset_name)
     ctx = _context(conn, "cleanup", progress, cancel)
     with ctx.client:
-        result = workflows.run_preset(ctx, preset, clip=Clip(media=src))
+        result = workflows.run_preset(ctx, chosen, clip=Clip(media=src))
     ctx.check_cancelled()
     out = _beside(src, "clean")
-    media.mux_audio(src, [result.audio[-1].path], out, titles=[f"Cleaned ({preset.name})"],
+    media.mux_audio(src, [result.audio[-1].path], out, titles=[f"Cleaned ({chosen.name})"],
                     cancel=cancel)
-    return Outcome(f"Cleaned recording: {out.name}{_label(result)}", [out],
+    return Outcome(f"Cleaned recording: {out.name}{_label(result, ctx.client)}", [out],
                    mock=result.mock, credits=result.credits_used)
 
 
@@ -168,7 +212,7 @@ def dub_recording(conn: Connection, recording: str, language: str, *, progress: 
     out = _beside(src, f"dub-{language}")
     media.mux_audio(src, [result.audio[0].path, src], out,
                     titles=[f"Dub ({language})", "Original"], cancel=cancel)
-    return Outcome(f"Dubbed copy ({language}): {out.name}{_label(result)}", [out],
+    return Outcome(f"Dubbed copy ({language}): {out.name}{_label(result, ctx.client)}", [out],
                    mock=result.mock, credits=result.credits_used)
 
 
@@ -182,6 +226,6 @@ def split_stems(conn: Connection, path: str, stems: int, *, progress: Progress,
     with ctx.client:
         result = workflows.split_stems(ctx, Clip(media=src), stems=stems)
     placed = result.audio
-    return Outcome(f"{len(placed)} stems of {src.name}{_label(result)}",
+    return Outcome(f"{len(placed)} stems of {src.name}{_label(result, ctx.client)}",
                    [p.path for p in placed], [p.path.stem for p in placed], mock=result.mock,
                    credits=result.credits_used)

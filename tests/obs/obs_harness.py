@@ -124,6 +124,12 @@ class ObsHarness:
         return self.call("save")["settings"]
 
     def status(self) -> str:
+        """The script's whole last status message (Script Log, the status field's tooltip)."""
+        return self.py("import sys; m = sys.modules.get('ttsai_obs'); "
+                       "reply = m._state.status if m else ''") or ""
+
+    def status_line(self) -> str:
+        """The one line the status field shows (saved in the script's settings)."""
         return self.saved_settings().get("status", "")
 
     def sources(self) -> dict[str, dict]:
