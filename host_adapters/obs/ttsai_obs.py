@@ -45,6 +45,8 @@ class _State:
         self.status = ""
         self.frontend = False
         self.running: set[str] = set()   # journal ids of jobs this session will still show
+        self.ticking = False  # the drain timer runs: log lines wait for its next tick
+        self.log_lines: queue.Queue[str] = queue.Queue()
 
 
 _state = _State()
@@ -95,6 +97,7 @@ def script_load(settings: Any) -> None:
              "recording stop needs OBS's main window.")
     _set_status(_state.core.message)
     _offer_interrupted()
+    _state.ticking = True
 
 
 def script_update(settings: Any) -> None:
@@ -111,6 +114,8 @@ def script_save(settings: Any) -> None:
 def script_unload() -> None:
     _state.stopping.set()
     obs.timer_remove(_drain)
+    _state.ticking = False
+    _flush_log()
     hotkeys.forget()
     if _state.frontend:
         obs.obs_frontend_remove_event_callback(_on_frontend_event)
@@ -152,6 +157,7 @@ def _press(action: str) -> None:
 
 def _drain() -> None:
     """Timer on OBS's main loop: apply finished results, then show the running jobs' progress."""
+    _flush_log()
     while True:
         try:
             fn = _state.inbox.get_nowait()
@@ -182,7 +188,25 @@ def _set_status(text: str, *, log: bool = True) -> None:
 
 
 def _log(text: str) -> None:
-    obs.script_log(obs.LOG_INFO, f"[TTS.ai] {text}")
+    """A Script Log line, written where OBS attributes it to this script.
+
+    OBS's Python host names the script of a line from one global that every callback sets
+    and restores, on whichever thread it runs; OBS saving the scene collection (after a
+    source is added, say) resets it under a running timer, and the line then reads
+    '[Unknown Script]'. So lines wait for the start of the next timer tick, where the
+    global was just set for this script and nothing of OBS's has run yet."""
+    if _state.ticking:
+        _state.log_lines.put(text)
+    else:
+        obs.script_log(obs.LOG_INFO, f"[TTS.ai] {text}")
+
+
+def _flush_log() -> None:
+    while True:
+        try:
+            obs.script_log(obs.LOG_INFO, f"[TTS.ai] {_state.log_lines.get_nowait()}")
+        except queue.Empty:
+            return
 
 
 def _get(key: str) -> str:

@@ -19,8 +19,8 @@ import ttsai_obs_scene as scene
 DEFAULTS = {"voice": "af_bella", "cleanup_preset": "stream-mic-cleanup",
             "mic_preset": "stream-mic-cleanup", "dub_language": "es"}
 LANGUAGES = ("es", "fr", "de", "it", "pt", "ja", "zh", "ko", "hi", "ru")
-STATUS_CHARS = 56
-"""About one line of the status field at the default window size."""
+STATUS_CHARS = 34
+"""One line of the status field in the default Scripts window (775×492: ~230 px)."""
 STATUS_TIP = ("The latest of what the script did. OBS redraws this page when you press a "
               "button or 'Refresh'; Tools → Scripts → Script Log shows every change as it "
               "happens.")
