@@ -71,8 +71,8 @@ def _ensure_core(settings: Any) -> bool:
 # --- OBS script API -----------------------------------------------------------------------
 
 def script_description() -> str:
-    intro = ("<b>TTS.ai</b> — narration into a Media Source, cleaned and dubbed copies of your "
-             "recordings, stems of a clip, and a live mic filter chain.")
+    intro = ("<b>TTS.ai</b>: narration, cleaned and dubbed recordings, stems, mic filters. "
+             "Hover <b>?</b> for details.")
     if _state.core.ok:
         return intro
     return f"{intro}<br><br><b style='color:#e55'>Not ready:</b> {_state.core.message}"
@@ -102,6 +102,9 @@ def script_load(settings: Any) -> None:
 
 def script_update(settings: Any) -> None:
     _state.settings = settings
+    for key in props.SHOW_DEFAULT_WHEN_EMPTY:  # a cleared field shows what will be used
+        if obs.obs_data_has_user_value(settings, key) and not _get(key):
+            obs.obs_data_unset_user_value(settings, key)
     if not _state.core.ok and _ensure_core(settings):
         _set_status(_state.core.message)
 
@@ -133,7 +136,7 @@ def script_unload() -> None:
 
 
 def script_properties() -> Any:
-    last = _state.last_recording or (scene.last_recording() if _state.core.ok else "")
+    last = _state.last_recording  # not scene.last_recording(): OBS's binding leaks its string
     if _state.settings is not None:
         obs.obs_data_set_default_string(_state.settings, "recording", last)
     view = props.View(_state.status, _state.core.location, last)

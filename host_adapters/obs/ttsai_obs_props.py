@@ -25,6 +25,7 @@ STATUS_TIP = ("The latest of what the script did. OBS redraws this page when you
               "button or 'Refresh'; Tools → Scripts → Script Log shows every change as it "
               "happens.")
 Button = Callable[[Any, Any], bool]
+SHOW_DEFAULT_WHEN_EMPTY = ("media_dir", "recording")
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
     _tip(_list(g, "cleanup_preset", "Preset",
                [(n, n) for n, pr in sorted(everything.items()) if not pr.needs_text]),
          "stream-mic-cleanup: de-echo, denoise, level to −16 LUFS.")
-    _tip(obs.obs_properties_add_bool(g, "cleanup_auto", "Clean when recording stops"),
+    _tip(obs.obs_properties_add_bool(g, "cleanup_auto", "Clean on stop"),
          "Make a cleaned copy each time a recording stops.")
     last = view.last_recording
     _tip(obs.obs_properties_add_path(g, "recording", "Recording", obs.OBS_PATH_FILE,

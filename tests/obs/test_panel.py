@@ -1,0 +1,95 @@
+"""A streamer reads the script's page in OBS's default Scripts window (775×492): short labels
+with the detail in tooltips, empty fields that say what they will use, a one-line status."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.obs.conftest import SCENE, SCRIPT
+from tests.obs.obs_harness import ObsHarness
+
+OBS_PROPERTY_BUTTON, OBS_PROPERTY_GROUP = 6, 12
+
+
+def _walk(props):
+    for p in props:
+        yield p
+        yield from _walk(p.get("children", []))
+
+
+def _prop(obs, name):
+    return next(p for p in _walk(obs.props()) if p["name"] == name)
+
+
+def test_labels_are_short_and_the_detail_is_in_tooltips(script):
+    props = [p for p in _walk(script.props()) if p["type"] != OBS_PROPERTY_GROUP]
+    for p in props:
+        if p["name"] in ("status", "narration_text"):
+            continue
+        assert len(p["description"]) <= 14, p["description"]
+    tips = {p["name"] for p in props if p["long_description"]}
+    assert {"status", "api_key", "base_url", "media_dir", "target_scene", "core_path",
+            "narrate", "cleanup_preset", "cleanup_auto", "recording", "clean", "dub",
+            "stems_source", "mic_source", "mic_chain"} <= tips
+    assert "Save key" in _prop(script, "api_key")["long_description"]
+
+
+def test_empty_fields_show_what_will_be_used(script, tmp_path):
+    script.update(media_dir="")
+    shown = script.py("import ttsai_obs, obspython as o; "
+                      "reply = o.obs_data_get_string(ttsai_obs._state.settings, 'media_dir')")
+    assert shown == str(tmp_path / "home/.local/share/ttsai/obs")  # the real folder, not blank
+    mics = _prop(script, "mic_source")["items"]
+    assert mics[0]["value"] == "" and mics[0]["name"].startswith("Default mic")
+    assert "found in" in _prop(script, "core_path")["long_description"]
+
+
+def test_the_status_is_one_short_line_with_the_whole_message_in_its_tooltip(script):
+    script.update(cleanup_preset="no-such-preset", recording=str(SCRIPT))
+    script.click("clean")
+    full = script.wait_status("Cleanup failed")
+
+    line = script.status_line()
+    assert len(line) <= 34 and "\n" not in line, line
+    assert full.startswith(line.rstrip("…").rstrip(" .…")), (line, full)
+    assert full in _prop(script, "status")["long_description"]
+
+
+def test_an_unknown_preset_says_what_to_pick_in_obs(script, recording):
+    script.update(cleanup_preset="no-such-preset", recording=str(recording))
+    script.click("clean")
+    status = script.wait_status("Cleanup failed")
+    assert "There is no preset called 'no-such-preset'" in status
+    assert "Pick one in the Preset list (" in status and "stream-mic-cleanup" in status
+    assert "ttsai presets" not in status
+
+
+def test_a_hotkey_applies_the_mic_chain_like_its_button(script, speech_wav):
+    script.call("source_create", id="ffmpeg_source", name="Mic", scene=SCENE,
+                settings={"local_file": str(speech_wav)})
+    script.update(mic_source="Mic", mic_preset="stream-mic-cleanup")
+
+    script.py("import obspython as o, ttsai_obs_hotkeys as h; "
+              "o.obs_hotkey_enable_callback_rerouting(True); "
+              "o.obs_hotkey_trigger_routed_callback(h._ids['mic_chain'], True)")
+
+    assert script.wait_status("Mic chain on 'Mic'") == "Mic chain on 'Mic': 4 added."
+    assert len(script.sources()["Mic"]["filters"]) == 4
+    assert {"hotkey_narrate", "hotkey_mic_chain"} <= set(script.saved_settings())
+
+
+def test_obs_started_from_an_active_virtualenv_says_so_instead_of_failing_later(
+        harness_binary, obs_env, tmp_path):
+    venv_bin = Path(os.environ.get("VIRTUAL_ENV") or Path(os.sys.executable).parent.parent) / "bin"
+    if Path(os.__file__).resolve().is_relative_to("/usr/lib"):
+        import pytest
+        pytest.skip("the test's Python is the system's: no other build's stdlib to leak")
+    obs_env["PATH"] = f"{venv_bin}{os.pathsep}{obs_env['PATH']}"
+    h = ObsHarness(harness_binary, obs_env, tmp_path / "obs.log")
+    try:
+        reply = h.load(SCRIPT, {"target_scene": SCENE})
+        assert "Not ready" in reply["description"]
+        assert "first on PATH" in h.status() and "deactivate" in h.status(), h.status()
+        assert "undefined symbol" not in h.log_text()
+    finally:
+        h.close()
