@@ -11,7 +11,7 @@ shift || true
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-APT_PACKAGES=(espeak-ng ffmpeg sox curl xvfb xauth obs-studio libobs-dev gcc libc6-dev python3-dev)
+APT_PACKAGES=(espeak-ng ffmpeg sox curl xvfb xauth obs-studio libobs-dev gcc libc6-dev python3-dev python3-venv xdotool)
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")

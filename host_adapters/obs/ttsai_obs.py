@@ -62,6 +62,7 @@ def _ensure_core(settings: Any) -> bool:
     _state.core = ttsai_obs_core.locate_core(setting, SCRIPT_DIR)
     if _state.core.ok and settings is not None:
         props.defaults(settings, True)
+        obs.obs_data_set_default_string(settings, "core_path", _state.core.location)
     if _state.core.ok and _state.runner is None and not _state.stopping.is_set():
         from ttsai_plugin.jobs import JobRunner
         _state.runner = JobRunner(max_workers=2, on_main=_state.inbox.put)
