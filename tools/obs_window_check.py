@@ -142,7 +142,7 @@ def click(display: str, x: int, y: int) -> None:
     xdo(display, "mousemove", str(x), str(y), "click", "1")
 
 
-REFRESH, CLOSE, PANE = (543, 206), (729, 462), (470, 350)
+REFRESH, CLOSE, PANE = (543, 188), (729, 462), (470, 350)
 """In the Scripts dialog at its default size: the script's Refresh button, Close, its page."""
 TOOLS_MENU = (378, 12)
 SCRIPTS_ITEM = (389, 146)
@@ -225,18 +225,13 @@ def loudness(path: Path, work: Path) -> float:
 
 # --- the run ----------------------------------------------------------------------------------
 
-def run(core: Path | None, out: Path) -> Report:
+def run(core: Path, out: Path) -> Report:
     """Everything, inside the namespace: engine, OBS, the drive and the checks."""
     from tests import media_factory
-    from tests.obs.installed_core import build_and_install
     from ttsai_plugin.local import DEV_KEY, PLANS, EngineConfig, serve
 
     report = Report()
     out.mkdir(parents=True, exist_ok=True)
-    if core is None:
-        start = time.monotonic()
-        core, _, _ = build_and_install(REPO, out)
-        report.figures["install_s"] = round(time.monotonic() - start, 1)
     media = out / "media"
     media.mkdir(exist_ok=True)
     clip = media_factory.video_with_speech(media)
@@ -419,8 +414,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = (args.out or Path(tempfile.mkdtemp(prefix="ttsai-obs-window-"))).resolve()
     if os.environ.get(NS_FLAG) != "1":
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--out", str(out)]
-        cmd += ["--core", str(args.core.resolve())] if args.core else []
+        core = args.core.resolve() if args.core else None
+        if core is None:  # pip needs the package index: install before leaving the network
+            from tests.obs.installed_core import build_and_install
+            start = time.monotonic()
+            out.mkdir(parents=True, exist_ok=True)
+            core, _, _ = build_and_install(REPO, out)
+            print(f"installed the wheel into {core} in {time.monotonic() - start:.0f} s",
+                  flush=True)
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--out", str(out), "--core",
+               str(core)]
         return subprocess.run(["unshare", "--map-root-user", "--net", "sh", "-c",
                                'ip link set lo up && exec "$@"', "sh", *cmd],
                               env={**os.environ, NS_FLAG: "1"}).returncode

@@ -150,7 +150,7 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
          "Where narration and stems are written. Cleaned and dubbed copies go beside the "
          "recording.")
     current = scene.current_scene_name() if frontend else ""
-    scenes = [(f"Current scene ({current})" if current else "Current scene", "")] \
+    scenes = [(f"Current ({current})" if current else "Current scene", "")] \
         if frontend else []
     _tip(_list(g, "target_scene", "Scene", scenes + [(n, n) for n in scene.scene_names()],
                editable=not frontend),

@@ -29,7 +29,7 @@ def test_narration_goes_to_the_current_scene_when_no_target_is_chosen(obs, engin
     _in_obs_window(obs, engine, tmp_path)
     scenes = next(p for g in obs.props() for p in g.get("children", [])
                   if p["name"] == "target_scene")["items"]
-    assert [(i["name"], i["value"]) for i in scenes] == [(f"Current scene ({SCENE})", ""),
+    assert [(i["name"], i["value"]) for i in scenes] == [(f"Current ({SCENE})", ""),
                                                           (SCENE, SCENE)]
 
     obs.update(narration_text="Going live in five.")
