@@ -23,6 +23,7 @@ if str(SCRIPT_DIR) not in sys.path:
 
 import ttsai_obs_core  # noqa: E402
 import ttsai_obs_hotkeys as hotkeys  # noqa: E402
+from ttsai_obs_log import ScriptLog  # noqa: E402
 import ttsai_obs_props as props  # noqa: E402
 import ttsai_obs_scene as scene  # noqa: E402
 
@@ -45,8 +46,7 @@ class _State:
         self.status = ""
         self.frontend = False
         self.running: set[str] = set()   # journal ids of jobs this session will still show
-        self.ticking = False  # the drain timer runs: log lines wait for its next tick
-        self.log_lines: queue.Queue[str] = queue.Queue()
+        self.log = ScriptLog()
 
 
 _state = _State()
@@ -98,7 +98,7 @@ def script_load(settings: Any) -> None:
              "recording stop needs OBS's main window.")
     _set_status(_state.core.message)
     _offer_interrupted()
-    _state.ticking = True
+    _state.log.ticking = True
 
 
 def script_update(settings: Any) -> None:
@@ -118,8 +118,8 @@ def script_save(settings: Any) -> None:
 def script_unload() -> None:
     _state.stopping.set()
     obs.timer_remove(_drain)
-    _state.ticking = False
-    _flush_log()
+    _state.log.ticking = False
+    _state.log.flush()
     hotkeys.forget()
     if _state.frontend:
         obs.obs_frontend_remove_event_callback(_on_frontend_event)
@@ -161,7 +161,7 @@ def _press(action: str) -> None:
 
 def _drain() -> None:
     """Timer on OBS's main loop: apply finished results, then show the running jobs' progress."""
-    _flush_log()
+    _state.log.flush()
     while True:
         try:
             fn = _state.inbox.get_nowait()
@@ -192,25 +192,7 @@ def _set_status(text: str, *, log: bool = True) -> None:
 
 
 def _log(text: str) -> None:
-    """A Script Log line, written where OBS attributes it to this script.
-
-    OBS's Python host names the script of a line from one global that every callback sets
-    and restores, on whichever thread it runs; OBS saving the scene collection (after a
-    source is added, say) resets it under a running timer, and the line then reads
-    '[Unknown Script]'. So lines wait for the start of the next timer tick, where the
-    global was just set for this script and nothing of OBS's has run yet."""
-    if _state.ticking:
-        _state.log_lines.put(text)
-    else:
-        obs.script_log(obs.LOG_INFO, f"[TTS.ai] {text}")
-
-
-def _flush_log() -> None:
-    while True:
-        try:
-            obs.script_log(obs.LOG_INFO, f"[TTS.ai] {_state.log_lines.get_nowait()}")
-        except queue.Empty:
-            return
+    _state.log.write(text)
 
 
 def _get(key: str) -> str:
