@@ -1,6 +1,7 @@
 """A streamer types a line and gets it spoken on stream through a Media Source."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.obs.conftest import SCENE
@@ -17,8 +18,9 @@ def test_narration_creates_a_media_source_that_plays_then_updates_it(connected, 
 
     connected.click("narrate")
 
-    assert connected.wait_status("Narration ready", "Narration failed").startswith(
-        "Narration ready"), connected.status()
+    status = connected.wait_status("Narration ready", "Narration failed")
+    assert status.startswith("Narration ready"), status
+    assert re.search(r" — [\d.,]+ credits used, [\d,]+ left$", status), status  # the API's count
     first = _narration(connected)
     assert first["id"] == "ffmpeg_source"
     path = Path(first["settings"]["local_file"])
