@@ -26,10 +26,16 @@ def _run(args: list[str], cwd: Path) -> None:
 
 
 def source_copy(repo: Path, dest: Path) -> Path:
-    """The files git knows (tracked or new, not ignored): what a release is built from."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=repo, check=True,
-                            capture_output=True).stdout.decode().split("\0")
+    """The files git knows (tracked or new, not ignored): what a release is built from.
+    Outside a git checkout, the tree without virtualenvs and build leftovers."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                                 "--exclude-standard"], cwd=repo, check=True,
+                                capture_output=True).stdout.decode().split("\0")
+    except (OSError, subprocess.CalledProcessError):
+        shutil.copytree(repo, dest, ignore=shutil.ignore_patterns(
+            ".venv*", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
+        return dest
     for name in filter(None, listed):
         src = repo / name
         if src.is_file():
