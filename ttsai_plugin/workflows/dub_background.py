@@ -33,6 +33,8 @@ class BedCheck:
         if self.has_bed:
             return (f"sound under the speech: its quietest moments are {self.floor_db:.0f} dBFS, "
                     f"only {self.spread_db:.0f} dB under the loudest")
+        if self.floor_db <= -90:
+            return "no background: the pauses between sentences are silent"
         return (f"no background: the pauses fall to {self.floor_db:.0f} dBFS, "
                 f"{self.spread_db:.0f} dB under the speech")
 

@@ -93,6 +93,18 @@ def _cap(a: int, b: int, levels: np.ndarray) -> list[tuple[int, int]]:
     return [(a, cut)] + _cap(cut, b, levels)
 
 
+def line_pieces(spans: list[Span], duration: float) -> list[tuple[float, float]]:
+    """What is sent for each line: its span with ``PAD`` of context, never past the middle
+    of the pause to a neighbour nor outside ``[0, duration]``."""
+    out = []
+    for i, span in enumerate(spans):
+        a = max(0.0, span.start - PAD, (spans[i - 1].end + span.start) / 2 if i else 0.0)
+        b = min(duration, span.end + PAD,
+                (span.end + spans[i + 1].start) / 2 if i + 1 < len(spans) else duration)
+        out.append((a, b))
+    return out
+
+
 @dataclass(frozen=True)
 class Fit:
     """How a dubbed line of ``natural`` seconds goes into its source span."""
@@ -167,14 +179,13 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
     if not spans:
         raise InputError("No speech found to dub: the clip is silent or only music.",
                          hint="Select a clip with someone speaking.")
+    pieces = line_pieces(spans, duration)
     lines, answers, notes, skipped = [], [], [], []
     parts: list[tuple[int, int, Path]] = []   # start sample, length, fitted file
     rate = 0
     for i, span in enumerate(spans):
         ctx.report(lo + (hi - lo) * i / len(spans), f"Dubbing line {i + 1}/{len(spans)}")
-        a = max(0.0, span.start - PAD, (spans[i - 1].end + span.start) / 2 if i else 0.0)
-        b = min(duration, span.end + PAD,
-                (span.end + spans[i + 1].start) / 2 if i + 1 < len(spans) else duration)
+        a, b = pieces[i]
         piece = media.extract(speech, work / f"line-{i:03d}.wav", start=a, end=b,
                               cancel=ctx.cancel)
         try:

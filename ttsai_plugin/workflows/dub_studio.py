@@ -18,7 +18,7 @@ from ttsai_plugin.clips import Clip, Placement
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import captions, dub_background, pipeline
 from ttsai_plugin.workflows.context import Context
-from ttsai_plugin.workflows.dub_sentences import PAD, Line, dub_lines, find_lines
+from ttsai_plugin.workflows.dub_sentences import Line, dub_lines, find_lines, line_pieces
 from ttsai_plugin.workflows.results import Estimate, WorkflowResult
 from ttsai_plugin.workflows.source import publish, slug, used_range
 
@@ -78,6 +78,8 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         ctx.report(0.92, "Placing the dub")
         if bed:
             voice_track = _level_matched(voice_track, bed.vocals, work)
+        spoken = [(float(a), float(b)) for a, b in captions.speech_spans(
+            *media.decode(voice_track, mono=True))] if subtitles and timing == "clip" else None
         out = _Publisher(ctx.out_dir, f"{base}.dub-{lang}", clip)
         if stems_out is not None:
             out.copies(Path(stems_out), voice_track, bed)
@@ -100,7 +102,8 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
                                             f"({target_language} dub)"))
         out.text(_transcript(lines, texts, target_language), ".transcript.json", work)
         if subtitles:
-            placements += _subtitles(out, lines, work, voice_offset + 1, target_language)
+            placements += _subtitles(out, lines, work, voice_offset + 1, target_language,
+                                     whole=spoken)
     ctx.report(1.0, f"Dubbed into {target_language}: {len(lines)} line(s)")
     return WorkflowResult(placements, credits_used=credits, mock=pipeline.note_mock(mocks),
                           files=out.files, notes=notes, original_text=texts["original_text"],
@@ -227,18 +230,20 @@ def _transcript(lines: list[Line], texts: dict, language: str) -> str:
                        "lines": [x.to_json() for x in lines]}, ensure_ascii=False, indent=1)
 
 
-def _subtitles(out: _Publisher, lines: list[Line], work: Path, offset: int,
-               language: str) -> list[Placement]:
+def _subtitles(out: _Publisher, lines: list[Line], work: Path, offset: int, language: str,
+               whole: list[tuple[float, float]] | None = None) -> list[Placement]:
     """Dub subtitles at the dubbed lines' times (SRT + WebVTT) and the original's at the
-    source times (SRT), each line's text spread over its own span."""
-    def cues(text_of, start_of, end_of):
+    source times (SRT), each line's text spread over its own span; a whole-clip dub has
+    one line, spread over the spans of its track that have speech (``whole``)."""
+    def cues(text_of, start_of, end_of, spans=None):
         out_cues = []
         for line in lines:
             a, b = start_of(line), end_of(line)
             out_cues += [captions.Cue(a + c.start, a + c.end, c.text)
-                         for c in captions.spread_text(text_of(line), b - a)]
+                         for c in captions.spread_text(text_of(line), b - a, spans=spans)]
         return captions.clip_cues(out_cues, max((end_of(x) for x in lines), default=0.0))
-    dub_cues = cues(lambda x: x.translated_text, lambda x: x.dub_start, lambda x: x.dub_end)
+    dub_cues = cues(lambda x: x.translated_text, lambda x: x.dub_start, lambda x: x.dub_end,
+                    whole)
     src_cues = cues(lambda x: x.original_text, lambda x: x.source_start, lambda x: x.source_end)
     srt_path = out.put(captions.write_srt(dub_cues, work / "dub.srt"), ".srt")
     out.put(captions.write_vtt(dub_cues, work / "dub.vtt"), ".vtt")
@@ -276,7 +281,7 @@ def estimate_dub(ctx: Context, clip: Any, *, rate: float, separation_rate: float
                                   end=None if clip.source_out is None else _end,
                                   stream=clip.audio_stream, sample_rate=16000, channels=1)
             spans = find_lines(*media.decode(small, mono=True))
-            calls = [min(s.length + 2 * PAD, seconds) for s in spans] or [seconds]
+            calls = [b - a for a, b in line_pieces(spans, seconds)] or [seconds]
     billed = sum(max(1, math.ceil(c - 1e-9)) for c in calls)
     total += rate * billed
     how = (f"{len(calls)} line(s)" if timing == "sentence" and not bed
