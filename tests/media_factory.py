@@ -149,9 +149,10 @@ def _trimmed_speech(out_dir: Path, text: str, sr: int, voice: str = "en-us") -> 
 
 def talk_over_music(out_dir: Path, name: str = "talk_music.wav",
                     sentences: tuple[tuple[str, float], ...] = TALK_SENTENCES,
-                    seconds: float = 13.0, bed_db: float = -14.0,
+                    seconds: float = 13.0, bed_db: float | None = -14.0,
                     sample_rate: int = 44100) -> tuple[Path, Path, list[tuple[float, float]]]:
-    """espeak-ng sentences starting at known times over the synthetic music, stereo.
+    """espeak-ng sentences starting at known times over the synthetic music, stereo
+    (``bed_db=None``: the sentences alone, silence between them).
 
     Returns the mix, the music alone (``<name>.bed.wav``, the true accompaniment) and each
     sentence's true ``(start, end)`` in seconds (speech onsets exact: espeak's silence is cut).
@@ -161,7 +162,8 @@ def talk_over_music(out_dir: Path, name: str = "talk_music.wav",
     sr = sample_rate
     music, _ = sf.read(music_mix(out_dir, f"{out.stem}.music-src.wav", seconds=seconds,
                                  sample_rate=sr), dtype="float32")
-    bed = music[:, 0] * 10 ** (bed_db / 20) / max(1e-9, float(np.abs(music[:, 0]).max()))
+    level = 0.0 if bed_db is None else 10 ** (bed_db / 20)
+    bed = music[:, 0] * level / max(1e-9, float(np.abs(music[:, 0]).max()))
     voice = np.zeros_like(bed)
     spans = []
     for text, start in sentences:

@@ -24,6 +24,7 @@ PAD = 0.12               # seconds of context sent around each line (never past 
 TEMPO_RANGE = (0.8, 1.25)  # tempo changes within these sound natural
 MAX_TEMPO = 2.0          # beyond this a line is cut at the end of the room it has instead
 LINE_GAP = 0.05          # seconds kept free before the next line starts
+EDGE_FADE = 0.01         # seconds of fade in and out of every placed line
 TRIM_DB = 40.0           # a dubbed line's lead-in/out quieter than its peak by this is silence
 
 
@@ -226,6 +227,21 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
     return Dubbed(track, lines, answers, notes)
 
 
+def _faded(samples: np.ndarray, rate: int) -> np.ndarray:
+    """A line with ``EDGE_FADE`` raised-cosine fades at both ends: a cut inside a word (a
+    trimmed or shortened line) starts and stops without a click."""
+    n = min(int(EDGE_FADE * rate), len(samples) // 2)
+    if n < 2:
+        return samples
+    ramp = (np.sin(np.linspace(0.0, np.pi / 2, n)) ** 2).astype(np.float32)
+    if samples.ndim == 2:
+        ramp = ramp[:, None]
+    out = samples.copy()
+    out[:n] *= ramp
+    out[-n:] *= ramp[::-1]
+    return out
+
+
 def _join(parts: list[tuple[int, int, Path]], rate: int, duration: float, work: Path) -> Path:
     """The fitted lines at their start samples with silence between (the join fades every
     edge, so nothing clicks), one silent sample at each end so the track lasts ``duration``."""
@@ -239,7 +255,7 @@ def _join(parts: list[tuple[int, int, Path]], rate: int, duration: float, work: 
         if len(samples) < length:
             samples = np.concatenate([samples, np.zeros((length - len(samples),) +
                                                         samples.shape[1:], np.float32)])
-        media.write_wav(samples, rate, cut)
+        media.write_wav(_faded(samples, rate), rate, cut)
         start = max(start, at)
         gaps.append((start - at) / rate)
         files.append(cut)
