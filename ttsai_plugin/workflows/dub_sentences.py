@@ -18,6 +18,7 @@ SEGMENT_RATE = 16000     # Hz the speech is analysed at
 FRAME = 0.02             # seconds per level frame
 SPEECH_DB = 28.0         # frames within this of the loud speech level are speech
 MIN_PAUSE = 0.35         # seconds of quiet that end a line
+SUSTAIN = 3              # frames of sound in a row that start or end a line (60 ms)
 MIN_LINE = 0.15          # seconds: shorter blips (a click, leaked music) are no line
 MAX_LINE = 15.0          # seconds: a longer run of speech is cut at its quietest pause
 PAD = 0.12               # seconds of context sent around each line (never past a neighbour)
@@ -80,9 +81,18 @@ def find_lines(samples: np.ndarray, sr: int) -> list[Span]:
             runs[-1][1] = i + 1
         else:
             runs.append([int(i), int(i) + 1])
+    runs = [r for r in (_sustained(a, b, active) for a, b in runs) if r is not None]
     pieces = [p for a, b in runs for p in _cap(a, b, levels)]
     return [Span(round(a * FRAME, 3), round(b * FRAME, 3)) for a, b in pieces
             if (b - a) * FRAME >= MIN_LINE]
+
+
+def _sustained(a: int, b: int, active: np.ndarray) -> tuple[int, int] | None:
+    """The run from its first to its last ``SUSTAIN`` consecutive active frames: a lone
+    blip before or after a line (a transient, leaked music) does not move where it starts."""
+    k = SUSTAIN
+    held = [i for i in range(a, b - k + 1) if active[i:i + k].all()]
+    return (held[0], held[-1] + k) if held else None
 
 
 def _cap(a: int, b: int, levels: np.ndarray) -> list[tuple[int, int]]:
