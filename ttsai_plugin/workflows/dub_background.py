@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
+import soundfile as sf
 
 from ttsai_plugin import media
+from ttsai_plugin.media.files import atomic_output
 from ttsai_plugin.workflows import pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import used_range
@@ -105,37 +107,82 @@ def separate(ctx: Context, clip: Any, work: Path) -> Separated:
                      result.cached)
 
 
-def speech_rms(samples: np.ndarray, sr: int) -> float:
-    """RMS over the frames where there is speech (within 20 dB of the loudest)."""
-    levels = frame_levels(samples, sr)
-    if levels.size == 0:
+BLOCK = 1 << 18           # frames per block when streaming a track (hours never sit in memory)
+
+
+def _blocks(path: Path) -> Iterator[np.ndarray]:
+    """``path``'s samples as ``(frames, channels)`` float32 blocks."""
+    with sf.SoundFile(str(path)) as f:
+        while True:
+            block = f.read(BLOCK, dtype="float32", always_2d=True)
+            if not len(block):
+                return
+            yield block
+
+
+def speech_rms(path: Path) -> float:
+    """RMS over the 50 ms frames where there is speech (within 20 dB of the loudest),
+    streamed."""
+    with sf.SoundFile(str(path)) as f:
+        n = max(1, int(FRAME * f.samplerate))
+    powers, carry = [], np.zeros(0, np.float32)
+    for block in _blocks(path):
+        mono = np.concatenate([carry, block.mean(axis=1)])
+        whole = len(mono) // n * n
+        powers.append(np.mean(mono[:whole].astype(np.float64).reshape(-1, n) ** 2, axis=1))
+        carry = mono[whole:]
+    power = np.concatenate(powers) if powers else np.zeros(0)
+    if power.size == 0 or power.max() <= 0:
         return 0.0
-    active = levels > float(levels.max()) - 20.0
-    return float(np.sqrt(np.mean((10 ** (levels[active] / 20)) ** 2)))
+    active = power > power.max() / 100.0
+    return float(np.sqrt(power[active].mean()))
 
 
-def level_gain(dub: np.ndarray, original_speech: np.ndarray, sr_dub: int, sr_orig: int) -> float:
+def level_gain(dub: Path, original_speech: Path) -> float:
     """Gain that brings the dub's speech to the original speech's level (1.0 when either is
-    silent), so the bed keeps its place in the mix."""
-    have, want = speech_rms(dub, sr_dub), speech_rms(original_speech, sr_orig)
+    silent), so the dub sits over the bed where the original voice did."""
+    have, want = speech_rms(dub), speech_rms(original_speech)
     return want / have if have > 1e-6 and want > 1e-6 else 1.0
 
 
-def mix(voice: Path, bed: Path, out: Path, *, gain: float = 1.0) -> Path:
-    """``bed`` plus ``voice`` × ``gain`` at the bed's rate and channels, as long as the bed;
-    scaled down as a whole (never clipped) if the sum would peak above ``HEADROOM``."""
-    b, sr = media.decode(bed)
-    v, _ = media.decode(voice, sample_rate=sr)
-    if b.ndim == 1:
-        b = b[:, None]
-    if v.ndim == 1:
-        v = v[:, None]
-    if v.shape[1] != b.shape[1]:
-        v = np.repeat(v.mean(axis=1, keepdims=True), b.shape[1], axis=1)
-    n = min(len(v), len(b))
-    out_samples = b.copy()
-    out_samples[:n] += gain * v[:n]
-    peak = float(np.abs(out_samples).max()) if out_samples.size else 0.0
-    if peak > HEADROOM:
-        out_samples *= HEADROOM / peak
-    return media.write_wav(out_samples.astype(np.float32), sr, out)
+def _pairs(path: Path, plus: Path | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Blocks of ``path`` with the matching blocks of ``plus`` (same rate and channels;
+    zeros when there is none or it has ended)."""
+    other = _blocks(plus) if plus is not None else iter(())
+    for a in _blocks(path):
+        b = next(other, None)
+        if b is None:
+            b = np.zeros_like(a)
+        elif len(b) < len(a):
+            b = np.concatenate([b, np.zeros((len(a) - len(b), b.shape[1]), np.float32)])
+        yield a, b[:len(a)]
+
+
+def write_sum(path: Path, out: Path, *, gain: float = 1.0, plus: Path | None = None,
+              plus_gain: float = 1.0) -> Path:
+    """``path`` × ``gain`` + ``plus`` × ``plus_gain`` as a 16-bit WAV, as long as ``path``,
+    block by block; scaled down as a whole (never clipped) if it would peak above
+    ``HEADROOM``."""
+    top = max((float(np.abs(a * gain + b * plus_gain).max(initial=0.0))
+               for a, b in _pairs(path, plus)), default=0.0)
+    scale = HEADROOM / top if top > HEADROOM else 1.0
+    with sf.SoundFile(str(path)) as f:
+        rate, channels = f.samplerate, f.channels
+    with atomic_output(out, path) as tmp, sf.SoundFile(
+            str(tmp), "w", samplerate=rate, channels=channels, format="WAV",
+            subtype="PCM_16") as w:
+        for a, b in _pairs(path, plus):
+            w.write(np.clip((a * gain + b * plus_gain) * scale, -1.0, 1.0))
+    return out
+
+
+def mix(voice: Path, bed: Path, out: Path, *, cancel: Any = None) -> Path:
+    """``bed`` plus ``voice`` at the bed's rate and channels, as long as the bed."""
+    with sf.SoundFile(str(bed)) as f:
+        rate, channels = f.samplerate, f.channels
+    matched = media.extract(voice, out.with_name(f".{out.stem}.voice.wav"), sample_rate=rate,
+                            channels=channels, cancel=cancel)
+    try:
+        return write_sum(bed, out, plus=matched)
+    finally:
+        matched.unlink(missing_ok=True)

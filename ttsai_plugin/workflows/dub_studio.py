@@ -11,8 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ttsai_plugin import media
 from ttsai_plugin.clips import Clip, Placement
 from ttsai_plugin.errors import InputError
@@ -87,7 +85,8 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         separate_voice = bed is None or not mix or per_sentence_strips
         voice_offset = 1 if bed and separate_voice else 0
         if bed and not separate_voice:
-            mixed = dub_background.mix(voice_track, bed.bed, work / "mixed.wav")
+            mixed = dub_background.mix(voice_track, bed.bed, work / "mixed.wav",
+                                       cancel=ctx.cancel)
             placements.append(out.audio(mixed, ".wav", 0, f"({target_language} dub)"))
         else:
             if bed:
@@ -164,14 +163,10 @@ def _sentences(ctx: Context, clip: Any, speech: Path | None, duration: float, wo
 
 def _level_matched(track: Path, original_speech: Path, work: Path) -> Path:
     """The dub at the original speech's level, so it sits over the bed as the original did."""
-    dub, sr = media.decode(track)
-    orig, osr = media.decode(original_speech, sample_rate=16000, mono=True)
-    gain = dub_background.level_gain(dub, orig, sr, osr)
-    peak = float(np.abs(dub).max()) if dub.size else 0.0
-    gain = min(gain, 0.98 / peak) if peak > 0 else gain
+    gain = dub_background.level_gain(track, original_speech)
     if abs(gain - 1.0) < 0.01:
         return track
-    return media.write_wav((dub * gain).astype(np.float32), sr, work / "dub-levelled.wav")
+    return dub_background.write_sum(track, work / "dub-levelled.wav", gain=gain)
 
 
 class _Publisher:
