@@ -226,3 +226,16 @@ def test_a_translated_line_is_fitted_by_the_smallest_change(natural, span, room,
     fit = fit_line(natural, span, room)
     assert fit.tempo == pytest.approx(tempo) and fit.length == pytest.approx(length)
     assert bool(fit.note) is reported
+
+
+def test_cancel_between_sentences_leaves_nothing_that_looks_finished(editor_dub, shared, talk):
+    from ttsai_plugin.errors import Cancelled
+    from ttsai_plugin.jobs import CancelToken
+    path = talk[0]
+    ctx = _ctx(shared, "cancelled")
+    token = CancelToken()
+    ctx.cancel, ctx.progress = token, (lambda f, m: token.cancel() if "line 2/" in m else None)
+    with pytest.raises(Cancelled):
+        workflows.dub(ctx, Clip(path), target_language="fr")
+    assert visible_files(ctx.out_dir) == []
+    assert not any(p.name.startswith(".ttsai-work") for p in ctx.out_dir.iterdir())
