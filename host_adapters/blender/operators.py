@@ -201,7 +201,7 @@ class TTSAI_OT_dub(_TTSAIOperator, bpy.types.Operator):
         description="When the clip has music or effects under the speech, separate them and "
                     "keep them as their own strip under the dub")
     per_sentence_strips: BoolProperty(  # type: ignore
-        name="One Strip per Sentence", default=False,
+        name="Sentence Strips", default=False,
         description="Each dubbed sentence as its own strip, to nudge lines one by one")
 
     def build(self, context: Any, plan: actions.Plan) -> None:
