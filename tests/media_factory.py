@@ -130,3 +130,49 @@ def empty_file(out_dir: Path, name: str = "empty.wav") -> Path:
     out = Path(out_dir) / name
     out.write_bytes(b"")
     return out
+
+
+TALK_SENTENCES = (("Hello and welcome to the show.", 0.8),
+                  ("Today we dub this talk into Spanish.", 4.6),
+                  ("Thank you for watching.", 9.4))
+
+
+def _trimmed_speech(out_dir: Path, text: str, sr: int, voice: str = "en-us") -> np.ndarray:
+    """espeak-ng speech of ``text`` at ``sr`` with its leading and trailing silence cut."""
+    import hashlib
+    name = f"sentence-{hashlib.sha1(f'{voice}|{text}'.encode()).hexdigest()[:10]}.wav"
+    samples, _ = sf.read(speech(out_dir, name, text, voice=voice, sample_rate=sr),
+                         dtype="float32")
+    loud = np.flatnonzero(np.abs(samples) > 0.01)
+    return samples[loud[0]:loud[-1] + 1] if loud.size else samples
+
+
+def talk_over_music(out_dir: Path, name: str = "talk_music.wav",
+                    sentences: tuple[tuple[str, float], ...] = TALK_SENTENCES,
+                    seconds: float = 13.0, bed_db: float | None = -14.0,
+                    sample_rate: int = 44100) -> tuple[Path, Path, list[tuple[float, float]]]:
+    """espeak-ng sentences starting at known times over the synthetic music, stereo
+    (``bed_db=None``: the sentences alone, silence between them).
+
+    Returns the mix, the music alone (``<name>.bed.wav``, the true accompaniment) and each
+    sentence's true ``(start, end)`` in seconds (speech onsets exact: espeak's silence is cut).
+    """
+    out = Path(out_dir) / name
+    bed_path = out.with_suffix(".bed.wav")
+    sr = sample_rate
+    music, _ = sf.read(music_mix(out_dir, f"{out.stem}.music-src.wav", seconds=seconds,
+                                 sample_rate=sr), dtype="float32")
+    level = 0.0 if bed_db is None else 10 ** (bed_db / 20)
+    bed = music[:, 0] * level / max(1e-9, float(np.abs(music[:, 0]).max()))
+    voice = np.zeros_like(bed)
+    spans = []
+    for text, start in sentences:
+        s = _trimmed_speech(out_dir, text, sr)
+        i = int(round(start * sr))
+        voice[i:i + len(s)] += s[: len(voice) - i] * 0.5 / max(1e-9, float(np.abs(s).max()))
+        spans.append((start, min(seconds, start + len(s) / sr)))
+    if not out.exists():
+        sf.write(bed_path, np.stack([bed, bed], axis=1), sr, subtype="PCM_16")
+        mix = np.clip(voice + bed, -1, 1)
+        sf.write(out, np.stack([mix, mix], axis=1), sr, subtype="PCM_16")
+    return out, bed_path, spans

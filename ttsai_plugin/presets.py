@@ -66,7 +66,8 @@ EMOTIONS = ("neutral", "happy", "sad", "aggressive", "excited")
 STEP_OPTIONS: dict[str, dict[str, Check]] = {
     "narrate": {"voice": _id, "model": _id, "language": _lang, "speed": _num_range(0.5, 2.0)},
     "dub": {"target_language": _lang, "voice": _id, "preserve_voice": _bool,
-            "fit_duration": _bool, "subtitles": _bool},
+            "fit_duration": _bool, "subtitles": _bool, "timing": _one_of("sentence", "clip"),
+            "keep_background": _bool},
     "enhance": {"denoise": _bool, "enhance_clarity": _bool, "super_resolution": _bool,
                 "strength": _int_range(1, 3)},
     "dereverb": {"type": _one_of("echo", "reverb", "both"), "intensity": _int_range(1, 5)},

@@ -193,13 +193,26 @@ class TTSAI_OT_dub(_TTSAIOperator, bpy.types.Operator):
     preserve_voice: BoolProperty(name="Keep Original Voice", default=False)  # type: ignore
     subtitles: BoolProperty(name="Subtitles", default=False,  # type: ignore
                             description="Also add the translation as text strips")
+    timing: EnumProperty(name="Timing", default="SENTENCE", items=(  # type: ignore
+        ("SENTENCE", "Per Sentence", "Dub each sentence on its own, placed where it was said"),
+        ("CLIP", "Whole Clip", "One dub of the whole clip, fitted to its length")))
+    keep_background: BoolProperty(  # type: ignore
+        name="Keep Background", default=True,
+        description="When the clip has music or effects under the speech, separate them and "
+                    "keep them as their own strip under the dub")
+    per_sentence_strips: BoolProperty(  # type: ignore
+        name="Sentence Strips", default=False,
+        description="Each dubbed sentence as its own strip, to nudge lines one by one")
 
     def build(self, context: Any, plan: actions.Plan) -> None:
+        how = dict(timing=self.timing.lower(), keep_background=None if self.keep_background
+                   else False)
         opts = dict(target_language=self.target_language or plan.settings.language,
                     voice=self.voice or None, preserve_voice=self.preserve_voice,
-                    subtitles=self.subtitles)
+                    subtitles=self.subtitles, per_sentence_strips=self.per_sentence_strips,
+                    mix=False, **how)
         actions.clip_items(context, plan, lambda ctx, clip: workflows.dub(ctx, clip, **opts))
-        self._estimate_clips(plan)
+        self._estimate_clips(plan, **how)
 
 
 class TTSAI_OT_enhance(_TTSAIOperator, bpy.types.Operator):

@@ -70,6 +70,8 @@ def blender_media(tmp_path_factory) -> Path:
     media_factory.music_mix(d, seconds=6.0)
     media_factory.noisy_speech(d)
     media_factory.reverberant_speech(d)
+    _talk, _bed, spans = media_factory.talk_over_music(d)        # + talk_music.bed.wav
+    (d / "talk_music.spans.json").write_text(json.dumps(spans))  # the sentences' true times
     return d
 
 

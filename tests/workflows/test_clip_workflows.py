@@ -76,7 +76,7 @@ def test_dub_into_spanish_is_fitted_keeps_both_texts_and_says_it_is_mocked(ctx, 
     assert result.original_text.strip() and result.translated_text.strip()
     assert result.mock  # translation cannot be real offline: the label says so
     assert result.captions and all(c.track_offset == 1 for c in result.captions)
-    assert {f.suffix for f in result.files} == {".wav", ".srt", ".vtt"}
+    assert {f.suffix for f in result.files} == {".wav", ".srt", ".vtt", ".json"}  # + transcript
 
 
 def test_analyze_returns_key_and_tempo_and_places_nothing(ctx, music_wav):

@@ -15,7 +15,7 @@ def three_seconds(speech_wav) -> Clip:
 
 @pytest.mark.parametrize("operation, per_second, upper", [
     ("enhance", 2, False), ("transcribe", 2, False), ("voice_convert", 3, False),
-    ("dub", 5, False), ("dereverb", 4, True), ("split_stems", 4, True), ("stems", 4, True),
+    ("dereverb", 4, True), ("split_stems", 4, True), ("stems", 4, True),
 ])
 def test_per_second_services_bill_the_used_range_only(ctx, three_seconds, operation,
                                                       per_second, upper):

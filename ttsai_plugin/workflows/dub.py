@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from ttsai_plugin import media
 from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError
-from ttsai_plugin.workflows import captions, pipeline
+from ttsai_plugin.workflows import captions, dub_studio, pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.results import WorkflowResult
 from ttsai_plugin.workflows.source import publish, slug
@@ -33,9 +34,9 @@ def _fit(ctx: Context, dubbed, target: float, work, notes: list[str]):
     return pipeline.fit_length(stretched, target, work / "fitted.wav")
 
 
-def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = None,
-        preserve_voice: bool = False, fit_duration: bool = True,
-        subtitles: bool = False) -> WorkflowResult:
+def dub_clip(ctx: Context, clip: Any, *, target_language: str, voice: str | None = None,
+             preserve_voice: bool = False, fit_duration: bool = True,
+             subtitles: bool = False) -> WorkflowResult:
     """``<source>.dub-<lang>.wav`` at the clip's position (the original is to be muted);
     with ``subtitles``, ``<source>.dub-<lang>.srt/.vtt`` and caption placements one track up."""
     if not target_language or not str(target_language).strip():
@@ -99,3 +100,25 @@ def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = No
                           mock=meta.get("mock"), files=files_out, notes=notes,
                           original_text=texts["original_text"],
                           translated_text=texts["translated_text"], cached=hit)
+
+
+def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = None,
+        preserve_voice: bool = False, fit_duration: bool = True, subtitles: bool = False,
+        timing: str = "sentence", keep_background: bool | None = None,
+        stems_out: Path | None = None, per_sentence_strips: bool = False,
+        mix: bool = True) -> WorkflowResult:
+    """Dub a clip: per sentence (``timing="sentence"``) or as a whole (``"clip"``), the
+    background kept when it has one (``keep_background=None`` detects it). ``mix=True`` (CLI,
+    OBS) hands back one file, dub over bed; ``mix=False`` (Blender) the bed as its own
+    placement under the dub. See docs/architecture.md."""
+    if not target_language or not str(target_language).strip():
+        raise InputError("No target language given.", hint="Pass a code such as es, fr or de.")
+    if not dub_studio.wants_studio(timing, keep_background, stems_out, per_sentence_strips):
+        return dub_clip(ctx, clip, target_language=target_language, voice=voice,
+                        preserve_voice=preserve_voice, fit_duration=fit_duration,
+                        subtitles=subtitles)
+    return dub_studio.studio_dub(
+        ctx, clip, target_language=target_language, voice=voice, preserve_voice=preserve_voice,
+        fit_duration=fit_duration, subtitles=subtitles, timing=timing,
+        keep_background=keep_background, stems_out=stems_out,
+        per_sentence_strips=per_sentence_strips, mix=mix, clip_dub=dub_clip)

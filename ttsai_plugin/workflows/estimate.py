@@ -113,6 +113,10 @@ def estimate(ctx: Context, operation: str, *, clip: Any = None, text: str | None
     if op not in PER_SECOND:
         known = ", ".join(sorted({"narrate", "voice_chat", "preset", *FREE_OPS, *PER_SECOND}))
         raise InputError(f"Unknown operation {operation!r}.", hint=f"Known: {known}.")
+    if op == "dub" and clip is not None and opts.get("seconds") is None:
+        from ttsai_plugin.workflows.dub_studio import estimate_dub
+        return estimate_dub(ctx, clip, rate=PER_SECOND["dub"][0],
+                            separation_rate=PER_SECOND["split_stems"][0], **opts)
     if clip is None and opts.get("seconds") is None:
         raise InputError(f"An estimate for {op} needs the clip.", hint="Pass clip=...")
     rate, upper, why = PER_SECOND[op]

@@ -196,7 +196,8 @@ def test_the_credit_estimate_for_a_dub_counts_only_the_used_seconds(scene, proje
     vse.select_only(scene, movie)
     before = vse.names(scene)
     # the same estimate the UI shows in the operator's dialog before anything is sent
-    assert bpy.ops.ttsai.dub(target_language="es", estimate_only=True) == {"FINISHED"}
+    assert bpy.ops.ttsai.dub(target_language="es", timing="CLIP",  # one call: no per-line rounding
+                             estimate_only=True) == {"FINISHED"}
     out = capfd.readouterr()
     assert "Dub: Estimated cost: 20 credits" in out.out + out.err
     assert vse.names(scene) == before and not snd.mute

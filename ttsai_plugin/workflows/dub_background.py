@@ -1,0 +1,188 @@
+"""The background (music and effects) under a dub: decide whether a clip has one, separate it
+from the speech, and mix the dubbed voice back over it at the original dialogue level."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import soundfile as sf
+
+from ttsai_plugin import media
+from ttsai_plugin.media.files import atomic_output
+from ttsai_plugin.workflows import pipeline
+from ttsai_plugin.workflows.context import Context
+from ttsai_plugin.workflows.source import used_range
+
+ANALYSIS_RATE = 8000      # Hz: enough to tell pauses from a bed, small for an hour of audio
+FRAME = 0.05              # seconds per level frame
+BED_SPREAD_DB = 30.0      # a clip whose quiet frames stay this close to its loud ones has a bed
+BED_FLOOR_DBFS = -60.0    # ... and only when those quiet frames are actually audible
+HEADROOM = 0.98           # the mix is scaled down (never clipped) when it would peak above this
+
+
+@dataclass(frozen=True)
+class BedCheck:
+    """Whether a clip's pauses hold sound (music, effects, ambience) worth keeping, and why."""
+
+    has_bed: bool
+    floor_db: float
+    spread_db: float
+
+    @property
+    def reason(self) -> str:
+        if self.has_bed:
+            return (f"sound under the speech: its quietest moments are {self.floor_db:.0f} dBFS, "
+                    f"only {self.spread_db:.0f} dB under the loudest")
+        if self.floor_db <= -90:
+            return "no background: the pauses between sentences are silent"
+        return (f"no background: the pauses fall to {self.floor_db:.0f} dBFS, "
+                f"{self.spread_db:.0f} dB under the speech")
+
+
+def frame_levels(samples: np.ndarray, sr: int, frame: float = FRAME) -> np.ndarray:
+    """RMS level in dBFS of each ``frame``-second slice of a mono signal."""
+    mono = samples if samples.ndim == 1 else samples.mean(axis=1)
+    n = max(1, int(frame * sr))
+    frames = len(mono) // n
+    if frames == 0:
+        return np.zeros(0, dtype=np.float64)
+    rms = np.sqrt(np.mean(mono[: frames * n].astype(np.float64).reshape(frames, n) ** 2, axis=1))
+    return 20 * np.log10(rms + 1e-10)
+
+
+def check_levels(samples: np.ndarray, sr: int) -> BedCheck:
+    """A bed is there when the quietest tenth of the frames (the pauses between sentences)
+    stays within ``BED_SPREAD_DB`` of the loudest twentieth and above ``BED_FLOOR_DBFS``:
+    speech alone drops to near silence between sentences, speech over a bed does not."""
+    levels = frame_levels(samples, sr)
+    if levels.size < 4:
+        return BedCheck(False, -200.0, 0.0)
+    floor, loud = float(np.percentile(levels, 10)), float(np.percentile(levels, 95))
+    spread = loud - floor
+    return BedCheck(spread < BED_SPREAD_DB and floor > BED_FLOOR_DBFS, floor, spread)
+
+
+def detect(ctx: Context, clip: Any, work: Path) -> BedCheck:
+    """``check_levels`` on the clip's used range, decoded small; memoised per source identity
+    (a repeat or the estimate dialog decodes nothing)."""
+    start, end = used_range(clip)
+    identity = pipeline.source_identity(clip.media, start=start, end=end,
+                                        stream=clip.audio_stream, what="bed-check-v1")
+    memo = ctx.cache.recall(identity) if ctx.cache is not None else None
+    if memo is not None:
+        return BedCheck(bool(memo["has_bed"]), float(memo["floor_db"]), float(memo["spread_db"]))
+    small = media.extract(clip.media, work / "bed-check.wav", start=start,
+                          end=None if clip.source_out is None else end,
+                          stream=clip.audio_stream, sample_rate=ANALYSIS_RATE, channels=1,
+                          cancel=ctx.cancel)
+    samples, sr = media.decode(small, mono=True)
+    small.unlink(missing_ok=True)
+    found = check_levels(samples, sr)
+    if ctx.cache is not None:
+        ctx.cache.remember(identity, {"has_bed": found.has_bed, "floor_db": found.floor_db,
+                                      "spread_db": found.spread_db})
+    return found
+
+
+@dataclass
+class Separated:
+    """The clip's used range as speech (``vocals``) and background (``bed``), equally long."""
+
+    vocals: Path
+    bed: Path
+    credits: float
+    mock: str | None
+    cached: bool
+
+
+def separate(ctx: Context, clip: Any, work: Path) -> Separated:
+    """Two stems of the clip's used range through ``split_stems`` (so a repeat, or the same
+    clip dubbed into another language, separates nothing), kept in ``work``."""
+    from ttsai_plugin.workflows.stems import split_stems
+    result = split_stems(replace(ctx, out_dir=work / "stems"), clip, stems=2)
+    paths = {Path(p.path).stem: Path(p.path) for p in result.audio}
+    return Separated(paths["vocals"], paths["accompaniment"], result.credits_used, result.mock,
+                     result.cached)
+
+
+BLOCK = 1 << 18           # frames per block when streaming a track (hours never sit in memory)
+
+
+def _blocks(path: Path) -> Iterator[np.ndarray]:
+    """``path``'s samples as ``(frames, channels)`` float32 blocks."""
+    with sf.SoundFile(str(path)) as f:
+        while True:
+            block = f.read(BLOCK, dtype="float32", always_2d=True)
+            if not len(block):
+                return
+            yield block
+
+
+def speech_rms(path: Path) -> float:
+    """RMS over the 50 ms frames where there is speech (within 20 dB of the loudest),
+    streamed."""
+    with sf.SoundFile(str(path)) as f:
+        n = max(1, int(FRAME * f.samplerate))
+    powers, carry = [], np.zeros(0, np.float32)
+    for block in _blocks(path):
+        mono = np.concatenate([carry, block.mean(axis=1)])
+        whole = len(mono) // n * n
+        powers.append(np.mean(mono[:whole].astype(np.float64).reshape(-1, n) ** 2, axis=1))
+        carry = mono[whole:]
+    power = np.concatenate(powers) if powers else np.zeros(0)
+    if power.size == 0 or power.max() <= 0:
+        return 0.0
+    active = power > power.max() / 100.0
+    return float(np.sqrt(power[active].mean()))
+
+
+def level_gain(dub: Path, original_speech: Path) -> float:
+    """Gain that brings the dub's speech to the original speech's level (1.0 when either is
+    silent), so the dub sits over the bed where the original voice did."""
+    have, want = speech_rms(dub), speech_rms(original_speech)
+    return want / have if have > 1e-6 and want > 1e-6 else 1.0
+
+
+def _pairs(path: Path, plus: Path | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Blocks of ``path`` with the matching blocks of ``plus`` (same rate and channels;
+    zeros when there is none or it has ended)."""
+    other = _blocks(plus) if plus is not None else iter(())
+    for a in _blocks(path):
+        b = next(other, None)
+        if b is None:
+            b = np.zeros_like(a)
+        elif len(b) < len(a):
+            b = np.concatenate([b, np.zeros((len(a) - len(b), b.shape[1]), np.float32)])
+        yield a, b[:len(a)]
+
+
+def write_sum(path: Path, out: Path, *, gain: float = 1.0, plus: Path | None = None,
+              plus_gain: float = 1.0) -> Path:
+    """``path`` × ``gain`` + ``plus`` × ``plus_gain`` as a 16-bit WAV, as long as ``path``,
+    block by block; scaled down as a whole (never clipped) if it would peak above
+    ``HEADROOM``."""
+    top = max((float(np.abs(a * gain + b * plus_gain).max(initial=0.0))
+               for a, b in _pairs(path, plus)), default=0.0)
+    scale = HEADROOM / top if top > HEADROOM else 1.0
+    with sf.SoundFile(str(path)) as f:
+        rate, channels = f.samplerate, f.channels
+    with atomic_output(out, path) as tmp, sf.SoundFile(
+            str(tmp), "w", samplerate=rate, channels=channels, format="WAV",
+            subtype="PCM_16") as w:
+        for a, b in _pairs(path, plus):
+            w.write(np.clip((a * gain + b * plus_gain) * scale, -1.0, 1.0))
+    return out
+
+
+def mix(voice: Path, bed: Path, out: Path, *, cancel: Any = None) -> Path:
+    """``bed`` plus ``voice`` at the bed's rate and channels, as long as the bed."""
+    with sf.SoundFile(str(bed)) as f:
+        rate, channels = f.samplerate, f.channels
+    matched = media.extract(voice, out.with_name(f".{out.stem}.voice.wav"), sample_rate=rate,
+                            channels=channels, cancel=cancel)
+    try:
+        return write_sum(bed, out, plus=matched)
+    finally:
+        matched.unlink(missing_ok=True)

@@ -1,0 +1,275 @@
+"""Sentence timing for a dub: find the source's spoken lines at its pauses, dub each on its
+own, fit each translated line to the span it replaces and place it where the original began,
+then join the lines into one click-free track as long as the source."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ttsai_plugin import media
+from ttsai_plugin.errors import BadRequestError, InputError
+from ttsai_plugin.workflows.context import Context
+from ttsai_plugin.workflows.dub_background import frame_levels
+
+SEGMENT_RATE = 16000     # Hz the speech is analysed at
+FRAME = 0.02             # seconds per level frame
+SPEECH_DB = 28.0         # frames within this of the loud speech level are speech
+MIN_PAUSE = 0.35         # seconds of quiet that end a line
+SUSTAIN = 3              # frames of sound in a row that start or end a line (60 ms)
+MIN_LINE = 0.15          # seconds: shorter blips (a click, leaked music) are no line
+MAX_LINE = 15.0          # seconds: a longer run of speech is cut at its quietest pause
+PAD = 0.12               # seconds of context sent around each line (never past a neighbour)
+TEMPO_RANGE = (0.8, 1.25)  # tempo changes within these sound natural
+MAX_TEMPO = 2.0          # beyond this a line is cut at the end of the room it has instead
+LINE_GAP = 0.05          # seconds kept free before the next line starts
+EDGE_FADE = 0.01         # seconds of fade in and out of every placed line
+TRIM_DB = 40.0           # a dubbed line's lead-in/out quieter than its peak by this is silence
+
+
+@dataclass(frozen=True)
+class Span:
+    """Seconds where one spoken line is in the source."""
+
+    start: float
+    end: float
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Line:
+    """One dubbed line: where it was said, where its dub is placed, how it was fitted."""
+
+    index: int
+    source_start: float
+    source_end: float
+    dub_start: float = 0.0
+    dub_end: float = 0.0
+    tempo: float = 1.0
+    original_text: str = ""
+    translated_text: str = ""
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Line":
+        return cls(**d)
+
+
+def find_lines(samples: np.ndarray, sr: int) -> list[Span]:
+    """Spoken lines: frames within ``SPEECH_DB`` of the speech's loud level, joined across
+    pauses shorter than ``MIN_PAUSE``, blips shorter than ``MIN_LINE`` dropped and runs longer
+    than ``MAX_LINE`` cut at their quietest frame."""
+    levels = frame_levels(samples, sr, FRAME)
+    if levels.size == 0:
+        return []
+    loud = float(np.percentile(levels, 98))
+    if loud < -70:
+        return []
+    active = levels > max(loud - SPEECH_DB, -70.0)
+    runs: list[list[int]] = []
+    bridge = int(round(MIN_PAUSE / FRAME))
+    for i in np.flatnonzero(active):
+        if runs and i - runs[-1][1] <= bridge:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([int(i), int(i) + 1])
+    runs = [r for r in (_sustained(a, b, active) for a, b in runs) if r is not None]
+    pieces = [p for a, b in runs for p in _cap(a, b, levels)]
+    return [Span(round(a * FRAME, 3), round(b * FRAME, 3)) for a, b in pieces
+            if (b - a) * FRAME >= MIN_LINE]
+
+
+def _sustained(a: int, b: int, active: np.ndarray) -> tuple[int, int] | None:
+    """The run from its first to its last ``SUSTAIN`` consecutive active frames: a lone
+    blip before or after a line (a transient, leaked music) does not move where it starts."""
+    k = SUSTAIN
+    held = [i for i in range(a, b - k + 1) if active[i:i + k].all()]
+    return (held[0], held[-1] + k) if held else None
+
+
+def _cap(a: int, b: int, levels: np.ndarray) -> list[tuple[int, int]]:
+    limit = int(MAX_LINE / FRAME)
+    if b - a <= limit:
+        return [(a, b)]
+    lo, hi = a + limit // 3, a + limit
+    cut = lo + int(np.argmin(levels[lo:hi]))
+    return [(a, cut)] + _cap(cut, b, levels)
+
+
+def line_pieces(spans: list[Span], duration: float) -> list[tuple[float, float]]:
+    """What is sent for each line: its span with ``PAD`` of context, never past the middle
+    of the pause to a neighbour nor outside ``[0, duration]``."""
+    out = []
+    for i, span in enumerate(spans):
+        a = max(0.0, span.start - PAD, (spans[i - 1].end + span.start) / 2 if i else 0.0)
+        b = min(duration, span.end + PAD,
+                (span.end + spans[i + 1].start) / 2 if i + 1 < len(spans) else duration)
+        out.append((a, b))
+    return out
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a dubbed line of ``natural`` seconds goes into its source span."""
+
+    tempo: float        # playback speed (1.0 = as delivered; >1 faster)
+    length: float       # seconds it lasts once fitted
+    note: str = ""      # said when the fit needed more than a natural tempo change
+
+
+def fit_line(natural: float, span: float, room: float) -> Fit:
+    """Fit to the source span with a natural tempo change; else at the fastest natural tempo,
+    running into the following pause (``room`` = span + that pause); else the smallest
+    speed-up that ends it before the next line (up to ``MAX_TEMPO``, past that it is cut)."""
+    lo, hi = TEMPO_RANGE
+    if natural <= 0 or span <= 0:
+        return Fit(1.0, max(natural, 0.0))
+    want = natural / span
+    if abs(want - 1.0) < 0.01:
+        return Fit(1.0, natural)
+    if lo <= want <= hi:
+        return Fit(want, span)
+    if want < lo:
+        return Fit(lo, natural / lo)
+    if natural / hi <= room:
+        return Fit(hi, natural / hi, "")
+    need = natural / room if room > 0 else MAX_TEMPO
+    if need <= MAX_TEMPO:
+        return Fit(need, room, f"sped up ×{need:.2f} to end before the next line "
+                               f"(×{want:.2f} to match the original)")
+    return Fit(MAX_TEMPO, room, f"sped up ×{MAX_TEMPO:g} and cut at {room:.2f} s: the "
+                                f"translation is {natural:.2f} s for a {span:.2f} s line")
+
+
+Translate = Callable[[Path, Path], Any]   # (source line audio, out) -> Translation
+
+
+def _trim_silence(samples: np.ndarray, sr: int) -> np.ndarray:
+    """The dubbed line without the lead-in and tail silence speech engines add."""
+    levels = frame_levels(samples, sr, 0.01)
+    if levels.size == 0:
+        return samples
+    on = np.flatnonzero(levels > float(levels.max()) - TRIM_DB)
+    n = int(0.01 * sr)
+    return samples[on[0] * n: (on[-1] + 1) * n]
+
+
+def _about_the_audio(exc: BadRequestError) -> bool:
+    """True when the service refused this line's audio (e.g. no words in it), not the
+    request: a wrong language or voice must stop the dub at once."""
+    return exc.extra.get("field") in (None, "file") and "language" not in exc.message \
+        and "voice" not in exc.message
+
+
+@dataclass
+class Dubbed:
+    """Every line's dub joined into one track, the lines' times and texts, and the bill."""
+
+    track: Path
+    lines: list[Line]
+    answers: list[Any]
+    notes: list[str]
+
+
+def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate: Translate,
+              *, fit: bool = True, lo: float = 0.4, hi: float = 0.85) -> Dubbed:
+    """Dub each line of ``speech`` (a file ``duration`` seconds long) with ``translate``, fit
+    it (when ``fit``), place it at its source start and join: ``work/dub.wav``, exactly
+    ``duration`` long."""
+    small = media.extract(speech, work / "segment-levels.wav", sample_rate=SEGMENT_RATE,
+                          channels=1, cancel=ctx.cancel)
+    spans = find_lines(*media.decode(small, mono=True))
+    if not spans:
+        raise InputError("No speech found to dub: the clip is silent or only music.",
+                         hint="Select a clip with someone speaking.")
+    pieces = line_pieces(spans, duration)
+    lines, answers, notes, skipped = [], [], [], []
+    parts: list[tuple[int, int, Path]] = []   # start sample, length, fitted file
+    rate = 0
+    for i, span in enumerate(spans):
+        ctx.report(lo + (hi - lo) * i / len(spans), f"Dubbing line {i + 1}/{len(spans)}")
+        a, b = pieces[i]
+        piece = media.extract(speech, work / f"line-{i:03d}.wav", start=a, end=b,
+                              cancel=ctx.cancel)
+        try:
+            answer = translate(piece, work / f"line-{i:03d}.dub.wav")
+        except BadRequestError as exc:
+            if not _about_the_audio(exc) or (i == len(spans) - 1 and not answers):
+                raise
+            skipped.append((span, exc))
+            continue
+        ctx.check_cancelled()
+        answers.append(answer)
+        samples, sr = media.decode(answer.path)
+        rate = rate or sr
+        if sr != rate:
+            samples, sr = media.decode(answer.path, sample_rate=rate)
+        samples = _trim_silence(samples, sr)
+        room = (spans[i + 1].start - LINE_GAP if i + 1 < len(spans) else duration) - span.start
+        natural = len(samples) / sr
+        f = fit_line(natural, span.length, room) if fit else Fit(1.0, natural)
+        raw = media.write_wav(samples, sr, work / f"line-{i:03d}.trimmed.wav")
+        fitted = raw if abs(f.tempo - 1.0) < 1e-3 else media.time_stretch(
+            raw, work / f"line-{i:03d}.fitted.wav", ratio=f.tempo, cancel=ctx.cancel)
+        start = int(round(span.start * rate))
+        length = min(int(round(f.length * rate)), int(round(max(room, 0.0) * rate))
+                     if fit else int(round(f.length * rate)))
+        length = max(1, min(length, int(round(duration * rate)) - start))
+        parts.append((start, length, fitted))
+        line = Line(i + 1, span.start, span.end, start / rate, (start + length) / rate,
+                    round(f.tempo, 3), answer.original_text.strip(),
+                    answer.translated_text.strip(), f.note)
+        if f.note:
+            notes.append(f"Line {line.index} at {span.start:.2f} s: {f.note}.")
+        lines.append(line)
+    for span, exc in skipped:
+        notes.append(f"Left the line at {span.start:.2f}–{span.end:.2f} s undubbed: "
+                     f"{exc.message}")
+    track = _join(parts, rate, duration, work)
+    return Dubbed(track, lines, answers, notes)
+
+
+def _faded(samples: np.ndarray, rate: int) -> np.ndarray:
+    """A line with ``EDGE_FADE`` raised-cosine fades at both ends: a cut inside a word (a
+    trimmed or shortened line) starts and stops without a click."""
+    n = min(int(EDGE_FADE * rate), len(samples) // 2)
+    if n < 2:
+        return samples
+    ramp = (np.sin(np.linspace(0.0, np.pi / 2, n)) ** 2).astype(np.float32)
+    if samples.ndim == 2:
+        ramp = ramp[:, None]
+    out = samples.copy()
+    out[:n] *= ramp
+    out[-n:] *= ramp[::-1]
+    return out
+
+
+def _join(parts: list[tuple[int, int, Path]], rate: int, duration: float, work: Path) -> Path:
+    """The fitted lines at their start samples with silence between (the join fades every
+    edge, so nothing clicks), one silent sample at each end so the track lasts ``duration``."""
+    total = int(round(duration * rate))
+    tick = media.write_wav(np.zeros(1, np.float32), rate, work / "tick.wav")
+    files, gaps, at = [tick], [], 1
+    for start, length, path in parts:
+        cut = work / f"{path.stem}.placed.wav"
+        samples, _ = media.decode(path, sample_rate=rate)
+        samples = samples[:length]
+        if len(samples) < length:
+            samples = np.concatenate([samples, np.zeros((length - len(samples),) +
+                                                        samples.shape[1:], np.float32)])
+        media.write_wav(_faded(samples, rate), rate, cut)
+        start = max(start, at)
+        gaps.append((start - at) / rate)
+        files.append(cut)
+        at = start + length
+    gaps.append(max(0, total - 1 - at) / rate)
+    files.append(tick)
+    return media.concat(files, work / "dub.wav", gaps=gaps)
