@@ -1,12 +1,18 @@
-"""Build the installable Blender extension zip: ``python -m host_adapters.blender.build --out DIR``.
+"""Build the installable Blender extension zips: ``python -m host_adapters.blender.build --out DIR``.
 
-The zip holds the adapter (this folder), the core ``ttsai_plugin`` as its own pure-Python
-wheel (shipped presets inside as ``ttsai_plugin/_presets``) and the core's dependencies as
-unmodified PyPI wheels for Python 3.11 (Blender 4.2–5.0) and 3.13 (5.1+). Blender installs
-wheels into its extensions site-packages, so the core keeps its own import name and no
-runtime ``pip install`` ever happens. NumPy is left out: Blender ships it. The local
-engine's extras (werkzeug, waitress, recognisers…) are left out too: the extension talks to
-the TTS.ai API or to a ``ttsai serve`` engine on loopback.
+One zip per platform and Blender Python: Blender 4.2–5.0 run Python 3.11, 5.1 and later
+Python 3.13, so each zip carries only its Python's compiled wheels and says which Blender
+versions take it (``blender_version_min``/``max``); Blender's installer refuses the wrong one.
+
+Each zip holds the adapter (this folder), the core ``ttsai_plugin`` as its own pure-Python
+wheel (shipped presets inside) and, as unmodified PyPI wheels, what the extension runs on:
+the API client's stack and the built-in local engine's classical part (werkzeug, scipy,
+RNNoise's library, WPE), so every job works offline with no key, installed in one step.
+Left out: NumPy (Blender ships it), the CLI's tqdm, pydub (unused), the engine's
+recogniser and librosa (pocketsphinx, numba/llvmlite: ~90 MB more; transcription, restyle
+and key/BPM analysis then need a key or a ``ttsai serve`` on loopback) and every optional
+neural backend. Wheels whose declared dependencies the engine never imports (pyrnnoise →
+audiolab → av, matplotlib; nara-wpe → bottleneck) come without them.
 
 Downloaded wheels are cached in ``~/.cache/ttsai-plugin/wheels`` (or ``TTSAI_WHEEL_CACHE``).
 """
@@ -23,21 +29,43 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-ADAPTER_FILES = ("__init__.py", "actions.py", "compat.py", "host.py", "operators.py",
-                 "panel.py", "prefs.py", "recovery.py", "runtime.py")
-#: The core's runtime dependencies minus NumPy (Blender's own is used).
-REQUIREMENTS = ("httpx>=0.27", "soundfile>=0.12", "pydub>=0.25", "imageio-ffmpeg>=0.5",
-                "pyloudnorm>=0.1.1", "platformdirs>=4", "scipy>=1.10")
+ADAPTER_EXCLUDE = ("build.py",)
+#: Runtime dependencies with their own dependencies (NumPy excepted: Blender's is used).
+#: imageio-ffmpeg 0.5 carries ffmpeg 4.2 in a 27 MB wheel (0.6: 7.0, 29.5 MB; 0.7+: 68 MB):
+#: with scipy and RNNoise that keeps one platform's zip under 80 MB.
+REQUIREMENTS = ("httpx>=0.27", "soundfile>=0.12", "imageio-ffmpeg>=0.5,<0.6",
+                "pyloudnorm>=0.1.1", "platformdirs>=4", "scipy>=1.10", "werkzeug>=3")
+#: The local engine's helpers, taken without their declared dependencies (see above).
+WITHOUT_DEPS = ("pyrnnoise>=0.4", "nara-wpe>=0.0.11", "click>=8", "threadpoolctl>=3")
 PURE_FROM_SOURCE = ("srt>=3.5",)   # sdist-only on PyPI: built once into a py3-none-any wheel
 EXCLUDED = re.compile(r"^numpy-")
-PYTHONS = ("3.11", "3.13")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One Blender Python and the Blender versions that run it (``max`` is exclusive)."""
+
+    python: str
+    blender_min: str
+    blender_max: str | None
+
+    @property
+    def tag(self) -> str:
+        return "py" + self.python.replace(".", "")
+
+
+TARGETS: dict[str, Target] = {
+    "3.11": Target("3.11", "4.2.0", "5.1.0"),
+    "3.13": Target("3.13", "5.1.0", None),
+}
 PLATFORMS: dict[str, tuple[str, ...]] = {
     "linux-x64": ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
-                  "manylinux2014_x86_64", "linux_x86_64"),
+                  "manylinux2014_x86_64", "manylinux1_x86_64", "linux_x86_64"),
     "windows-x64": ("win_amd64",),
     "macos-arm64": ("macosx_14_0_arm64", "macosx_12_0_arm64", "macosx_11_0_arm64"),
     "macos-x64": ("macosx_14_0_x86_64", "macosx_10_13_x86_64", "macosx_10_9_x86_64"),
@@ -60,6 +88,22 @@ def project_version() -> str:
         return tomllib.load(fh)["project"]["version"]
 
 
+def target_for(blender_version: str) -> Target:
+    """The target whose Python the given Blender (``"5.0"``, ``"5.2.1"``) runs."""
+    want = _version(blender_version)
+    for t in TARGETS.values():
+        if _version(t.blender_min) <= want and (t.blender_max is None
+                                                 or want < _version(t.blender_max)):
+            return t
+    raise BuildError(f"No extension build takes Blender {blender_version}; it needs 4.2 "
+                     "or later.")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = [int(p) for p in text.split(".")[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
 # --- the core as a wheel -------------------------------------------------------------------
 
 def _record_line(name: str, data: bytes) -> str:
@@ -67,14 +111,25 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
+def _core_files() -> dict[str, bytes]:
+    """The package's files (sources and package data), plus the shipped presets as
+    ``ttsai_plugin/_presets`` when they are not package data already."""
+    from ttsai_plugin.presets import shipped_dir
+    package = ROOT / "ttsai_plugin"
+    files = {p.relative_to(ROOT).as_posix(): p.read_bytes()
+             for p in sorted(package.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    shipped = shipped_dir()
+    if shipped is not None and package not in shipped.resolve().parents:
+        for path in sorted(shipped.glob("*.json")):
+            files[f"ttsai_plugin/_presets/{path.name}"] = path.read_bytes()
+    return files
+
+
 def core_wheel(out_dir: Path) -> Path:
     """``ttsai_plugin-<version>-py3-none-any.whl`` from the source tree, presets included."""
     version = project_version()
-    files: dict[str, bytes] = {}
-    for path in sorted((ROOT / "ttsai_plugin").rglob("*.py")):
-        files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
-    for path in sorted((ROOT / "presets").glob("*.json")):
-        files[f"ttsai_plugin/_presets/{path.name}"] = path.read_bytes()
+    files = _core_files()
     info = f"ttsai_plugin-{version}.dist-info"
     files[f"{info}/METADATA"] = (f"Metadata-Version: 2.1\nName: ttsai-plugin\nVersion: {version}\n"
                                  "Summary: TTS.ai speech API core (bundled in the Blender "
@@ -103,22 +158,27 @@ def _pip(*args: str) -> None:
                          f"{cache_root()} by hand.")
 
 
-def dependency_wheels(platform: str) -> list[Path]:
-    """Binary wheels for every Python in PYTHONS on ``platform``, cached between builds."""
+def dependency_wheels(platform: str, python: str = "3.11") -> list[Path]:
+    """Binary wheels for one Blender Python on ``platform``, cached between builds."""
     if platform not in PLATFORMS:
         raise BuildError(f"Unknown platform {platform!r}; pick one of {', '.join(PLATFORMS)}.")
-    stamp_text = "\n".join((*REQUIREMENTS, *PURE_FROM_SOURCE, *PYTHONS, *PLATFORMS[platform]))
+    if python not in TARGETS:
+        raise BuildError(f"Unknown Python {python!r}; pick one of {', '.join(TARGETS)}.")
+    stamp_text = "\n".join((*REQUIREMENTS, *WITHOUT_DEPS, *PURE_FROM_SOURCE, python,
+                            *PLATFORMS[platform]))
     key = hashlib.sha256(stamp_text.encode()).hexdigest()[:12]
-    folder = cache_root() / f"{platform}-{key}"
+    folder = cache_root() / f"{platform}-{TARGETS[python].tag}-{key}"
     stamp = folder / ".complete"
     if not stamp.exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
         try:
-            for py in PYTHONS:
-                plat_args = [a for tag in PLATFORMS[platform] for a in ("--platform", tag)]
-                _pip("download", "--quiet", "--only-binary=:all:", "--python-version", py,
-                     "--implementation", "cp", *plat_args, "-d", str(tmp), *REQUIREMENTS)
+            common = ["download", "--quiet", "--only-binary=:all:", "--python-version", python,
+                      "--implementation", "cp",
+                      *[a for tag in PLATFORMS[platform] for a in ("--platform", tag)],
+                      "-d", str(tmp)]
+            _pip(*common, *REQUIREMENTS)
+            _pip(*common, "--no-deps", *WITHOUT_DEPS)
             _pip("wheel", "--quiet", "--no-deps", "-w", str(tmp), *PURE_FROM_SOURCE)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -135,10 +195,15 @@ def dependency_wheels(platform: str) -> list[Path]:
 
 # --- the zip -------------------------------------------------------------------------------
 
-def manifest_text(wheels: list[str], platform: str) -> str:
+def manifest_text(wheels: list[str], platform: str, target: Target | None = None) -> str:
+    target = target or TARGETS["3.11"]
     text = (HERE / "blender_manifest.toml").read_text(encoding="utf-8")
     listed = "wheels = [\n" + "".join(f'  "./wheels/{w}",\n' for w in wheels) + "]"
     text = re.sub(r"^wheels = \[\]", lambda _m: listed, text, count=1, flags=re.M)
+    versions = f'blender_version_min = "{target.blender_min}"'
+    if target.blender_max:
+        versions += f'\nblender_version_max = "{target.blender_max}"'
+    text = re.sub(r'^blender_version_min = ".*"$', versions, text, count=1, flags=re.M)
     text = text.replace("\n[permissions]", f'\nplatforms = ["{platform}"]\n\n[permissions]', 1)
     text = re.sub(r'^version = ".*"$', f'version = "{project_version()}"', text, count=1,
                   flags=re.M)
@@ -162,38 +227,55 @@ def check_manifest(data: dict) -> None:
             raise BuildError(f"Bad wheel path in the manifest: {wheel}")
 
 
-def build(out: Path, platform: str = "linux-x64") -> Path:
-    """Write ``ttsai-<version>-<platform>.zip`` into ``out`` and return its path."""
+def adapter_files() -> list[Path]:
+    """The adapter's modules (every ``.py`` here but the build script)."""
+    return sorted(p for p in HERE.glob("*.py") if p.name not in ADAPTER_EXCLUDE)
+
+
+def zip_name(platform: str, target: Target) -> str:
+    return f"ttsai-{project_version()}-{platform}-{target.tag}.zip"
+
+
+def build(out: Path, platform: str = "linux-x64", python: str = "3.11") -> Path:
+    """Write ``ttsai-<version>-<platform>-py<XY>.zip`` into ``out`` and return its path."""
     out.mkdir(parents=True, exist_ok=True)
+    target = TARGETS.get(python)
+    if target is None:
+        raise BuildError(f"Unknown Python {python!r}; pick one of {', '.join(TARGETS)}.")
     with tempfile.TemporaryDirectory(prefix="ttsai-build-") as tmp:
         stage = Path(tmp)
-        wheels = [core_wheel(stage), *dependency_wheels(platform)]
+        wheels = [core_wheel(stage), *dependency_wheels(platform, python)]
         names = [w.name for w in wheels]
-        target = out / f"ttsai-{project_version()}-{platform}.zip"
-        part = target.with_suffix(".zip.part")
+        target_path = out / zip_name(platform, target)
+        part = target_path.with_suffix(".zip.part")
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("blender_manifest.toml", manifest_text(names, platform))
-            for name in ADAPTER_FILES:
-                zf.write(HERE / name, name)
+            zf.writestr("blender_manifest.toml", manifest_text(names, platform, target))
+            for path in adapter_files():
+                zf.write(path, path.name)
             for whl in wheels:  # wheels are already compressed
                 zf.write(whl, f"wheels/{whl.name}", compress_type=zipfile.ZIP_STORED)
-        os.replace(part, target)
-    return target
+        os.replace(part, target_path)
+    return target_path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m host_adapters.blender.build",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder for the zip")
-    parser.add_argument("--platform", default="linux-x64", choices=sorted(PLATFORMS))
+    parser.add_argument("--out", type=Path, required=True, help="folder for the zips")
+    parser.add_argument("--platform", action="append", choices=sorted(PLATFORMS),
+                        help="build for this platform only (repeatable; default: all)")
+    parser.add_argument("--python", action="append", choices=sorted(TARGETS),
+                        help="3.11 for Blender 4.2–5.0, 3.13 for 5.1+ (default: both)")
     args = parser.parse_args(argv)
-    try:
-        path = build(args.out, args.platform)
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(path)
-    return 0
+    failed = 0
+    for platform in args.platform or list(PLATFORMS):
+        for python in args.python or list(TARGETS):
+            try:
+                print(build(args.out, platform, python))
+            except BuildError as exc:
+                print(f"error: {platform} / Python {python}: {exc}", file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

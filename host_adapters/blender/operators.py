@@ -13,10 +13,10 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from ttsai_plugin import workflows
 from ttsai_plugin.errors import InputError, TTSAIError
 
 from . import actions, compat, host, runtime
+from .lazy import workflows
 
 
 class _TTSAIOperator:
@@ -73,7 +73,10 @@ class _TTSAIOperator:
             credits = actions.estimate(plan)
         except TTSAIError as exc:
             return f"Cost unknown: {exc.message}"
-        return f"Estimated cost: {credits:g} credits" if credits else "No credits"
+        if not credits:
+            return "No credits"
+        left = runtime.last_credits.remaining if runtime.last_credits else None
+        return f"Estimated cost: {credits:g} credits" + (f" ({left:g} left)" if left is not None else "")
 
     def draw(self, context: Any) -> None:
         layout = self.layout
