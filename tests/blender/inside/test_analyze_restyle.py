@@ -30,7 +30,7 @@ def test_analyze_the_music_marks_every_bar_with_the_key_and_shows_it_in_the_side
     assert ours and ours[0].frame == start
     assert all(start <= m.frame < end for m in ours)
     key = ours[0].name.rsplit(" ", 1)[0]
-    assert re.fullmatch(r"[A-G][#b]? (major|minor)", key), key
+    assert re.fullmatch(r"[A-G][#b]? (major|minor)", key, re.IGNORECASE), key
     assert [m.name for m in ours] == [f"{key} {i}" for i in range(1, len(ours) + 1)]
     bar = ours[1].frame - ours[0].frame
     assert 45 <= bar <= 55                   # 4 beats at ~120 BPM, 25 fps: 50 frames
