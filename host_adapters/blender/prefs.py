@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,11 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "transcribe": ("pocketsphinx",), "dub": ("pocketsphinx",),
     "voice_convert": ("pocketsphinx", "librosa"), "restyle": ("pocketsphinx", "librosa"),
     "analyze": ("librosa",)}
+#: Programs the built-in engine runs that no wheel carries: speech comes from espeak-ng.
+PROGRAMS: dict[str, tuple[str, ...]] = {"narrate": ("espeak-ng", "espeak")}
+PROGRAM_HINT = ("Install espeak-ng (Linux: apt-get install espeak-ng, macOS: brew install "
+                "espeak-ng, Windows: the espeak-ng installer from its GitHub releases), or set "
+                "your TTS.ai API key here.")
 LABELS = {"narrate": "Narrate", "enhance": "Enhance", "dereverb": "Remove Echo",
           "split_stems": "Split Stems", "transcribe": "Transcribe", "dub": "Dub",
           "voice_convert": "Convert Voice", "restyle": "Restyle", "analyze": "Analyze"}
@@ -167,11 +173,20 @@ def _installed(module: str) -> bool:
         return False
 
 
+def _absent(operation: str) -> list[str]:
+    """What the built-in engine lacks here for ``operation``: modules, or a program."""
+    out = [m for m in NEEDS.get(operation, ()) if not _installed(m)]
+    programs = PROGRAMS.get(operation, ())
+    if programs and not any(shutil.which(p) for p in programs):
+        out.append(programs[0])
+    return out
+
+
 def offline_support() -> tuple[list[str], list[str]]:
     """``(works, needs_more)``: operation labels the built-in engine runs here, and the rest."""
     works, missing = [], []
     for op, label in LABELS.items():
-        (missing if not all(map(_installed, NEEDS.get(op, ()))) else works).append(label)
+        (missing if _absent(op) else works).append(label)
     return works, missing
 
 
@@ -191,7 +206,8 @@ def engine(s: Settings) -> Engine:
     works, missing = offline_support()
     detail = f"Offline and free, on this computer: {', '.join(works)}."
     if missing:
-        detail += f" {', '.join(missing)} need an API key or `ttsai serve`."
+        detail += f" {', '.join(missing)} need an API key or `ttsai serve`"
+        detail += " (Narrate: or espeak-ng installed)." if "Narrate" in missing else "."
     return Engine("local", "Engine: built-in local engine (no API key)", detail)
 
 
@@ -203,14 +219,16 @@ def wrap(text: str, width: int = 70) -> list[str]:
 
 def check_engine(s: Settings, operation: str) -> None:
     """Refuse, before any work, a job the built-in engine cannot run in this extension."""
-    needs = NEEDS.get(operation, ())
-    absent = [m for m in needs if not _installed(m)]
+    absent = _absent(operation)
     if not absent:
         return
     has_key, configured, _url = _effective(s)
     if has_key or configured:
         return
     label = LABELS.get(operation, operation)
+    if set(absent) & {p[0] for p in PROGRAMS.values()}:
+        raise ConfigError(f"{label} on the built-in local engine needs {absent[0]}, a small "
+                          "speech program, and it is not installed.", hint=PROGRAM_HINT)
     raise ConfigError(f"{label} is not part of the built-in local engine in Blender: it needs "
                       f"{' and '.join(absent)}, which the extension does not carry.",
                       hint=_SERVE_HINT)

@@ -101,3 +101,15 @@ def test_enabling_loads_neither_the_network_stack_nor_soundfile(extension):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["enabled"] is True and report["already"] is False
     assert not {"httpx", "ssl", "soundfile", "ttsai_plugin.workflows"} & set(report["loaded"])
+
+
+def test_narrate_offline_without_espeak_ng_says_how_to_get_it_and_changes_nothing(
+        no_key, scene, tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("PATH", str(tmp_path))          # no espeak-ng (nor anything else) here
+    before = vse.names(scene)
+    assert bpy.ops.ttsai.narrate(text="Nobody will hear this.") == {"CANCELLED"}
+    out = capfd.readouterr()
+    text = out.out + out.err
+    assert "needs espeak-ng" in text and "apt-get install espeak-ng" in text
+    assert vse.names(scene) == before
+    assert "Narrate" in ext_prefs.engine(ext_prefs.settings()).detail.split("need an API key")[0]
