@@ -6,6 +6,7 @@ import importlib
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import bpy
 
@@ -15,6 +16,35 @@ MEDIA = Path(os.environ["TTSAI_TEST_MEDIA"])
 ext = "bl_ext.user_default.ttsai"
 panel = importlib.import_module(f"{ext}.panel")
 runtime = importlib.import_module(f"{ext}.runtime")
+
+
+class Layout:
+    """Stands in for ``UILayout``: records the labels and buttons a draw function makes."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.buttons: list[str] = []
+
+    def column(self, **_kw):
+        return self
+    row = box = column
+
+    def label(self, text: str = "", **_kw) -> None:
+        self.texts.append(text)
+
+    def operator(self, idname: str, **_kw):
+        self.buttons.append(idname)
+        return SimpleNamespace()
+
+    def prop(self, *_a, **_kw) -> None:
+        pass
+    separator = progress = prop
+
+
+def sidebar() -> Layout:
+    layout = Layout()
+    bpy.types.SEQUENCER_PT_ttsai.draw(SimpleNamespace(layout=layout), bpy.context)
+    return layout
 
 
 def test_analyze_the_music_marks_every_bar_with_the_key_and_shows_it_in_the_sidebar(scene):
@@ -36,6 +66,8 @@ def test_analyze_the_music_marks_every_bar_with_the_key_and_shows_it_in_the_side
     assert 45 <= bar <= 55                   # 4 beats at ~120 BPM, 25 fps: 50 frames
     [line] = panel.analysis_lines(bpy.context)
     assert line.startswith("music: " + key) and "BPM" in line
+    drawn = sidebar()
+    assert line in drawn.texts and {"ttsai.analyze", "ttsai.restyle"} <= set(drawn.buttons)
 
     assert bpy.ops.ttsai.analyze(markers="BEATS") == {"FINISHED"}   # again: replaced, not doubled
     beats = [m for m in scene.timeline_markers if m != own]
@@ -82,7 +114,15 @@ def test_after_a_billed_job_the_sidebar_shows_the_credits_used_and_left(scene, c
     assert used == f"Enhance: {estimated:g} credits used"
     remaining = runtime.last_credits.remaining
     assert remaining is not None and left == f"Credits left: {remaining:g}"
+    assert {used, left} <= set(sidebar().texts)
 
     assert bpy.ops.ttsai.enhance(estimate_only=True) == {"FINISHED"}   # the dialog's line
     out = capfd.readouterr()
     assert f"Estimated cost: {estimated:g} credits ({remaining:g} left)" in out.out + out.err
+
+
+def test_the_preferences_name_the_engine_the_jobs_go_to(extension):
+    layout = Layout()
+    prefs = bpy.context.preferences.addons[ext].preferences
+    type(prefs).draw(SimpleNamespace(layout=layout), bpy.context)
+    assert "Engine: local server at 127.0.0.1" in layout.texts     # TTSAI_BASE_URL, loopback
