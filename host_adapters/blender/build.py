@@ -12,7 +12,8 @@ Left out: NumPy (Blender ships it), the CLI's tqdm, pydub (unused), the engine's
 recogniser and librosa (pocketsphinx, numba/llvmlite: ~90 MB more; transcription, restyle
 and key/BPM analysis then need a key or a ``ttsai serve`` on loopback) and every optional
 neural backend. Wheels whose declared dependencies the engine never imports (pyrnnoise →
-audiolab → av, matplotlib; nara-wpe → bottleneck) come without them.
+audiolab → av, matplotlib; nara-wpe → bottleneck; imageio-ffmpeg → setuptools) come
+without them.
 
 Downloaded wheels are cached in ``~/.cache/ttsai-plugin/wheels`` (or ``TTSAI_WHEEL_CACHE``).
 """
@@ -36,12 +37,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ADAPTER_EXCLUDE = ("build.py",)
 #: Runtime dependencies with their own dependencies (NumPy excepted: Blender's is used).
-#: imageio-ffmpeg 0.5 carries ffmpeg 4.2 in a 27 MB wheel (0.6: 7.0, 29.5 MB; 0.7+: 68 MB):
-#: with scipy and RNNoise that keeps one platform's zip under 80 MB.
-REQUIREMENTS = ("httpx>=0.27", "soundfile>=0.12", "imageio-ffmpeg>=0.5,<0.6",
-                "pyloudnorm>=0.1.1", "platformdirs>=4", "scipy>=1.10", "werkzeug>=3")
-#: The local engine's helpers, taken without their declared dependencies (see above).
-WITHOUT_DEPS = ("pyrnnoise>=0.4", "nara-wpe>=0.0.11", "click>=8", "threadpoolctl>=3")
+REQUIREMENTS = ("httpx>=0.27", "soundfile>=0.12", "pyloudnorm>=0.1.1", "platformdirs>=4",
+                "scipy>=1.10", "werkzeug>=3")
+#: Taken without their declared dependencies (see above). imageio-ffmpeg 0.5 carries ffmpeg
+#: 4.2 in a 27 MB wheel (0.6: 7.0, 29.5 MB; 0.7+: 68 MB), which with scipy and RNNoise keeps
+#: one platform's zip under 80 MB; its declared setuptools is never imported.
+WITHOUT_DEPS = ("imageio-ffmpeg>=0.5,<0.6", "pyrnnoise>=0.4", "nara-wpe>=0.0.11", "click>=8",
+                "threadpoolctl>=3")
+#: Where the index lacks a wheel: imageio-ffmpeg for macOS arm64 starts at 0.6, and
+#: pyrnnoise 0.4 has none for macOS (Enhance then needs a key or ``ttsai serve``; the
+#: add-on says so before any work).
+PLATFORM_CHANGES: dict[str, dict[str, str | None]] = {
+    "macos-arm64": {"imageio-ffmpeg": "imageio-ffmpeg>=0.6,<0.7", "pyrnnoise": None},
+    "macos-x64": {"pyrnnoise": None},
+}
 PURE_FROM_SOURCE = ("srt>=3.5",)   # sdist-only on PyPI: built once into a py3-none-any wheel
 EXCLUDED = re.compile(r"^numpy-")
 
@@ -158,13 +167,25 @@ def _pip(*args: str) -> None:
                          f"{cache_root()} by hand.")
 
 
+def without_deps(platform: str) -> tuple[str, ...]:
+    """WITHOUT_DEPS with ``platform``'s changes (a requirement swapped, or dropped)."""
+    changes = PLATFORM_CHANGES.get(platform, {})
+    out = []
+    for req in WITHOUT_DEPS:
+        name = re.split(r"[<>=!~ ]", req, maxsplit=1)[0]
+        new = changes.get(name, req)
+        if new:
+            out.append(new)
+    return tuple(out)
+
+
 def dependency_wheels(platform: str, python: str = "3.11") -> list[Path]:
     """Binary wheels for one Blender Python on ``platform``, cached between builds."""
     if platform not in PLATFORMS:
         raise BuildError(f"Unknown platform {platform!r}; pick one of {', '.join(PLATFORMS)}.")
     if python not in TARGETS:
         raise BuildError(f"Unknown Python {python!r}; pick one of {', '.join(TARGETS)}.")
-    stamp_text = "\n".join((*REQUIREMENTS, *WITHOUT_DEPS, *PURE_FROM_SOURCE, python,
+    stamp_text = "\n".join((*REQUIREMENTS, *without_deps(platform), *PURE_FROM_SOURCE, python,
                             *PLATFORMS[platform]))
     key = hashlib.sha256(stamp_text.encode()).hexdigest()[:12]
     folder = cache_root() / f"{platform}-{TARGETS[python].tag}-{key}"
@@ -178,7 +199,7 @@ def dependency_wheels(platform: str, python: str = "3.11") -> list[Path]:
                       *[a for tag in PLATFORMS[platform] for a in ("--platform", tag)],
                       "-d", str(tmp)]
             _pip(*common, *REQUIREMENTS)
-            _pip(*common, "--no-deps", *WITHOUT_DEPS)
+            _pip(*common, "--no-deps", *without_deps(platform))
             _pip("wheel", "--quiet", "--no-deps", "-w", str(tmp), *PURE_FROM_SOURCE)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

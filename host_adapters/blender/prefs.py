@@ -146,9 +146,10 @@ class Engine:
     detail: str
 
 
-#: Operations the built-in engine runs only with its recogniser or librosa, which the
-#: extension does not carry (pocketsphinx; librosa → numba/llvmlite: ~90 MB).
+#: Operations the built-in engine runs only with modules the extension may not carry: the
+#: recogniser and librosa never (pocketsphinx; librosa → numba/llvmlite: ~90 MB).
 NEEDS: dict[str, tuple[str, ...]] = {
+    "enhance": ("pyrnnoise",),          # no pyrnnoise 0.4 wheel for macOS
     "transcribe": ("pocketsphinx",), "dub": ("pocketsphinx",),
     "voice_convert": ("pocketsphinx", "librosa"), "restyle": ("pocketsphinx", "librosa"),
     "analyze": ("librosa",)}

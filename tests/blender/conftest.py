@@ -100,7 +100,8 @@ def blender_runs(engine, blender_zips, blender_media, tmp_path_factory) -> dict[
                            "missing): run `bash tools/bootstrap.sh setup`")
             runs[version] = run
             continue
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TTSAI_", "PYTEST_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("TTSAI_", "PYTEST_")) and k != "PYTHONPATH"}  # the zip only
         env.update(TTSAI_BASE_URL=engine.url, TTSAI_API_KEY=engine.key,
                    TTSAI_BLENDER_ZIP=str(blender_zips[target_for(version).python]), TTSAI_TEST_MEDIA=str(blender_media),
                    TTSAI_RESULTS=str(run.results_file), TTSAI_PRESETS_DIR=str(work / "presets"),

@@ -73,7 +73,7 @@ def test_the_zip_carries_the_local_engine_but_nothing_blender_has_or_the_extensi
                         "srt", "werkzeug", "scipy", "pyrnnoise", "nara_wpe", "threadpoolctl"):
             assert any(w.startswith(package + "-") for w in wheels), package
         for package in ("numpy", "pydub", "tqdm", "audiolab", "av", "matplotlib", "librosa",
-                        "numba", "llvmlite", "pocketsphinx", "torch"):
+                        "numba", "llvmlite", "pocketsphinx", "torch", "setuptools"):
             assert not any(w.startswith(package + "-") for w in wheels), package
 
 
