@@ -15,7 +15,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from ttsai_plugin.errors import InputError, TTSAIError
 
-from . import actions, compat, host, runtime
+from . import actions, compat, host, prefs, runtime
 from .lazy import workflows
 
 
@@ -321,6 +321,8 @@ class TTSAI_OT_apply_preset(_TTSAIOperator, bpy.types.Operator):
             raise InputError("No presets were found.",
                              hint="Reinstall the extension, or add presets to TTSAI_PRESETS_DIR.")
         preset = get_preset(self.preset)
+        for step in preset.steps:   # a step the built-in engine cannot run: refuse up front
+            prefs.check_engine(plan.settings, step.op)
         last = preset.steps[-1].op if preset.steps else ""
         plan.produces_audio = self.produces_audio = last not in ("transcribe", "analyze")
         if preset.needs_text:

@@ -113,3 +113,16 @@ def test_narrate_offline_without_espeak_ng_says_how_to_get_it_and_changes_nothin
     assert "needs espeak-ng" in text and "apt-get install espeak-ng" in text
     assert vse.names(scene) == before
     assert "Narrate" in ext_prefs.engine(ext_prefs.settings()).detail.split("need an API key")[0]
+
+
+def test_a_preset_with_a_step_the_bundled_engine_lacks_is_refused_before_any_work(
+        no_key, scene, capfd):
+    if all(ext_prefs._installed(m) for m in ext_prefs.NEEDS["dub"]):
+        pytest.skip("this Blender's Python has pocketsphinx itself")
+    movie, _snd = vse.movie_with_sound(scene, MEDIA / "talk.mp4", 1, 1)
+    vse.select_only(scene, movie)
+    before = vse.names(scene)
+    assert bpy.ops.ttsai.apply_preset(preset="dub-spanish") == {"CANCELLED"}
+    out = capfd.readouterr()
+    assert "Dub is not part of the built-in local engine" in out.out + out.err
+    assert vse.names(scene) == before
