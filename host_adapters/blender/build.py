@@ -51,6 +51,10 @@ PLATFORM_CHANGES: dict[str, dict[str, str | None]] = {
     "macos-arm64": {"imageio-ffmpeg": "imageio-ffmpeg>=0.6,<0.7", "pyrnnoise": None},
     "macos-x64": {"pyrnnoise": None},
 }
+#: The companion "TTS.ai Local Engine" extension: the recogniser and librosa, which the main
+#: zip cannot carry under 80 MB (Transcribe, Dub, Convert Voice, Restyle, Analyze offline).
+ENGINE_REQUIREMENTS = ("pocketsphinx>=5", "librosa>=0.10")
+ENGINE_ID = "ttsai_local_engine"
 PURE_FROM_SOURCE = ("srt>=3.5",)   # sdist-only on PyPI: built once into a py3-none-any wheel
 EXCLUDED = re.compile(r"^numpy-")
 
@@ -179,12 +183,16 @@ def without_deps(platform: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def dependency_wheels(platform: str, python: str = "3.11") -> list[Path]:
-    """Binary wheels for one Blender Python on ``platform``, cached between builds."""
+def dependency_wheels(platform: str, python: str = "3.11", *, engine: bool = False
+                      ) -> list[Path]:
+    """Binary wheels for one Blender Python on ``platform``, cached between builds; with
+    ``engine``, the companion's (minus what the main zip carries already)."""
     if platform not in PLATFORMS:
         raise BuildError(f"Unknown platform {platform!r}; pick one of {', '.join(PLATFORMS)}.")
     if python not in TARGETS:
         raise BuildError(f"Unknown Python {python!r}; pick one of {', '.join(TARGETS)}.")
+    if engine:
+        return _engine_wheels(platform, python)
     stamp_text = "\n".join((*REQUIREMENTS, *without_deps(platform), *PURE_FROM_SOURCE, python,
                             *PLATFORMS[platform]))
     key = hashlib.sha256(stamp_text.encode()).hexdigest()[:12]
@@ -214,31 +222,86 @@ def dependency_wheels(platform: str, python: str = "3.11") -> list[Path]:
     return sorted(folder.glob("*.whl"))
 
 
+def _dist(wheel: Path) -> str:
+    return wheel.name.split("-")[0].lower()
+
+
+def _engine_wheels(platform: str, python: str) -> list[Path]:
+    stamp_text = "\n".join(("engine", *ENGINE_REQUIREMENTS, python, *PLATFORMS[platform]))
+    key = hashlib.sha256(stamp_text.encode()).hexdigest()[:12]
+    folder = cache_root() / f"{platform}-{TARGETS[python].tag}-engine-{key}"
+    if not (folder / ".complete").exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+        try:
+            _pip("download", "--quiet", "--only-binary=:all:", "--python-version", python,
+                 "--implementation", "cp",
+                 *[a for tag in PLATFORMS[platform] for a in ("--platform", tag)],
+                 "-d", str(tmp), *ENGINE_REQUIREMENTS)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        (tmp / ".complete").write_text(stamp_text)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    carried = {_dist(w) for w in dependency_wheels(platform, python)} | {"numpy"}
+    return sorted(w for w in folder.glob("*.whl") if _dist(w) not in carried)
+
+
+ENGINE_INIT = '''"""TTS.ai Local Engine: the speech recogniser (pocketsphinx) and librosa for the TTS.ai
+extension's built-in engine, so Transcribe, Dub, Convert Voice, Restyle and Analyze also
+work offline. It adds no buttons: the TTS.ai extension finds these packages."""
+
+
+def register() -> None:
+    pass
+
+
+def unregister() -> None:
+    pass
+'''
+
+
 # --- the zip -------------------------------------------------------------------------------
 
-def manifest_text(wheels: list[str], platform: str, target: Target | None = None) -> str:
-    target = target or TARGETS["3.11"]
+def engine_manifest() -> str:
+    """The companion's manifest: the main one's, renamed, with no permissions to ask for."""
     text = (HERE / "blender_manifest.toml").read_text(encoding="utf-8")
+    text = re.sub(r'^id = ".*"$', f'id = "{ENGINE_ID}"', text, count=1, flags=re.M)
+    text = re.sub(r'^name = ".*"$', 'name = "TTS.ai Local Engine"', text, count=1, flags=re.M)
+    text = re.sub(r'^tagline = ".*"$', 'tagline = "Offline transcription, dubbing and analysis '
+                  'for TTS.ai"', text, count=1, flags=re.M)
+    return text.split("\n[permissions]", 1)[0] + "\n"
+
+
+def manifest_text(wheels: list[str], platform: str, target: Target | None = None, *,
+                  engine: bool = False) -> str:
+    target = target or TARGETS["3.11"]
+    text = engine_manifest() if engine else (HERE / "blender_manifest.toml").read_text(
+        encoding="utf-8")
     listed = "wheels = [\n" + "".join(f'  "./wheels/{w}",\n' for w in wheels) + "]"
     text = re.sub(r"^wheels = \[\]", lambda _m: listed, text, count=1, flags=re.M)
     versions = f'blender_version_min = "{target.blender_min}"'
     if target.blender_max:
         versions += f'\nblender_version_max = "{target.blender_max}"'
     text = re.sub(r'^blender_version_min = ".*"$', versions, text, count=1, flags=re.M)
-    text = text.replace("\n[permissions]", f'\nplatforms = ["{platform}"]\n\n[permissions]', 1)
+    text = text.rstrip("\n") + "\n" if engine else text
+    text = (text + f'platforms = ["{platform}"]\n') if engine else text.replace(
+        "\n[permissions]", f'\nplatforms = ["{platform}"]\n\n[permissions]', 1)
     text = re.sub(r'^version = ".*"$', f'version = "{project_version()}"', text, count=1,
                   flags=re.M)
-    check_manifest(tomllib.loads(text))
+    check_manifest(tomllib.loads(text), permissions=not engine)
     return text
 
 
-def check_manifest(data: dict) -> None:
+def check_manifest(data: dict, *, permissions: bool = True) -> None:
     """The keys Blender's validator insists on, and a wheels list that is all ``./wheels``."""
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if missing:
         raise BuildError(f"blender_manifest.toml lacks {', '.join(missing)}.")
     perms = data.get("permissions", {})
-    if not {"network", "files"} <= set(perms):
+    if permissions and not {"network", "files"} <= set(perms):
         raise BuildError("blender_manifest.toml must declare network and files permissions.")
     too_long = [k for k, v in [("tagline", data["tagline"]), *perms.items()] if len(v) > 64]
     if too_long:
@@ -279,6 +342,25 @@ def build(out: Path, platform: str = "linux-x64", python: str = "3.11") -> Path:
     return target_path
 
 
+def build_engine(out: Path, platform: str = "linux-x64", python: str = "3.11") -> Path:
+    """Write the companion ``ttsai_local_engine-<version>-<platform>-py<XY>.zip``."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = TARGETS.get(python)
+    if target is None:
+        raise BuildError(f"Unknown Python {python!r}; pick one of {', '.join(TARGETS)}.")
+    wheels = dependency_wheels(platform, python, engine=True)
+    target_path = out / f"{ENGINE_ID}-{project_version()}-{platform}-{target.tag}.zip"
+    part = target_path.with_suffix(".zip.part")
+    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("blender_manifest.toml",
+                    manifest_text([w.name for w in wheels], platform, target, engine=True))
+        zf.writestr("__init__.py", ENGINE_INIT)
+        for whl in wheels:
+            zf.write(whl, f"wheels/{whl.name}", compress_type=zipfile.ZIP_STORED)
+    os.replace(part, target_path)
+    return target_path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m host_adapters.blender.build",
                                      description=__doc__.splitlines()[0])
@@ -287,12 +369,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="build for this platform only (repeatable; default: all)")
     parser.add_argument("--python", action="append", choices=sorted(TARGETS),
                         help="3.11 for Blender 4.2–5.0, 3.13 for 5.1+ (default: both)")
+    parser.add_argument("--with-engine", action="store_true",
+                        help="also build the companion TTS.ai Local Engine zips (recogniser, "
+                             "librosa: offline Transcribe, Dub, Convert Voice, Restyle, Analyze)")
     args = parser.parse_args(argv)
     failed = 0
     for platform in args.platform or list(PLATFORMS):
         for python in args.python or list(TARGETS):
             try:
                 print(build(args.out, platform, python))
+                if args.with_engine:
+                    print(build_engine(args.out, platform, python))
             except BuildError as exc:
                 print(f"error: {platform} / Python {python}: {exc}", file=sys.stderr)
                 failed += 1

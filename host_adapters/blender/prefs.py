@@ -163,8 +163,10 @@ LABELS = {"narrate": "Narrate", "enhance": "Enhance", "dereverb": "Remove Echo",
           "voice_convert": "Convert Voice", "restyle": "Restyle", "analyze": "Analyze"}
 _ENGINE_ICONS = {"cloud": "URL", "server": "LINKED", "local": "CHECKMARK", "missing": "ERROR",
                  "error": "ERROR"}
-_SERVE_HINT = ("Set your TTS.ai API key here, or run `ttsai serve` (pip install "
-               "'ttsai-plugin[engine]') and set the Base URL to its http://127.0.0.1 address.")
+COMPANION = "TTS.ai Local Engine"
+_SERVE_HINT = (f"Install the {COMPANION} extension (ttsai_local_engine-…zip, from where you got "
+               "this one) for these offline, or set your TTS.ai API key here, or run `ttsai "
+               "serve` and set the Base URL to its http://127.0.0.1 address.")
 
 
 def _installed(module: str) -> bool:
@@ -207,7 +209,8 @@ def engine(s: Settings) -> Engine:
     works, missing = offline_support()
     detail = f"Offline and free, on this computer: {', '.join(works)}."
     if missing:
-        detail += f" {', '.join(missing)} need an API key or `ttsai serve`"
+        detail += (f" {', '.join(missing)} need the {COMPANION} extension, an API key or "
+                   "`ttsai serve`")
         detail += " (Narrate: or espeak-ng installed)." if "Narrate" in missing else "."
     return Engine("local", "Engine: built-in local engine (no API key)", detail)
 
@@ -231,7 +234,7 @@ def check_engine(s: Settings, operation: str) -> None:
         raise ConfigError(f"{label} on the built-in local engine needs {absent[0]}, a small "
                           "speech program, and it is not installed.", hint=PROGRAM_HINT)
     raise ConfigError(f"{label} is not part of the built-in local engine in Blender: it needs "
-                      f"{' and '.join(absent)}, which the extension does not carry.",
+                      f"{' and '.join(absent)}, which this extension does not carry.",
                       hint=_SERVE_HINT)
 
 
@@ -250,7 +253,8 @@ def engine_notice(s: Settings) -> str | None:
             return None
         _notice_given = True
     missing = offline_support()[1]
-    more = f" {', '.join(missing)} need an API key or `ttsai serve`." if missing else ""
+    more = (f" {', '.join(missing)} need the {COMPANION} extension, an API key or `ttsai "
+            "serve`." if missing else "")
     return ("No API key is set, so TTS.ai ran this on its built-in local engine: offline and "
             f"free, on this computer.{more}")
 

@@ -101,3 +101,14 @@ def test_a_manifest_blender_would_reject_stops_the_build():
     del data["permissions"]["network"]
     with pytest.raises(build.BuildError, match="network and files"):
         build.check_manifest(data)
+
+
+def test_the_companion_local_engine_manifest_is_its_own_extension_for_the_same_blenders():
+    text = build.manifest_text(["pocketsphinx-5.1.1-cp313-cp313-win_amd64.whl"], "windows-x64",
+                               build.TARGETS["3.13"], engine=True)
+    data = tomllib.loads(text)
+    assert data["id"] == build.ENGINE_ID != "ttsai" and data["name"] == "TTS.ai Local Engine"
+    assert data["blender_version_min"] == "5.1.0" and data["platforms"] == ["windows-x64"]
+    assert data["wheels"] == ["./wheels/pocketsphinx-5.1.1-cp313-cp313-win_amd64.whl"]
+    assert "permissions" not in data                       # it only carries packages
+    assert len(data["tagline"]) <= 64

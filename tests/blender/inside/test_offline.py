@@ -112,7 +112,8 @@ def test_narrate_offline_without_espeak_ng_says_how_to_get_it_and_changes_nothin
     text = out.out + out.err
     assert "needs espeak-ng" in text and "apt-get install espeak-ng" in text
     assert vse.names(scene) == before
-    assert "Narrate" in ext_prefs.engine(ext_prefs.settings()).detail.split("need an API key")[0]
+    missing = ext_prefs.engine(ext_prefs.settings()).detail.split(". ", 1)[1]
+    assert "Narrate" in missing and "espeak-ng" in missing
 
 
 def test_a_preset_with_a_step_the_bundled_engine_lacks_is_refused_before_any_work(
