@@ -125,7 +125,8 @@ def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
         for i, item in enumerate(plan.items):
             ctx.check_cancelled()
             out.append(item.step(ctx.sub(i / n, (i + 1) / n)))
-        plan.credits = getattr(ctx.client, "credits", None)
+        if not getattr(ctx.client, "is_local", False):   # the built-in engine bills nobody
+            plan.credits = getattr(ctx.client, "credits", None)
         files = [p.path for r in out for p in r.placements] + [f for r in out for f in r.files]
         meta = {"blend": plan.blend, "scene": plan.scene, "label": plan.label,
                 "landings": [x.to_json() for x in landings(plan, out)]}

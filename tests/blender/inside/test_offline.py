@@ -16,6 +16,7 @@ import vse
 
 MEDIA = Path(os.environ["TTSAI_TEST_MEDIA"])
 ext_prefs = importlib.import_module("bl_ext.user_default.ttsai.prefs")
+runtime = importlib.import_module("bl_ext.user_default.ttsai.runtime")
 
 
 @pytest.fixture
@@ -67,12 +68,14 @@ def test_enhance_with_no_key_lands_over_the_noisy_clip_and_mutes_it(no_key, scen
     noisy = vse.sound(scene, MEDIA / "noisy.wav", 1, 1)
     vse.select_only(scene, noisy)
     before = vse.names(scene)
+    billed_before = runtime.last_credits
     assert bpy.ops.ttsai.enhance() == {"FINISHED"}
     [clean] = vse.new_strips(scene, before)
     assert clean.type == "SOUND" and clean.channel == 2
     assert vse.compat.visible_range(clean) == vse.compat.visible_range(noisy)
     assert noisy.mute is True
     assert vse.file_of(clean).is_file() and vse.file_of(clean) != MEDIA / "noisy.wav"
+    assert runtime.last_credits is billed_before          # nothing billed: sidebar unchanged
 
 
 def test_a_job_the_bundled_engine_cannot_run_says_what_to_do_and_changes_nothing(
