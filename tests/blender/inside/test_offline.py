@@ -78,18 +78,22 @@ def test_enhance_with_no_key_lands_over_the_noisy_clip_and_mutes_it(no_key, scen
     assert runtime.last_credits is billed_before          # nothing billed: sidebar unchanged
 
 
+@pytest.mark.parametrize("op, kwargs, label", [
+    ("transcribe", {}, "Transcribe"),
+    ("apply_preset", {"preset": "dub-spanish"}, "Dub"),   # a preset's step, refused up front
+])
 def test_a_job_the_bundled_engine_cannot_run_says_what_to_do_and_changes_nothing(
-        no_key, scene, capfd):
+        no_key, scene, capfd, op, kwargs, label):
     if all(ext_prefs._installed(m) for m in ext_prefs.NEEDS["transcribe"]):
         pytest.skip("this Blender's Python has pocketsphinx itself")
     movie, _snd = vse.movie_with_sound(scene, MEDIA / "talk.mp4", 1, 1)
     vse.select_only(scene, movie)
     before = vse.names(scene)
-    assert bpy.ops.ttsai.transcribe() == {"CANCELLED"}
+    assert getattr(bpy.ops.ttsai, op)(**kwargs) == {"CANCELLED"}
     out = capfd.readouterr()
     text = out.out + out.err
-    assert "Transcribe is not part of the built-in local engine" in text
-    assert "API key" in text and "ttsai serve" in text
+    assert f"{label} is not part of the built-in local engine" in text
+    assert "TTS.ai Local Engine" in text and "API key" in text and "ttsai serve" in text
     assert vse.names(scene) == before
 
 
@@ -117,16 +121,3 @@ def test_narrate_offline_without_espeak_ng_says_how_to_get_it_and_changes_nothin
     assert vse.names(scene) == before
     missing = ext_prefs.engine(ext_prefs.settings()).detail.split(". ", 1)[1]
     assert "Narrate" in missing and "espeak-ng" in missing
-
-
-def test_a_preset_with_a_step_the_bundled_engine_lacks_is_refused_before_any_work(
-        no_key, scene, capfd):
-    if all(ext_prefs._installed(m) for m in ext_prefs.NEEDS["dub"]):
-        pytest.skip("this Blender's Python has pocketsphinx itself")
-    movie, _snd = vse.movie_with_sound(scene, MEDIA / "talk.mp4", 1, 1)
-    vse.select_only(scene, movie)
-    before = vse.names(scene)
-    assert bpy.ops.ttsai.apply_preset(preset="dub-spanish") == {"CANCELLED"}
-    out = capfd.readouterr()
-    assert "Dub is not part of the built-in local engine" in out.out + out.err
-    assert vse.names(scene) == before
