@@ -1,15 +1,17 @@
-"""TTS.ai for Blender's Video Sequence Editor: narrate, dub, clean up, split stems and
-transcribe strips; results land on free channels, aligned, originals muted, never changed.
+"""TTS.ai for Blender's Video Sequence Editor: narrate, dub, clean up, split stems, restyle,
+analyze and transcribe strips; results land on free channels, aligned, originals muted.
 
-Submodules import ``bpy`` and the core only inside ``register`` so that the build script
-(``python -m host_adapters.blender.build``) can import this package without Blender.
+Submodules import ``bpy`` only inside ``register`` so that the build script
+(``python -m host_adapters.blender.build``) can import this package without Blender; the
+core's workflows (and with them httpx, ssl, soundfile) load with the first job (``lazy.py``).
 """
 from __future__ import annotations
 
 
 def _classes() -> tuple:
-    from . import operators, panel, prefs, recovery
-    return (prefs.TTSAIPreferences, *operators.classes, *recovery.classes, *panel.classes)
+    from . import operators, ops_analyze, ops_restyle, panel, prefs, recovery
+    return (prefs.TTSAIPreferences, *operators.classes, *ops_restyle.classes,
+            *ops_analyze.classes, *recovery.classes, *panel.classes)
 
 
 def register() -> None:

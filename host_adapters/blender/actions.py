@@ -6,7 +6,7 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import bpy
 
@@ -14,11 +14,13 @@ from ttsai_plugin.cache import ResultCache
 from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError, TTSAIError
 from ttsai_plugin.journal import Journal
-from ttsai_plugin.workflows import Context, WorkflowResult
 
 from . import host, prefs, runtime
 
-Step = Callable[[Context], WorkflowResult]
+if TYPE_CHECKING:  # the workflows load with the first job, not when the add-on is enabled
+    from ttsai_plugin.workflows import Context, WorkflowResult
+
+Step = Callable[["Context"], "WorkflowResult"]
 in_flight: set[str] = set()
 """Job ids whose results this session will still insert itself (never offered for recovery)."""
 
@@ -64,6 +66,9 @@ class Plan:
     data_dir: Path   # the extension's user folder: cache, journal, unpacked sounds
     produces_audio: bool = True
     estimate: Callable[[Context], float] | None = None
+    after: Callable[[Any, list[WorkflowResult]], str] | None = None  # main thread, after landing
+    outcome: str = ""          # what ``after`` made of the results (replaces the strip count)
+    credits: Any = None        # the job's client's CreditState (``X-Credits-*``)
     results: list[WorkflowResult] = field(default_factory=list)
     inserted: list[str] = field(default_factory=list)
     srt_files: list[Path] = field(default_factory=list)
@@ -77,6 +82,7 @@ def new_plan(context: Any, operation: str, label: str, *, produces_audio: bool =
     else happens (workers never touch ``bpy``)."""
     s = prefs.settings(context)
     prefs.check_online(s)
+    prefs.check_engine(s, operation)
     out_dir, saved = host.media_dir(s.media_folder)
     return Plan(operation, label, [], s, out_dir, saved, prefs.user_dir(), produces_audio)
 
@@ -97,6 +103,7 @@ def preflight(plan: Plan) -> None:
 
 
 def context_for(plan: Plan, progress: Any = None, cancel: Any = None) -> Context:
+    from ttsai_plugin.workflows import Context
     client = prefs.make_client(plan.settings)
     return Context(client, plan.out_dir, ResultCache(plan.data_dir / "cache"), progress, cancel)
 
@@ -118,6 +125,8 @@ def work(plan: Plan) -> Callable[..., list[WorkflowResult]]:
         for i, item in enumerate(plan.items):
             ctx.check_cancelled()
             out.append(item.step(ctx.sub(i / n, (i + 1) / n)))
+        if not getattr(ctx.client, "is_local", False):   # the built-in engine bills nobody
+            plan.credits = getattr(ctx.client, "credits", None)
         files = [p.path for r in out for p in r.placements] + [f for r in out for f in r.files]
         meta = {"blend": plan.blend, "scene": plan.scene, "label": plan.label,
                 "landings": [x.to_json() for x in landings(plan, out)]}
@@ -158,6 +167,8 @@ def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
     """Insert every result on free channels and mute the sources — all or nothing."""
     plan.inserted = land(scene, landings(plan, results)).strips
     plan.results = results
+    if plan.after is not None:
+        plan.outcome = plan.after(scene, results)
     plan.srt_files = srt_beside_blend([f for r in results for f in r.files])
     _journal(plan).mark_placed(plan.job_id)
 
@@ -197,6 +208,7 @@ def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | 
                                      hint=f"The results are in {plan.out_dir}.")
                 apply(scene, plan, job.result)
                 task.ok = True
+                runtime.note_credits(plan.label, plan.credits)
                 task.message = summary(plan)
                 task.warnings = notes(plan)
                 if push_undo:
@@ -216,7 +228,7 @@ def _message(exc: BaseException) -> str:
 
 def summary(plan: Plan) -> str:
     credits = sum(r.credits_used for r in plan.results)
-    parts = [f"{plan.label}: {len(plan.inserted)} strip(s) added"]
+    parts = [plan.outcome or f"{plan.label}: {len(plan.inserted)} strip(s) added"]
     if credits:
         parts.append(f"{credits:g} credits")
     if any(r.cached for r in plan.results):
@@ -225,7 +237,8 @@ def summary(plan: Plan) -> str:
 
 
 def notes(plan: Plan) -> list[str]:
-    out = [n for r in plan.results for n in r.notes]
+    notice = prefs.engine_notice(plan.settings)
+    out = ([notice] if notice else []) + [n for r in plan.results for n in r.notes]
     out += [f"Mocked by the local engine: {r.mock}" for r in plan.results if r.mock]
     if not plan.saved:
         out.append(f"The .blend is not saved: results are in {plan.out_dir}. Save the file "

@@ -13,10 +13,10 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from ttsai_plugin import workflows
 from ttsai_plugin.errors import InputError, TTSAIError
 
-from . import actions, compat, host, runtime
+from . import actions, compat, host, prefs, runtime
+from .lazy import workflows
 
 
 class _TTSAIOperator:
@@ -73,7 +73,10 @@ class _TTSAIOperator:
             credits = actions.estimate(plan)
         except TTSAIError as exc:
             return f"Cost unknown: {exc.message}"
-        return f"Estimated cost: {credits:g} credits" if credits else "No credits"
+        if not credits:
+            return "No credits"
+        left = runtime.last_credits.remaining if runtime.last_credits else None
+        return f"Estimated cost: {credits:g} credits" + (f" ({left:g} left)" if left is not None else "")
 
     def draw(self, context: Any) -> None:
         layout = self.layout
@@ -331,6 +334,8 @@ class TTSAI_OT_apply_preset(_TTSAIOperator, bpy.types.Operator):
             raise InputError("No presets were found.",
                              hint="Reinstall the extension, or add presets to TTSAI_PRESETS_DIR.")
         preset = get_preset(self.preset)
+        for step in preset.steps:   # a step the built-in engine cannot run: refuse up front
+            prefs.check_engine(plan.settings, step.op)
         last = preset.steps[-1].op if preset.steps else ""
         plan.produces_audio = self.produces_audio = last not in ("transcribe", "analyze")
         if preset.needs_text:

@@ -5,13 +5,15 @@ from typing import Any
 
 import bpy
 
-from . import recovery, runtime
+from . import compat, ops_analyze, recovery, runtime
 
 OPERATORS = (("ttsai.narrate", "Narrate", "SPEAKER"), ("ttsai.dub", "Dub", "WORLD"),
              ("ttsai.enhance", "Enhance", "SHADERFX"), ("ttsai.dereverb", "Remove Echo", "MOD_WAVE"),
              ("ttsai.split_stems", "Split Stems", "NLA"),
              ("ttsai.transcribe", "Transcribe", "FONT_DATA"),
              ("ttsai.voice_convert", "Convert Voice", "USER"),
+             ("ttsai.restyle", "Restyle", "OUTLINER_OB_SPEAKER"),
+             ("ttsai.analyze", "Analyze", "MARKER_HLT"),
              ("ttsai.apply_preset", "Apply Preset", "PRESET"))
 
 
@@ -26,6 +28,43 @@ def draw_jobs(layout: Any) -> None:
             row.label(text=f"{task.label}: {fraction:.0%} {message}")
     if running:
         layout.operator("ttsai.cancel", icon="CANCEL")
+
+
+def credits_lines() -> list[str]:
+    """The last billed job's credits (``X-Credits-*``), as the sidebar shows them."""
+    c = runtime.last_credits
+    if c is None:
+        return []
+    lines = [f"{c.label}: {c.used:g} credits used"]
+    if c.remaining is not None:
+        lines.append(f"Credits left: {c.remaining:g}")
+    return lines
+
+
+def analysis_lines(context: Any) -> list[str]:
+    """Key and tempo of the selected strips (else of every analysed strip) from Analyze."""
+    store = ops_analyze.readings(context.scene) if context.scene else {}
+    if not store:
+        return []
+    try:
+        chosen = {s.name for s in compat.selected_strips(context.scene)} & set(store)
+    except Exception:  # noqa: BLE001 - a readout never breaks drawing the panel
+        chosen = set()
+    out = []
+    for name in sorted(chosen or store):
+        d = store[name]
+        reading = ops_analyze.Reading(name, d.get("key"), d.get("scale"), d.get("bpm"),
+                                      d.get("time_signature"), d.get("camelot"))
+        out.append(f"{name}: {reading.line()}")
+    return out
+
+
+def draw_readouts(layout: Any, context: Any) -> None:
+    for icon, lines in (("MARKER_HLT", analysis_lines(context)), ("FUND", credits_lines())):
+        if lines:
+            box = layout.box()
+            for i, line in enumerate(lines):
+                box.label(text=line, icon=icon if i == 0 else "BLANK1")
 
 
 def draw_recovery(layout: Any) -> None:
@@ -51,6 +90,7 @@ class SEQUENCER_PT_ttsai(bpy.types.Panel):
         for idname, label, icon in OPERATORS:
             col.operator(idname, text=label, icon=icon)
         draw_jobs(self.layout.column())
+        draw_readouts(self.layout, context)
         draw_recovery(self.layout)
         if not bpy.app.online_access:
             self.layout.label(text="Online access is off: local engine only", icon="INFO")

@@ -1,8 +1,14 @@
 """Add-on preferences (kept in userpref.blend, never in a project .blend) and the connection
-they describe: which engine to talk to, and whether Blender's online access allows it."""
+they describe: which engine to talk to, and whether Blender's online access allows it.
+
+With no key and no Base URL the jobs run on the built-in local engine, which the extension
+carries (its classical part; see ``build.py``): ``engine()`` says which one is in use."""
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +62,14 @@ class TTSAIPreferences(bpy.types.AddonPreferences):
         col.prop(self, "voice")
         col.prop(self, "language")
         col.prop(self, "media_folder")
+        box = col.box()
+        try:
+            used = engine(settings(context))
+        except Exception as exc:  # noqa: BLE001 - a bad Base URL is shown, not raised in draw
+            used = Engine("error", f"Engine: {exc}", "")
+        box.label(text=used.title, icon=_ENGINE_ICONS.get(used.kind, "INFO"))
+        for line in wrap(used.detail):
+            box.label(text=line)
         if os.environ.get("TTSAI_API_KEY") or os.environ.get("TTSAI_BASE_URL"):
             col.label(text="TTSAI_API_KEY / TTSAI_BASE_URL are set and override these.",
                       icon="INFO")
@@ -121,6 +135,128 @@ def check_online(s: Settings) -> None:
             hint="Allow it in Preferences → System → Network → Allow Online Access "
                  "(or start Blender with --online-mode), or use a local engine "
                  "(`ttsai serve`, then set the Base URL to its http://127.0.0.1 address).")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Which engine the jobs go to: ``kind`` is cloud, server, local or missing."""
+
+    kind: str
+    title: str
+    detail: str
+
+
+#: Operations the built-in engine runs only with modules the extension may not carry: the
+#: recogniser and librosa never (pocketsphinx; librosa → numba/llvmlite: ~90 MB).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "enhance": ("pyrnnoise",),          # no pyrnnoise 0.4 wheel for macOS
+    "transcribe": ("pocketsphinx",), "dub": ("pocketsphinx",),
+    "voice_convert": ("pocketsphinx", "librosa"), "restyle": ("pocketsphinx", "librosa"),
+    "analyze": ("librosa",)}
+#: Programs the built-in engine runs that no wheel carries: speech comes from espeak-ng.
+PROGRAMS: dict[str, tuple[str, ...]] = {"narrate": ("espeak-ng", "espeak")}
+PROGRAM_HINT = ("Install espeak-ng (Linux: apt-get install espeak-ng, macOS: brew install "
+                "espeak-ng, Windows: the espeak-ng installer from its GitHub releases), or set "
+                "your TTS.ai API key here.")
+LABELS = {"narrate": "Narrate", "enhance": "Enhance", "dereverb": "Remove Echo",
+          "split_stems": "Split Stems", "transcribe": "Transcribe", "dub": "Dub",
+          "voice_convert": "Convert Voice", "restyle": "Restyle", "analyze": "Analyze"}
+_ENGINE_ICONS = {"cloud": "URL", "server": "LINKED", "local": "CHECKMARK", "missing": "ERROR",
+                 "error": "ERROR"}
+COMPANION = "TTS.ai Local Engine"
+_SERVE_HINT = (f"Install the {COMPANION} extension (ttsai_local_engine-…zip, from where you got "
+               "this one) for these offline, or set your TTS.ai API key here, or run `ttsai "
+               "serve` and set the Base URL to its http://127.0.0.1 address.")
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _absent(operation: str) -> list[str]:
+    """What the built-in engine lacks here for ``operation``: modules, or a program."""
+    out = [m for m in NEEDS.get(operation, ()) if not _installed(m)]
+    programs = PROGRAMS.get(operation, ())
+    if programs and not any(shutil.which(p) for p in programs):
+        out.append(programs[0])
+    return out
+
+
+def offline_support() -> tuple[list[str], list[str]]:
+    """``(works, needs_more)``: operation labels the built-in engine runs here, and the rest."""
+    works, missing = [], []
+    for op, label in LABELS.items():
+        (missing if _absent(op) else works).append(label)
+    return works, missing
+
+
+def engine(s: Settings) -> Engine:
+    """The engine these settings reach, in words a user can act on."""
+    has_key, configured, url = _effective(s)
+    host = urlsplit(url).hostname or url
+    if configured and is_loopback(url):
+        return Engine("server", f"Engine: local server at {host}",
+                      "A `ttsai serve` engine on this computer; nothing leaves it.")
+    if configured or has_key:
+        billed = "billed to your key" if has_key else "no key set: the server will refuse"
+        return Engine("cloud", f"Engine: TTS.ai at {host}", f"Jobs are sent there, {billed}.")
+    if not _installed("werkzeug"):
+        return Engine("missing", "Engine: none (no key, and the local engine is missing)",
+                      _SERVE_HINT)
+    works, missing = offline_support()
+    detail = f"Offline and free, on this computer: {', '.join(works)}."
+    if missing:
+        detail += (f" {', '.join(missing)} need the {COMPANION} extension, an API key or "
+                   "`ttsai serve`")
+        detail += " (Narrate: or espeak-ng installed)." if "Narrate" in missing else "."
+    return Engine("local", "Engine: built-in local engine (no API key)", detail)
+
+
+def wrap(text: str, width: int = 70) -> list[str]:
+    """Lines for ``layout.label`` (Blender does not wrap labels)."""
+    import textwrap
+    return textwrap.wrap(text, width) or [""]
+
+
+def check_engine(s: Settings, operation: str) -> None:
+    """Refuse, before any work, a job the built-in engine cannot run in this extension."""
+    absent = _absent(operation)
+    if not absent:
+        return
+    has_key, configured, _url = _effective(s)
+    if has_key or configured:
+        return
+    label = LABELS.get(operation, operation)
+    if set(absent) & {p[0] for p in PROGRAMS.values()}:
+        raise ConfigError(f"{label} on the built-in local engine needs {absent[0]}, a small "
+                          "speech program, and it is not installed.", hint=PROGRAM_HINT)
+    raise ConfigError(f"{label} is not part of the built-in local engine in Blender: it needs "
+                      f"{' and '.join(absent)}, which this extension does not carry.",
+                      hint=_SERVE_HINT)
+
+
+_notice_lock = threading.Lock()
+_notice_given = False
+
+
+def engine_notice(s: Settings) -> str | None:
+    """Once per session, for the first job on the built-in engine: say so plainly."""
+    global _notice_given
+    with _notice_lock:
+        if _notice_given:
+            return None
+        used = engine(s)
+        if used.kind != "local":
+            return None
+        _notice_given = True
+    missing = offline_support()[1]
+    more = (f" {', '.join(missing)} need the {COMPANION} extension, an API key or `ttsai "
+            "serve`." if missing else "")
+    return ("No API key is set, so TTS.ai ran this on its built-in local engine: offline and "
+            f"free, on this computer.{more}")
 
 
 def make_client(s: Settings) -> Any:

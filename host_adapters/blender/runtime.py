@@ -36,6 +36,26 @@ class Task:
 tasks: list[Task] = []
 
 
+@dataclass(frozen=True)
+class Credits:
+    """The last billed job's credits as the server reported them (``X-Credits-*``)."""
+
+    label: str
+    used: float
+    remaining: float | None
+
+
+last_credits: Credits | None = None
+
+
+def note_credits(label: str, state: Any) -> None:
+    """Keep a finished job's credit state for the sidebar; unbilled jobs leave it as it was."""
+    global last_credits
+    if state is None or (state.used_last is None and state.remaining is None):
+        return
+    last_credits = Credits(label, float(state.used_total), state.remaining)
+
+
 def post(fn: Callable[[], None]) -> None:
     """Run ``fn`` on Blender's main thread at the next drain (safe from any thread)."""
     _main.put(fn)
@@ -133,7 +153,7 @@ def start() -> None:
 
 
 def stop() -> None:
-    global _runner
+    global _runner, last_credits
     if bpy.app.timers.is_registered(_tick):
         bpy.app.timers.unregister(_tick)
     with _lock:
@@ -142,6 +162,7 @@ def stop() -> None:
             _runner = None
     drain(budget=1.0)
     tasks.clear()
+    last_credits = None
 
 
 # --- responsiveness measurement (for the benchmark) --------------------------------------

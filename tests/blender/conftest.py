@@ -55,9 +55,27 @@ class BlenderRun:
 
 
 @pytest.fixture(scope="session")
-def blender_zip(tmp_path_factory) -> Path:
-    from host_adapters.blender.build import build
-    return build(tmp_path_factory.mktemp("blender-ext"))
+def blender_zips(tmp_path_factory) -> dict[str, Path]:
+    """One linux-x64 zip per Blender Python (3.11: Blender 4.2–5.0; 3.13: 5.1+)."""
+    from host_adapters.blender.build import TARGETS, build
+    out = tmp_path_factory.mktemp("blender-ext")
+    return {py: build(out, "linux-x64", py) for py in TARGETS}
+
+
+@pytest.fixture(scope="session")
+def blender_engine_zips(blender_zips) -> dict[str, Path]:
+    """The companion TTS.ai Local Engine zips, only with ``TTSAI_BLENDER_LOCAL_ENGINE=1``
+    (~105 MB of wheels per Python)."""
+    if os.environ.get("TTSAI_BLENDER_LOCAL_ENGINE") != "1":
+        return {}
+    from host_adapters.blender.build import TARGETS, build_engine
+    out = next(iter(blender_zips.values())).parent
+    return {py: build_engine(out, "linux-x64", py) for py in TARGETS}
+
+
+@pytest.fixture(scope="session")
+def blender_zip(blender_zips) -> Path:
+    return blender_zips["3.11"]
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +94,11 @@ def blender_media(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def blender_runs(engine, blender_zip, blender_media, tmp_path_factory) -> dict[str, BlenderRun]:
-    """Start every available Blender version at once; results are awaited on first use."""
+def blender_runs(engine, blender_zips, blender_engine_zips, blender_media,
+                 tmp_path_factory) -> dict[str, BlenderRun]:
+    """Start every available Blender version at once, each with the zip built for its Python;
+    results are awaited on first use."""
+    from host_adapters.blender.build import target_for
     runs: dict[str, BlenderRun] = {}
     for version in VERSIONS:
         work = tmp_path_factory.mktemp(f"blender-{version}")
@@ -93,12 +114,17 @@ def blender_runs(engine, blender_zip, blender_media, tmp_path_factory) -> dict[s
                            "missing): run `bash tools/bootstrap.sh setup`")
             runs[version] = run
             continue
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TTSAI_", "PYTEST_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("TTSAI_", "PYTEST_")) and k != "PYTHONPATH"}  # the zip only
         env.update(TTSAI_BASE_URL=engine.url, TTSAI_API_KEY=engine.key,
-                   TTSAI_BLENDER_ZIP=str(blender_zip), TTSAI_TEST_MEDIA=str(blender_media),
+                   TTSAI_BLENDER_ZIP=str(blender_zips[target_for(version).python]),
+                   TTSAI_TEST_MEDIA=str(blender_media),
                    TTSAI_RESULTS=str(run.results_file), TTSAI_PRESETS_DIR=str(work / "presets"),
                    BLENDER_USER_RESOURCES=str(work / "user"), HOME=str(work / "home"),
                    TMPDIR=str(work), PYTHONDONTWRITEBYTECODE="1")
+        companion = blender_engine_zips.get(target_for(version).python)
+        if companion is not None:
+            env["TTSAI_BLENDER_ENGINE_ZIP"] = str(companion)
         cmd = [str(py), "-m", "pytest", str(INSIDE), "-q", "-p", "no:cacheprovider",
                "--rootdir", str(INSIDE), "-c", str(INSIDE / "pytest.ini"),
                "--confcutdir", str(INSIDE), "--basetemp", str(work / "t")]

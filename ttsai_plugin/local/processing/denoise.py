@@ -6,10 +6,13 @@ estimates per-band gains at 48 kHz, so audio is resampled to 48 kHz for it and b
 from __future__ import annotations
 
 import ctypes
+import importlib.util
+import os
+import sys
 
 import numpy as np
 
-from ttsai_plugin.errors import BadRequestError
+from ttsai_plugin.errors import BadRequestError, InternalServerError
 
 from . import buffers
 
@@ -21,9 +24,32 @@ RNNOISE_LATENCY = 960
 STRENGTHS = {1: 0.6, 2: 0.9, 3: 1.0}
 
 
+def _rnnoise_library():
+    """pyrnnoise's ctypes binding. Its package front end imports audiolab and PyAV, which the
+    Blender extension leaves out (~40 MB): then the binding module is loaded on its own."""
+    if "_ttsai_rnnoise" in sys.modules:
+        return sys.modules["_ttsai_rnnoise"]
+    try:
+        return buffers.require("pyrnnoise.rnnoise", "Denoising")
+    except InternalServerError as first:
+        spec = importlib.util.find_spec("pyrnnoise")
+        where = list(spec.submodule_search_locations or []) if spec else []
+        path = next((os.path.join(d, "rnnoise.py") for d in where), None)
+        if path is None:
+            raise first
+        binding = importlib.util.spec_from_file_location("_ttsai_rnnoise", path)
+        module = importlib.util.module_from_spec(binding)
+        try:
+            binding.loader.exec_module(module)
+        except (ImportError, OSError):
+            raise first from None
+        sys.modules["_ttsai_rnnoise"] = module
+        return module
+
+
 def rnnoise(x48: np.ndarray) -> np.ndarray:
     """One RNNoise pass over a mono 48 kHz float signal (full scale ±1), latency removed."""
-    lib = buffers.require("pyrnnoise.rnnoise", "Denoising")
+    lib = _rnnoise_library()
     n = len(x48)
     total = -(-(n + RNNOISE_LATENCY) // RNNOISE_FRAME) * RNNOISE_FRAME
     buf = np.zeros(total, dtype=np.float32)
