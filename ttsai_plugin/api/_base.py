@@ -256,7 +256,7 @@ class BaseClient:
             if rate is not None:
                 self.rate_limit = rate
         if rate is not None:
-            self.limiter.observe(rate.remaining, rate.reset_in)
+            self.limiter.observe(rate.remaining, rate.reset_in, rate.limit)
 
 
 def _form_value(value: Any) -> str:

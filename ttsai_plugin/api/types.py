@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .retry import reset_seconds
+from .waits import finite, reset_seconds
 
 
 def _num(value: Any, default: float | None = None) -> float | None:
-    try:
-        return float(value) if value is not None else default
-    except (TypeError, ValueError):
-        return default
+    """A finite number, else ``default``: ``inf``/``nan``/text from a server never leak in."""
+    number = finite(value) if value is not None else None
+    return default if number is None else number
 
 
 def _str(value: Any) -> str | None:
@@ -256,10 +255,15 @@ class RateLimitState:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimitState | None:
         """The ``X-RateLimit-*`` headers (Reset in seconds or as a Unix time), or None."""
-        limit = _num(headers.get("x-ratelimit-limit"))
-        left = _num(headers.get("x-ratelimit-remaining"))
+        limit = _count(headers.get("x-ratelimit-limit"))
+        left = _count(headers.get("x-ratelimit-remaining"))
         reset_in = reset_seconds(headers.get("x-ratelimit-reset"))
         if limit is None and left is None and reset_in is None:
             return None
-        return cls(None if limit is None else int(limit), None if left is None else int(left),
-                   None if reset_in is None else time.time() + reset_in)
+        return cls(limit, left, None if reset_in is None else time.time() + reset_in)
+
+
+def _count(value: Any) -> int | None:
+    """A header count (0 .. 10^9), else None."""
+    number = _num(value)
+    return int(number) if number is not None and 0 <= number <= 1e9 else None
