@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,19 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request
 
-AUDIO = b"ID3" + bytes(range(256)) * 40
+
+
+def tone(seconds: float = 1.0, freq: int = 440, fmt: str = "wav") -> bytes:
+    """Real audio made by ffmpeg: the client decodes every answer before it keeps it."""
+    from tests.media_factory import ffmpeg
+    proc = subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                           f"sine=frequency={freq}:sample_rate=8000:duration={seconds}",
+                           "-ac", "1", "-f", fmt, "-"], capture_output=True, check=True)
+    return proc.stdout
+
+
+AUDIO = tone()
+STEMS = {"vocals": tone(freq=660), "accompaniment": tone(freq=220)}
 
 
 @dataclass
@@ -222,6 +235,5 @@ class FakeAPI:
         return Reply(404, {"error": {"code": "not_found", "message": f"no route {route}"}})
 
     def _stems(self) -> dict:
-        return {"stems": {"vocals": self.cdn_url("vocals.wav", AUDIO[:500]),
-                          "accompaniment": self.cdn_url("accompaniment.wav", AUDIO[500:])},
+        return {"stems": {name: self.cdn_url(f"{name}.wav", body) for name, body in STEMS.items()},
                 "credits_used": 12}

@@ -167,9 +167,10 @@ class VoiceList:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> VoiceList:
-        voices = [VoiceInfo.from_json(v) for v in d.get("voices") or []]
-        total = d.get("total")
-        return cls(voices, int(total) if isinstance(total, (int, float)) else len(voices))
+        voices = [VoiceInfo.from_json(v) for v in d.get("voices") or [] if isinstance(v, dict)]
+        total = _num(d.get("total"))
+        return cls(voices, int(total) if total is not None and 0 <= total <= 1e7
+                   else len(voices))
 
     def __iter__(self):
         return iter(self.voices)
@@ -196,9 +197,15 @@ class ChatTurn:
                    _num(d.get("credits_used")), path, mock or _str(d.get("mock")))
 
 
+TASK_SUCCEEDED = frozenset({"success", "succeeded", "completed", "complete", "done",
+                            "finished"})
+TASK_FAILED = frozenset({"failed", "failure", "error", "cancelled", "canceled", "expired"})
+
+
 @dataclass(frozen=True)
 class TaskResult:
-    """A long task's state: ``queued``/``processing``, then ``success`` or ``failed``."""
+    """A long task's state: ``queued``/``processing``, then a success (``success``,
+    ``completed`` …) or a failure (``failed``, ``error`` …) — every spelling ends polling."""
 
     task_id: str | None
     status: str
@@ -209,13 +216,24 @@ class TaskResult:
     progress: float | None = None
 
     @property
+    def succeeded(self) -> bool:
+        return self.status in TASK_SUCCEEDED
+
+    @property
+    def failed(self) -> bool:
+        return self.status in TASK_FAILED
+
+    @property
     def done(self) -> bool:
-        return self.status in ("success", "failed")
+        return self.succeeded or self.failed
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> TaskResult:
         error = d.get("error")
+        if isinstance(error, str):
+            error = {"message": error}
         status = str(d.get("status") or ("success" if d.get("stems") else "processing"))
+        status = status.strip().lower()
         return cls(_str(d.get("task_id")), status, _str(d.get("result_url")),
                    {str(k): str(v) for k, v in (d.get("stems") or {}).items()},
                    _num(d.get("credits_used")), dict(error) if isinstance(error, dict) else None,
@@ -232,12 +250,27 @@ class CreditState:
 
     def updated(self, headers: Mapping[str, str]) -> CreditState:
         """This state after an answer; unchanged when the answer carried no credit headers."""
-        used = _num(headers.get("x-credits-used"))
-        remaining = _num(headers.get("x-credits-remaining"))
+        return self.billed(_num(headers.get("x-credits-used")),
+                           _num(headers.get("x-credits-remaining")))
+
+    def billed(self, used: float | None, remaining: float | None) -> CreditState:
+        """This state after a billed answer of ``used`` credits leaving ``remaining``."""
         if used is None and remaining is None:
             return self
         return CreditState(used, self.used_total + (used or 0.0),
                            remaining if remaining is not None else self.remaining)
+
+    def summary(self) -> str | None:
+        """"Credits left: 1,234 (this session used 6)" for a host's status line, or None
+        before any billed answer said how many are left."""
+        if self.remaining is None:
+            return None
+        spent = f" (this session used {_amount(self.used_total)})" if self.used_total else ""
+        return f"Credits left: {_amount(self.remaining)}{spent}"
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
