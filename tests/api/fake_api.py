@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request
@@ -19,12 +21,15 @@ from werkzeug.wrappers import Request
 
 
 def tone(seconds: float = 1.0, freq: int = 440, fmt: str = "wav") -> bytes:
-    """Real audio made by ffmpeg: the client decodes every answer before it keeps it."""
+    """Real audio made by ffmpeg (a file, so its header states its length, as a service's
+    does): the client decodes every answer before it keeps it."""
     from tests.media_factory import ffmpeg
-    proc = subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                           f"sine=frequency={freq}:sample_rate=8000:duration={seconds}",
-                           "-ac", "1", "-f", fmt, "-"], capture_output=True, check=True)
-    return proc.stdout
+    with tempfile.TemporaryDirectory(prefix="ttsai-tone-") as d:
+        out = Path(d) / f"tone.{fmt}"
+        subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                        f"sine=frequency={freq}:sample_rate=8000:duration={seconds}",
+                        "-ac", "1", str(out)], capture_output=True, check=True)
+        return out.read_bytes()
 
 
 AUDIO = tone()

@@ -72,20 +72,71 @@ class Checked:
 
 
 def inspect(path: Path, *, what: str) -> Checked:
-    """Decode all of ``path``; a body ffmpeg cannot read is a BadAudioError."""
+    """Decode all of ``path`` (in process for WAV/FLAC/Ogg, else with ffmpeg); a body
+    neither can read is a BadAudioError."""
+    found = _inspect_in_process(path)
+    if found is not None:
+        return found
     try:
         text = ffmpeg.run(["-i", path, "-map", "0:a:0", "-f", "null", "-"],
                           what=f"check the {what} answer")
     except MediaError as e:
         raise BadAudioError(f"The {what} answer is not audio that can be decoded "
                             f"({e.message})", hint="It was not kept; try again.") from None
-    found = _INPUT.search(text)
+    container = _INPUT.search(text)
     times = _TIME.findall(text)
     seconds = _hms(times[-1]) if times else 0.0
     claimed = _DURATION.search(text.split("Output #0", 1)[0])
     estimated = "Estimating duration from bitrate" in text
-    return Checked(found.group(1) if found else "", seconds,
+    return Checked(container.group(1) if container else "", seconds,
                    None if claimed is None or estimated else _hms(claimed.groups()))
+
+
+_SF_CONTAINERS = {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "OGG": "ogg"}
+# (not MP3: libmpg123 trusts a Xing header and reports a cut file at full length)
+
+
+def _inspect_in_process(path: Path) -> Checked | None:
+    """libsndfile's full decode (no subprocess: a check costs microseconds), or None when it
+    cannot read the file — then ffmpeg decides."""
+    try:
+        import soundfile as sf
+        with sf.SoundFile(str(path)) as f:
+            container = _SF_CONTAINERS.get(f.format)
+            if container is None or f.samplerate <= 0:
+                return None
+            header = f.frames / f.samplerate if container == "flac" else None
+            frames = sum(len(block) for block in f.blocks(1 << 16))
+            rate = f.samplerate
+    except Exception:  # noqa: BLE001 - anything libsndfile cannot do, ffmpeg is asked
+        return None
+    if container == "wav":
+        header = _wav_declared_seconds(path)
+    return Checked(container, frames / rate, header)
+
+
+def _wav_declared_seconds(path: Path) -> float | None:
+    """Seconds a WAV's header declares for its data chunk (libsndfile trims a cut file to
+    what is there, hiding the cut), or None for a streamed header of unknown length."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, rate, align = 12, 0, 0
+    while pos + 8 <= len(head):
+        cid, size = head[pos:pos + 4], int.from_bytes(head[pos + 4:pos + 8], "little")
+        if cid == b"fmt " and pos + 24 <= len(head):
+            rate = int.from_bytes(head[pos + 12:pos + 16], "little")
+            align = int.from_bytes(head[pos + 20:pos + 22], "little")
+        if cid == b"data":
+            if size in (0, 0xFFFFFFFF) or not rate or not align:
+                return None
+            return size / align / rate
+        pos += 8 + size + (size & 1)
+    return None
 
 
 def check(path: Path, expect: Expect, *, what: str) -> Checked:
