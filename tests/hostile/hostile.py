@@ -51,3 +51,7 @@ def unprocessable() -> Reply:
     body = {"detail": [{"loc": ["body", "speed"], "msg": "ensure this value is less than 2",
                         "type": "value_error"}]}
     return Reply(422, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+def tone_bytes(seconds: float = 1.0) -> bytes:
+    return tone(seconds)
