@@ -145,3 +145,19 @@ def test_sigterm_stops_ttsai_serve_like_ctrl_c(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 0
     assert not any(tmp_path.iterdir())   # removed, as after Ctrl-C
+
+
+def test_a_config_folder_others_can_write_is_warned_about(tmp_path, caplog, monkeypatch):
+    import logging
+    from ttsai_plugin.api.config import load_config_file
+    folder = tmp_path / "ttsai"
+    folder.mkdir()
+    (folder / "config.toml").write_text('base_url = "https://api.tts.ai/v1/"\n')
+    folder.chmod(0o777)
+    caplog.set_level(logging.WARNING)
+    load_config_file(folder / "config.toml")
+    assert any("writable by other users" in r.message for r in caplog.records)
+    caplog.clear()
+    folder.chmod(0o700)
+    load_config_file(folder / "config.toml")
+    assert not any("writable by other users" in r.message for r in caplog.records)
