@@ -14,7 +14,6 @@ from ttsai_plugin.workflows.context import Context
 from tests import media_factory
 from tests.faults.wire import start_engine
 
-SECONDS = (1.0, 2.5)
 TEXTS = ("Hello there.", "word " * 199 + "last.", "A sentence of speech. " * 50)
 
 
@@ -52,8 +51,10 @@ CLIP_JOBS = {
 }
 
 
-@pytest.mark.parametrize("seconds", SECONDS)
-@pytest.mark.parametrize("operation", sorted(CLIP_JOBS))
+CASES = [(op, 2.5) for op in sorted(CLIP_JOBS)] + [("enhance", 1.0), ("transcribe", 1.0)]
+
+
+@pytest.mark.parametrize("operation, seconds", CASES)
 def test_a_clip_jobs_estimate_is_what_the_engine_bills(engine, speech, tmp_path, operation,
                                                        seconds):
     clip = Clip(media=speech, name="speech", source_in=0.25, source_out=0.25 + seconds)
