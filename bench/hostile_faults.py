@@ -19,9 +19,8 @@ from pathlib import Path
 import _common
 import baseline
 
-from tests.faults.hostile_soak import SOAK, whole
+from tests.faults.hostile_soak import SOAK, run_soak, whole
 from tests.faults.hostile_wire import start_hostile
-from tests.faults.hostile_soak import run_soak
 
 
 def baseline_bad_files(root: Path, jobs: int, share: float) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ttsai_plugin import media, workflows
 from ttsai_plugin.api import PlanLimits, RetryPolicy, TTSAIClient
@@ -140,7 +140,6 @@ def _work(url: str, kind: str, i: int, src: Path, out: Path, cache: ResultCache,
                      retry=retry) as client:
         ctx = Context(client, out, cache=cache, cancel=cancel)
         clip = Clip(media=src, name=src.stem)
-        run: Callable[[], Any]
         if kind == "tts":
             files = workflows.narrate(ctx, f"Line number {i} of the hostile run.").files
         elif kind == "enhance":

@@ -16,7 +16,7 @@ from ._errors import scrub
 from .paths import endpoint
 from .transfer import atomic_temp_dir, check_upload, format_for, temp_beside
 from .types import (AudioResult, Analysis, ChatTurn, ModelInfo, Stems, TaskResult, Transcript,
-                    Translation, VoiceList)
+                    Translation, VoiceList, _num)
 from .waits import wait as cancellable_wait
 
 MAX_VOICE_PAGES = 50
@@ -276,7 +276,6 @@ class TTSAIClient(BaseClient):
         used, left = body.get("credits_used"), body.get("credits_remaining")
         if used is None and left is None:
             return
-        from .types import _num
         with self._state_lock:
             self.credits = self.credits.billed(_num(used), _num(left))
 

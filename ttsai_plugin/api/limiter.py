@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ..errors import ConfigError
-from .waits import MAX_HEADER_WAIT, is_cancelled, raise_if_cancelled
+from .waits import MAX_HEADER_WAIT, raise_if_cancelled
 
 _TICK = 0.05
 
