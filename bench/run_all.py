@@ -17,7 +17,7 @@ import time
 import _common
 
 SCRIPTS = ("long_narration", "upload_memory", "overhead", "cache", "host_responsiveness",
-           "engine_rtf", "dub_timing")
+           "engine_rtf", "dub_timing", "hostile_faults")
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 RESULT = re.compile(r"^RESULT (\S+) ours=(\S+) baseline=(\S+) ratio=(\S+) goal=(\S+) met=(yes|no)$")
 

@@ -26,7 +26,7 @@ fi
 PY311=$(command -v python3.11 || true)
 [ -n "$PY311" ] || { echo "Python 3.11 is required (python3.11 not found)" >&2; exit 1; }
 
-stamp() { sha256sum pyproject.toml tools/bootstrap.sh | sha256sum | cut -c1-16; }
+stamp() { sha256sum pyproject.toml constraints.txt tools/bootstrap.sh | sha256sum | cut -c1-16; }
 venv_ok() { [ -x "$1/bin/python" ] && [ "$(cat "$1/.stamp" 2>/dev/null)" = "$2" ]; }
 
 if ! venv_ok .venv "$(stamp)"; then
@@ -34,7 +34,7 @@ if ! venv_ok .venv "$(stamp)"; then
   rm -rf .venv
   "$PY311" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[engine,dev]'
+  .venv/bin/pip install -q -e '.[engine,dev]' -c constraints.txt  # the versions CI tested
   stamp > .venv/.stamp
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

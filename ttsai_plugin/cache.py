@@ -28,6 +28,10 @@ _CHUNK = 1 << 20
 _MANIFEST = "manifest.json"
 _MEMO_DIR = "memo"
 _MEMO_MAX = 4096
+DEFAULT_MAX_BYTES = 5 * 1024 ** 3
+"""The cache keeps at most 5 GiB (``TTSAI_CACHE_MAX_MB`` changes it), pruning the least
+recently used entries after each new one."""
+_SAFE_NAME = re.compile(r"\d{2}-[^/\\\x00]{1,200}")
 _memo: "OrderedDict[tuple[str, str], dict[str, Any]]" = OrderedDict()
 _memo_lock = threading.Lock()
 
@@ -72,6 +76,14 @@ def canonical_json(options: Any) -> str:
                       ensure_ascii=False, default=str)
 
 
+def default_max_bytes() -> int:
+    """``TTSAI_CACHE_MAX_MB`` (MiB) when set to a number, else ``DEFAULT_MAX_BYTES``."""
+    try:
+        return max(0, int(float(os.environ["TTSAI_CACHE_MAX_MB"]) * 1024 * 1024))
+    except (KeyError, ValueError, OverflowError):
+        return DEFAULT_MAX_BYTES
+
+
 def default_root() -> Path:
     """``TTSAI_CACHE_DIR``, else platformdirs' user cache dir for "ttsai"."""
     env = os.environ.get("TTSAI_CACHE_DIR")
@@ -81,11 +93,19 @@ def default_root() -> Path:
     return Path(platformdirs.user_cache_dir("ttsai")) / "results"
 
 
+def _safe(name: str) -> str:
+    """A file name that stays inside its cache folder."""
+    cleaned = "".join(c if c.isalnum() or c in "-_. " else "_" for c in name).strip(". ")
+    return cleaned[:150] or "result"
+
+
 class ResultCache:
     """Result files stored under ``root/<key[:2]>/<key>/`` with a manifest written last."""
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None = None, *,
+                 max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+        self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
 
     @staticmethod
     def key(operation: str, options: dict[str, Any] | None = None,
@@ -117,7 +137,8 @@ class ResultCache:
             stored = json.loads(self._memo_path(ident).read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(stored, dict) or stored.get("identity") != json.loads(ident):
+        if not isinstance(stored, dict) or stored.get("identity") != json.loads(ident) \
+                or not isinstance(stored.get("value"), dict):
             return None
         self._keep(ident, stored["value"])
         return dict(stored["value"])
@@ -153,16 +174,57 @@ class ResultCache:
         return self.root / key[:2] / key
 
     def get(self, key: str) -> list[Path] | None:
-        """The cached result files for ``key`` in their original order, or None."""
+        """The cached result files for ``key`` in their original order, or None.
+
+        An entry whose manifest is unreadable or malformed, names a file outside its folder,
+        or whose files are missing or no longer match their recorded size and sha256, is a
+        miss — and is removed, so the next run stores a good one."""
         folder = self._dir(key)
         try:
-            manifest = json.loads((folder / _MANIFEST).read_text("utf-8"))
-        except (OSError, ValueError):
+            raw = (folder / _MANIFEST).read_text("utf-8")
+        except OSError:
             return None
-        files = [folder / name for name in manifest.get("files", [])]
-        if not files or not all(f.is_file() for f in files):
+        files = self._verified(folder, raw)
+        if files is None:
+            log.warning("removing a damaged cache entry %s", key[:12])
+            shutil.rmtree(folder, ignore_errors=True)
             return None
-        os.utime(folder / _MANIFEST)  # recently used: kept longest by prune()
+        try:
+            os.utime(folder / _MANIFEST)  # recently used: kept longest by prune()
+        except OSError:
+            pass
+        return files
+
+    @staticmethod
+    def _verified(folder: Path, raw: str) -> list[Path] | None:
+        try:
+            manifest = json.loads(raw)
+        except (ValueError, RecursionError):
+            return None
+        names = manifest.get("files") if isinstance(manifest, dict) else None
+        if not isinstance(names, list) or not names:
+            return None
+        checks = manifest.get("checks") or [None] * len(names)
+        if not isinstance(checks, list) or len(checks) != len(names):
+            return None
+        files = []
+        for name, want in zip(names, checks):
+            if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or name == _MANIFEST:
+                return None
+            f = folder / name
+            if not f.is_file() or f.is_symlink():
+                return None
+            if isinstance(want, dict):  # the size always; the bytes when the file was touched
+                try:
+                    st = f.stat()
+                    if st.st_size != want.get("size"):
+                        return None
+                    if st.st_mtime_ns != want.get("mtime_ns") and \
+                            file_digest(f).sha256 != want.get("sha256"):
+                        return None
+                except OSError:
+                    return None
+            files.append(f)
         return files
 
     def put(self, key: str, files: Iterable[str | os.PathLike[str]], *,
@@ -181,11 +243,16 @@ class ResultCache:
         try:
             staging.mkdir(parents=True)
             names: list[str] = []
+            checks: list[dict[str, Any]] = []
             for i, src in enumerate(sources):
-                name = f"{i:02d}-{src.name}"
+                name = f"{i:02d}-{_safe(src.name)}"
                 shutil.copyfile(src, staging / name)
+                digest = file_digest(staging / name)
                 names.append(name)
-            manifest = {"files": names, "created": time.time(), "operation": operation,
+                checks.append({"size": digest.size, "sha256": digest.sha256,
+                               "mtime_ns": (staging / name).stat().st_mtime_ns})
+            manifest = {"files": names, "checks": checks, "created": time.time(),
+                        "operation": operation,
                         "options": strip_secrets(options) if options else None}
             (staging / _MANIFEST).write_text(json.dumps(manifest, default=str), "utf-8")
             if folder.exists():
@@ -202,24 +269,36 @@ class ResultCache:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         result = self.get(key)
+        if result is not None and self.max_bytes:
+            try:
+                self.prune(self.max_bytes, keep=folder)
+            except OSError as exc:
+                log.debug("could not prune the cache: %s", exc)
         return result if result is not None else sources
 
     def size(self) -> int:
         """Total bytes stored."""
         return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())
 
-    def prune(self, max_bytes: int) -> int:
-        """Delete least-recently-used entries down to ``max_bytes``; return the bytes freed."""
+    def prune(self, max_bytes: int | None = None, *, keep: Path | None = None) -> int:
+        """Delete least-recently-used entries down to ``max_bytes`` (default: the cache's
+        cap), never ``keep`` (the entry just written); return the bytes freed."""
+        max_bytes = self.max_bytes if max_bytes is None else max_bytes
         entries = []
         for manifest in self.root.glob(f"??/*/{_MANIFEST}"):
             folder = manifest.parent
-            size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-            entries.append((manifest.stat().st_mtime, size, folder))
+            try:
+                size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+                entries.append((manifest.stat().st_mtime, size, folder))
+            except OSError:
+                continue
         total = sum(e[1] for e in entries)
         freed = 0
         for _, size, folder in sorted(entries):
             if total - freed <= max_bytes:
                 break
+            if keep is not None and folder == keep:
+                continue
             shutil.rmtree(folder, ignore_errors=True)
             freed += size
         return freed

@@ -7,6 +7,7 @@ error body (``credits_required`` …). Messages never contain the API key.
 from __future__ import annotations
 
 import errno
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,20 @@ class AuthenticationError(APIError):
 
 
 class InsufficientCreditsError(APIError):
+    """402: the message itself names what the job needs and what the account has, so every
+    host that shows ``str(error)`` shows both."""
+
     status, code = 402, "insufficient_credits"
     default_hint = "Buy more credits at https://tts.ai/pricing/ or pick a cheaper model."
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        extra = kwargs.get("extra") or {}
+        need, have = _credit(extra.get("credits_required")), _credit(extra.get("credits_available"))
+        if need is not None or have is not None:
+            parts = [f"this needs {need:g} credits" if need is not None else "",
+                     f"the account has {have:g}" if have is not None else ""]
+            message = f"{message.rstrip('.')}: {', '.join(p for p in parts if p)}."
+        super().__init__(message, **kwargs)
 
     @property
     def credits_required(self) -> float | None:
@@ -67,6 +80,14 @@ class InsufficientCreditsError(APIError):
     @property
     def credits_available(self) -> float | None:
         return self.extra.get("credits_available")
+
+
+def _credit(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 class PermissionDeniedError(APIError):
@@ -82,6 +103,12 @@ class NotFoundError(APIError):
 class FileTooLargeError(APIError):
     status, code = 413, "file_too_large"
     default_hint = "Use a shorter range of the clip, or let ttsai re-encode it smaller."
+
+
+class UnprocessableError(BadRequestError):
+    """422: the service could not use a field (FastAPI-style ``detail`` bodies)."""
+
+    status, code = 422, "unprocessable"
 
 
 class RateLimitError(APIError):
@@ -111,8 +138,8 @@ class ModelLoadingError(APIError):
 ERRORS_BY_CODE: dict[str, type[APIError]] = {
     cls.code: cls
     for cls in (BadRequestError, AuthenticationError, InsufficientCreditsError,
-                PermissionDeniedError, NotFoundError, FileTooLargeError, RateLimitError,
-                InternalServerError, ModelLoadingError)
+                PermissionDeniedError, NotFoundError, FileTooLargeError, UnprocessableError,
+                RateLimitError, InternalServerError, ModelLoadingError)
 }
 ERRORS_BY_STATUS: dict[int, type[APIError]] = {cls.status: cls for cls in ERRORS_BY_CODE.values()}
 
@@ -131,6 +158,23 @@ class APITimeoutError(APIConnectionError):
 
 class IncompleteResponseError(APIConnectionError):
     """The answer ended before its Content-Length: nothing was kept."""
+
+
+class BadAudioError(APIError):
+    """A 200 answer whose audio is not what was asked for: not decodable, cut short, or of a
+    length that does not fit the request. Nothing was kept; worth another try."""
+
+    code = "bad_audio"
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class ResponseTooLargeError(APIError):
+    """An answer (JSON or file) larger than the client's cap: read no further, kept nothing."""
+
+    code = "response_too_large"
 
 
 class TaskFailedError(TTSAIError):

@@ -58,6 +58,45 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+_reported: set[str] = set()
+_report_lock = threading.Lock()
+_EVENTS = ("finished", "placed", "dismissed")
+
+
+def _number(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                             and value == value and abs(value) != float("inf"))
+
+
+def _valid(rec: Any) -> bool:
+    """A record this module wrote: the event, a job id, and for ``finished`` the fields of a
+    JournalEntry with the right types."""
+    if not isinstance(rec, dict) or rec.get("event") not in _EVENTS:
+        return False
+    if not isinstance(rec.get("job_id"), str) or not rec["job_id"]:
+        return False
+    if not _number(rec.get("time")):
+        return False
+    if rec["event"] != "finished":
+        return True
+    results = rec.get("results")
+    return (isinstance(rec.get("operation"), str)
+            and isinstance(results, list) and bool(results)
+            and all(isinstance(r, str) and r for r in results)
+            and (rec.get("cache_key") is None or isinstance(rec["cache_key"], str))
+            and _number(rec.get("credits"))
+            and (rec.get("meta") is None or isinstance(rec["meta"], dict)))
+
+
+def _report_once(path: Path, bad: int) -> None:
+    key = str(path)
+    with _report_lock:
+        if key in _reported:
+            return
+        _reported.add(key)
+    log.warning("the journal %s has %d unreadable line(s); they were skipped", path, bad)
+
+
 class Journal:
     """JSON lines: ``{"event": "finished", …}``, then ``{"event": "placed", …}`` once placed
     (or ``"dismissed"`` when the user declined to place it).
@@ -95,18 +134,30 @@ class Journal:
             return f.read(1) == b"\n"
 
     def _records(self) -> Iterable[dict[str, Any]]:
+        """Every valid record; a line that is not one (torn, hand-edited, wrong types) is
+        skipped and reported once per journal per process."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return []
-        out = []
-        for line in raw.splitlines():
+        except OSError as exc:
+            log.warning("cannot read the journal %s: %s", self.path, exc)
+            return []
+        lines = raw.splitlines()
+        out, bad = [], 0
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
             try:
                 rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict) and "event" in rec and "job_id" in rec:
+            except (ValueError, RecursionError):
+                rec = None
+            if _valid(rec):
                 out.append(rec)
+            elif i != len(lines) - 1 or raw.endswith(b"\n"):  # a torn last line is expected
+                bad += 1
+        if bad:
+            _report_once(self.path, bad)
         return out
 
     def record_finished(self, job_id: str, operation: str,
@@ -137,8 +188,10 @@ class Journal:
 
     def entries(self) -> list[JournalEntry]:
         """Every finished entry, oldest first."""
-        fields = JournalEntry.__dataclass_fields__
-        return [JournalEntry(**{k: v for k, v in rec.items() if k in fields})
+        return [JournalEntry(job_id=rec["job_id"], operation=rec["operation"],
+                             cache_key=rec.get("cache_key"), results=list(rec["results"]),
+                             credits=float(rec.get("credits") or 0.0),
+                             time=float(rec.get("time") or 0.0), meta=dict(rec.get("meta") or {}))
                 for rec in self._records() if rec["event"] == "finished"]
 
     def pending(self) -> list[JournalEntry]:
@@ -167,7 +220,7 @@ class Journal:
             records = list(self._records())
             placed = self._settled(records)
             keep = [r for r in records
-                    if r["job_id"] not in placed or float(r.get("time", 0)) >= cutoff]
+                    if r["job_id"] not in placed or float(r.get("time") or 0) >= cutoff]
             dropped = sum(1 for r in records if r["event"] == "finished") - \
                 sum(1 for r in keep if r["event"] == "finished")
             if not records or len(keep) == len(records):

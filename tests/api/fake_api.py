@@ -8,14 +8,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request
 
-AUDIO = b"ID3" + bytes(range(256)) * 40
+
+
+def tone(seconds: float = 1.0, freq: int = 440, fmt: str = "wav") -> bytes:
+    """Real audio made by ffmpeg (a file, so its header states its length, as a service's
+    does): the client decodes every answer before it keeps it."""
+    from tests.media_factory import ffmpeg
+    with tempfile.TemporaryDirectory(prefix="ttsai-tone-") as d:
+        out = Path(d) / f"tone.{fmt}"
+        subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                        f"sine=frequency={freq}:sample_rate=8000:duration={seconds}",
+                        "-ac", "1", str(out)], capture_output=True, check=True)
+        return out.read_bytes()
+
+
+AUDIO = tone()
+STEMS = {"vocals": tone(freq=660), "accompaniment": tone(freq=220)}
 
 
 @dataclass
@@ -222,6 +240,5 @@ class FakeAPI:
         return Reply(404, {"error": {"code": "not_found", "message": f"no route {route}"}})
 
     def _stems(self) -> dict:
-        return {"stems": {"vocals": self.cdn_url("vocals.wav", AUDIO[:500]),
-                          "accompaniment": self.cdn_url("accompaniment.wav", AUDIO[500:])},
+        return {"stems": {name: self.cdn_url(f"{name}.wav", body) for name, body in STEMS.items()},
                 "credits_used": 12}

@@ -7,7 +7,7 @@ import tracemalloc
 from ttsai_plugin.api import RetryPolicy, TTSAIClient
 from ttsai_plugin.api._inprocess import InProcessTransport
 from tests.api.conftest import KEY
-from tests.api.fake_api import AUDIO, FakeAPI
+from tests.api.fake_api import AUDIO, STEMS, FakeAPI
 from tests.api.conftest import MB
 
 BASE = "http://local.ttsai/v1/"
@@ -31,7 +31,7 @@ def test_endpoints_answer_in_process_and_cdn_links_leave_without_the_key(cdn, tm
                                        out=tmp_path / "dub.wav").path.read_bytes() == AUDIO
         app.separate_async = True
         stems = client.separate(clip, out_dir=tmp_path / "stems", poll_interval=0.01)
-        assert stems.paths["vocals"].read_bytes() == AUDIO[:500]
+        assert stems.paths["vocals"].read_bytes() == STEMS["vocals"]
     assert app.rec.seen[0].headers["Authorization"] == f"Bearer {KEY}"
     assert cdn.rec.seen and all("Authorization" not in s.headers for s in cdn.rec.seen)
 

@@ -8,7 +8,7 @@ import pytest
 
 from ttsai_plugin.api import (Analysis, AudioResult, InputError, LimitExceededError,
                               TaskFailedError, Transcript, VoiceList)
-from tests.api.fake_api import AUDIO
+from tests.api.fake_api import AUDIO, STEMS
 
 
 @pytest.fixture
@@ -38,9 +38,9 @@ def test_tts_writes_audio_and_reads_credits(client, api, tmp_path):
 
 
 def test_tts_stream_writes_chunked_audio(client, tmp_path):
-    result = client.tts("Streamed.", voice="af_bella", out=tmp_path / "s.mp3", stream=True)
+    result = client.tts("Streamed.", voice="af_bella", out=tmp_path / "s.wav", stream=True)
     assert result.path.read_bytes() == AUDIO
-    assert list(tmp_path.iterdir()) == [tmp_path / "s.mp3"]
+    assert list(tmp_path.iterdir()) == [tmp_path / "s.wav"]
 
 
 def test_text_over_the_plan_limit_is_refused_before_sending(client, api, tmp_path):
@@ -96,7 +96,7 @@ def test_separate_answering_200_downloads_every_stem(client, clip, tmp_path):
     stems = client.separate(clip, out_dir=tmp_path / "stems")
     assert set(stems.paths) == {"vocals", "accompaniment"}
     assert stems.paths["vocals"] == tmp_path / "stems" / "vocals.wav"
-    assert stems.paths["vocals"].read_bytes() == AUDIO[:500]
+    assert stems.paths["vocals"].read_bytes() == STEMS["vocals"]
     assert sorted(p.name for p in (tmp_path / "stems").iterdir()) == ["accompaniment.wav",
                                                                       "vocals.wav"]
     assert stems.credits_used == 12
@@ -107,7 +107,7 @@ def test_separate_answering_202_polls_until_done(client, api, clip, tmp_path):
     progress = []
     stems = client.separate(clip, out_dir=tmp_path, poll_interval=0.01,
                             on_progress=lambda f, m: progress.append(m))
-    assert stems.paths["accompaniment"].read_bytes() == AUDIO[500:]
+    assert stems.paths["accompaniment"].read_bytes() == STEMS["accompaniment"]
     assert api.rec.paths().count("/v1/results/task_1") == 3
     assert stems.task_id == "task_1" or stems.task_id is None
     assert progress[-1] == "Stems downloaded" and "Task queued" in progress

@@ -49,7 +49,7 @@ def test_result_url_and_stems_on_a_cdn_get_no_key(client, api, tmp_path):
 @pytest.mark.parametrize("status", [302, 303])
 def test_an_api_answer_redirected_to_a_cdn_drops_the_key(client, api, tmp_path, status):
     api.script("tts/", Reply(status, b"", {"Location": api.cdn_url("moved.wav", AUDIO)}))
-    result = client.tts("Hello", voice="af_bella", out=tmp_path / "a.mp3")
+    result = client.tts("Hello", voice="af_bella", out=tmp_path / "a.wav")
     assert result.path.read_bytes() == AUDIO
     assert api.rec.seen[0].headers["Authorization"] == f"Bearer {KEY}"
     assert api.cdn.rec.seen[0].method == "GET"

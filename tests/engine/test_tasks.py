@@ -34,7 +34,8 @@ class WebhookReceiver:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/hooks/ttsai"
+        self.host_port = f"127.0.0.1:{self.httpd.server_port}"
+        self.url = f"http://{self.host_port}/hooks/ttsai"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -73,7 +74,7 @@ def poll(c: httpx.Client, url: str, timeout: float = 60) -> tuple[list[int], dic
 def test_a_long_separation_answers_202_then_the_stems_arrive_by_polling(start_engine, music,
                                                                        tmp_path, receiver):
     server = start_engine(keys={DEV_KEY: "enterprise"}, async_threshold_seconds=0,
-                          credits={DEV_KEY: 1000})
+                          credits={DEV_KEY: 1000}, webhook_hosts=(receiver.host_port,))
     with client(server) as c:
         with open(music, "rb") as f:
             r = c.post("audio/separate/", files={"file": ("music.wav", f)},
@@ -145,7 +146,7 @@ def test_a_task_that_fails_reports_failed_refunds_and_tells_the_webhook(start_en
 
     monkeypatch.setattr(audio_tools.separation, "separate", broken)
     server = start_engine(keys={DEV_KEY: "enterprise"}, async_threshold_seconds=0,
-                          credits={DEV_KEY: 100})
+                          credits={DEV_KEY: 100}, webhook_hosts=(receiver.host_port,))
     with client(server) as c, open(music, "rb") as f:
         task = c.post("audio/separate/", files={"file": ("music.wav", f)},
                       data={"webhook_url": receiver.url}).json()

@@ -9,12 +9,12 @@ import threading
 from importlib import metadata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import httpx
 
 from ..errors import (APIConnectionError, APIError, APITimeoutError, ConfigError,
-                      IncompleteResponseError)
+                      IncompleteResponseError, ResponseTooLargeError)
 from ._errors import error_from_response, scrub
 from ._inprocess import InProcessTransport
 from .config import ClientConfig, Secret, is_loopback_host, resolve_config
@@ -30,6 +30,8 @@ LOCAL_NOTICE = ("No TTS.ai API key configured: using the built-in local engine "
                 "(offline; translation and cloning are mocked)")
 MAX_REDIRECTS = 5
 MAX_ERROR_BODY = 1024 * 1024
+MAX_JSON_BODY = 32 * 1024 * 1024
+"""No JSON answer is read past 32 MB (a 2-hour transcript with word timings is ~10 MB)."""
 _notice_lock = threading.Lock()
 try:
     VERSION = metadata.version("ttsai-plugin")
@@ -115,6 +117,8 @@ class BaseClient:
         self.limiter = limiter or shared_limiter(self.plan, str(origin(self.base_url)), account)
         self.credits = CreditState()
         self.rate_limit = RateLimitState()
+        self.cancel_token: Any = None
+        self.max_json_bytes = MAX_JSON_BODY
         self._state_lock = threading.Lock()
         common = dict(timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
                       follow_redirects=False,
@@ -139,6 +143,11 @@ class BaseClient:
         raise ConfigError(f"No API key configured for {host}.",
                           hint="Set TTSAI_API_KEY or run `ttsai config --api-key ...`; "
                                "without a key and base URL the local engine is used.")
+
+    def bind_cancel(self, token: Any) -> None:
+        """Let ``token`` (a ``jobs.CancelToken``) end this client's waits at once: retry
+        back-offs, limiter waits and task polling raise ``Cancelled`` the moment it is set."""
+        self.cancel_token = token
 
     def __repr__(self) -> str:
         where = "local engine" if self.is_local else str(self.base_url)
@@ -180,27 +189,41 @@ class BaseClient:
     def _request(self, method: str, url: str | httpx.URL, *, json: Any = None,
                  data: Mapping[str, Any] | None = None, files: Mapping[str, Path] | None = None,
                  params: Mapping[str, Any] | None = None, out: Path | None = None,
-                 what: str = "request") -> Answer:
-        """Send with limiter + retries; JSON answers parsed, file answers streamed to ``out``."""
+                 what: str = "request", accept: Callable[[Answer], None] | None = None) -> Answer:
+        """Send with limiter + retries; JSON answers parsed, file answers streamed to ``out``.
+
+        ``accept`` checks a successful answer inside the attempt: what it raises (a
+        retryable ``BadAudioError``) is retried like any failed request."""
         target = self.url(str(url))
         data = {k: _form_value(v) for k, v in (data or {}).items() if v is not None} or None
         params = {k: v for k, v in (params or {}).items() if v is not None} or None
+        cancel = self.cancel_token
 
-        limited = self.limiter.slot if self.on_api_origin(target) else contextlib.nullcontext
+        def limited():
+            if self.on_api_origin(target):
+                return self.limiter.slot(cancel)
+            return contextlib.nullcontext()
 
         def attempt() -> Answer:
             with limited(), contextlib.ExitStack() as stack:
-                opened = {name: stack.enter_context(_closing_part(path))
-                          for name, path in (files or {}).items()}
-                request = self._api.build_request(method, target, json=json, data=data,
-                                                  files=opened or None, params=params)
-                response = self._send(request, stack)
-                return self._read(response, out)
+                def build(where: httpx.URL) -> httpx.Request:
+                    opened = {name: stack.enter_context(_closing_part(path))
+                              for name, path in (files or {}).items()}
+                    return self._api.build_request(method, where, json=json, data=data,
+                                                   files=opened or None, params=params)
+                response = self._send(build(target), stack, build)
+                answer = self._read(response, out)
+                if accept is not None:
+                    accept(answer)
+                return answer
 
-        return self.retry.run(attempt, what=what)
+        return self.retry.run(attempt, what=what, cancel=cancel)
 
-    def _send(self, request: httpx.Request, stack: contextlib.ExitStack) -> httpx.Response:
-        """Send, following redirects by hand so the key never follows one off-origin."""
+    def _send(self, request: httpx.Request, stack: contextlib.ExitStack,
+              rebuild: Callable[[httpx.URL], httpx.Request] | None = None) -> httpx.Response:
+        """Send, following redirects by hand so the key never follows one off-origin.
+
+        See ``_follow`` for what a redirect of a POST means."""
         for _ in range(MAX_REDIRECTS + 1):
             client = self._prepare(request)
             try:
@@ -217,8 +240,29 @@ class BaseClient:
             self._observe(response.headers, request.url)
             if not (response.is_redirect and response.next_request is not None):
                 return response
-            request = response.next_request
+            request = self._follow(request, response, rebuild)
         raise APIConnectionError(f"Too many redirects from {request.url.host}.")
+
+    def _follow(self, request: httpx.Request, response: httpx.Response,
+                rebuild: Callable[[httpx.URL], httpx.Request] | None) -> httpx.Request:
+        """The next request after a redirect, as the service means it.
+
+        On the API's own origin a 301/302/307/308 of a POST means "the endpoint moved": the
+        same POST, body and all, goes to the new path (httpx would send a bodiless GET). To
+        another host a 301/302/303 hands out the finished result: a GET, without the key. A
+        307/308 to another host would re-send the upload there: refused."""
+        following = response.next_request
+        assert following is not None
+        if request.method in ("GET", "HEAD") or response.status_code == 303 or rebuild is None:
+            return following
+        if self.on_api_origin(following.url):
+            return rebuild(following.url)
+        if response.status_code in (307, 308):
+            raise APIConnectionError(
+                f"The API redirected {request.method} {request.url.path} to another host "
+                f"({following.url.host}); the upload was not sent there.",
+                hint="Check the base URL.")
+        return following
 
     def _read(self, response: httpx.Response, out: Path | None) -> Answer:
         status, headers = response.status_code, response.headers
@@ -229,19 +273,26 @@ class BaseClient:
                                f"{status} for {response.request.url.path}.", status=status,
                                headers=dict(headers),
                                hint="The link may have expired: run the job again.")
-            raise error_from_response(status, body, headers, secrets=self._secrets())
+            raise error_from_response(status, body, headers, secrets=self._secrets(),
+                                      path=response.request.url.path)
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if out is not None and ctype != "application/json":
             stream_to_file(response, out)
             return Answer(status, headers, path=Path(out))
+        limit = self.max_json_bytes
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise _json_too_large(int(length), limit)
         try:
-            payload = response.read()
-            body = httpx.Response(200, content=payload).json() if payload else None
+            payload = _read_limited(response, limit + 1, quiet=False)
+            if len(payload) > limit:
+                raise _json_too_large(len(payload), limit)
+            body = json_loads(payload) if payload else None
         except httpx.TimeoutException as e:
             raise APITimeoutError(f"The answer stalled ({type(e).__name__}).") from None
         except httpx.TransportError as e:
             raise IncompleteResponseError(f"The answer broke off ({type(e).__name__}).") from None
-        except ValueError:
+        except (ValueError, RecursionError):
             raise APIError(f"The API answered HTTP {status} with a body that is not JSON.",
                            status=status, headers=dict(headers)) from None
         return Answer(status, headers, json=body)
@@ -256,7 +307,7 @@ class BaseClient:
             if rate is not None:
                 self.rate_limit = rate
         if rate is not None:
-            self.limiter.observe(rate.remaining, rate.reset_in)
+            self.limiter.observe(rate.remaining, rate.reset_in, rate.limit)
 
 
 def _form_value(value: Any) -> str:
@@ -274,7 +325,8 @@ def _closing_part(path: Path):
         handle.close()
 
 
-def _read_limited(response: httpx.Response, limit: int) -> bytes:
+def _read_limited(response: httpx.Response, limit: int, *, quiet: bool = True) -> bytes:
+    """At most ``limit`` bytes of the body; a broken connection ends it early when ``quiet``."""
     chunks, size = [], 0
     try:
         for chunk in response.iter_bytes():
@@ -283,5 +335,17 @@ def _read_limited(response: httpx.Response, limit: int) -> bytes:
             if size >= limit:
                 break
     except httpx.TransportError:
-        pass
+        if not quiet:
+            raise
     return b"".join(chunks)[:limit]
+
+
+def json_loads(payload: bytes) -> Any:
+    """JSON of an answer, in any of the encodings JSON allows (httpx's own detection)."""
+    return httpx.Response(200, content=payload).json()
+
+
+def _json_too_large(size: int, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"The API sent a JSON answer of {size / 2**20:,.0f} MB or more; the client reads at "
+        f"most {limit / 2**20:,.0f} MB.", hint="Nothing was kept; try again later.")

@@ -80,6 +80,23 @@ def config_path() -> Path:
     return Path(platformdirs.user_config_dir("ttsai")) / "config.toml"
 
 
+def warn_if_others_can_write(folder: Path) -> bool:
+    """Warn (and say True) when another user could replace the config in ``folder``: whoever
+    writes there can point the base URL at their own server and collect the key."""
+    if os.name != "posix":
+        return False
+    try:
+        st = folder.stat()
+    except OSError:
+        return False
+    sticky_shared = st.st_mode & 0o1000
+    if st.st_mode & 0o022 and not sticky_shared:
+        log.warning("The config folder %s is writable by other users, who could change the "
+                    "API base URL; run: chmod go-w %s", folder, folder)
+        return True
+    return False
+
+
 def load_config_file(path: Path | None = None) -> dict[str, str]:
     """The known keys of the config file ({} when it does not exist)."""
     path = path or config_path()
@@ -97,6 +114,7 @@ def load_config_file(path: Path | None = None) -> dict[str, str]:
     if os.name == "posix" and "api_key" in data and path.stat().st_mode & 0o077:
         log.warning("The config file %s holding the API key is readable by other users; "
                     "run: chmod 600 %s", path, path)
+    warn_if_others_can_write(path.parent)
     return {k: str(data[k]) for k in CONFIG_KEYS if data.get(k) not in (None, "")}
 
 

@@ -3,58 +3,26 @@
 Retried: 429 ``rate_limited``, 500 ``internal_error`` (and other 5xx), 503 ``model_loading``,
 connection errors, timeouts and answers cut short. Never another 4xx. The wait is the server's
 ``Retry-After``, else (for 429) ``X-RateLimit-Reset``, else exponential backoff with full jitter;
-no single wait exceeds ``max_wait``.
+no single wait exceeds ``max_wait`` (60 s); header values that are not finite, sane
+numbers (``inf``, ``1e12``, more than a day) are ignored. Every wait wakes on cancel.
 
 Giving up re-raises the LAST typed error (``RateLimitError``, ``APITimeoutError`` …) with
 ``.attempts`` set to the number of requests made, so callers catch the error they expect.
 """
 from __future__ import annotations
 
-import email.utils
 import logging
 import random as _random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import APIConnectionError, APIError, ModelLoadingError, RateLimitError
+from .waits import MAX_HEADER_WAIT, raise_if_cancelled, reset_seconds, retry_after_seconds
+from .waits import wait as cancellable_wait
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-UNIX_TIME_THRESHOLD = 1e9
-
-
-def reset_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds until ``X-RateLimit-Reset``: the value is seconds, or a Unix time when > 1e9."""
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    if number != number:  # NaN
-        return None
-    if number > UNIX_TIME_THRESHOLD:
-        number -= time.time() if now is None else now
-    return max(0.0, number)
-
-
-def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait per ``Retry-After``: delta-seconds or an HTTP date."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
 
 def is_retryable(error: BaseException) -> bool:
     """True for the failures worth another try (see the module docstring)."""
@@ -70,9 +38,9 @@ class RetryPolicy:
     max_retries: int = 4
     base_delay: float = 0.5
     max_backoff: float = 20.0
-    max_wait: float = 60.0
+    max_wait: float = MAX_HEADER_WAIT
     model_loading_delay: float = 3.0
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None
     clock: Callable[[], float] = time.time
     jitter: Callable[[], float] = field(default=_random.random)
 
@@ -93,11 +61,15 @@ class RetryPolicy:
             wait = ceiling * self.jitter()
         return min(wait, self.max_wait)
 
-    def run(self, attempt_once: Callable[[], T], *, what: str = "request") -> T:
-        """Call ``attempt_once`` until it succeeds or the policy gives up (see module doc)."""
+    def run(self, attempt_once: Callable[[], T], *, what: str = "request",
+            cancel: Any = None) -> T:
+        """Call ``attempt_once`` until it succeeds or the policy gives up (see module doc).
+
+        ``cancel`` (a ``jobs.CancelToken``) ends any wait between attempts at once."""
         attempt = 0
         while True:
             attempt += 1
+            raise_if_cancelled(cancel)
             try:
                 return attempt_once()
             except (APIError, APIConnectionError) as error:
@@ -110,4 +82,7 @@ class RetryPolicy:
                     raise
                 log.info("%s failed (%s); retry %d of %d in %.1f s", what,
                          type(error).__name__, attempt, self.max_retries, delay)
-                self.sleep(delay)
+                if self.sleep is not None:
+                    self.sleep(delay)
+                else:
+                    cancellable_wait(delay, cancel)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import re
+import time
 import tempfile
 import uuid
 from pathlib import Path
@@ -11,12 +13,17 @@ from pathlib import Path
 import httpx
 
 from ..errors import (APITimeoutError, IncompleteResponseError, InputError, LimitExceededError,
-                      write_error)
+                      ResponseTooLargeError, write_error)
 from .paths import MB, Endpoint
 
 AUDIO_FORMATS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac", ".ogg": "ogg",
                  ".m4a": "m4a", ".aac": "aac", ".opus": "ogg"}
 CHUNK = 64 * 1024
+MAX_DOWNLOAD = 4 * 1024 * MB
+"""No download (audio answer, stem, dubbed track) is read past 4 GiB: over 6 h of 48 kHz
+stereo WAV, far beyond any answer the contract's 100 MB uploads can produce."""
+STALE_PART_SECONDS = 24 * 3600
+_PART = re.compile(r"^\..+\.(?:(\d+)-)?[0-9a-f]{8}\.part$")
 
 
 def format_for(out: Path | None, given: str | None) -> str | None:
@@ -54,30 +61,74 @@ def upload_part(path: Path) -> tuple[str, object, str]:
     return path.name, path.open("rb"), ctype
 
 
-def _temp_beside(out: Path) -> Path:
-    return out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
+def temp_beside(out: Path) -> Path:
+    """A hidden ``.part`` name beside ``out`` that records our pid (see ``sweep_parts``)."""
+    return out.with_name(f".{out.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
 
 
-def stream_to_file(response: httpx.Response, out: Path) -> int:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def sweep_parts(folder: Path) -> int:
+    """Remove ``.part`` files a killed run left in ``folder``: those whose process is gone, and
+    any older than a day. Returns how many were removed."""
+    removed = 0
+    try:
+        names = list(os.scandir(folder))
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in names:
+        m = _PART.match(entry.name)
+        if not m or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = int(m.group(1)) if m.group(1) else None
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_PART_SECONDS
+        except OSError:
+            continue
+        if (pid is not None and pid != os.getpid() and not _alive(pid)) or old:
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def stream_to_file(response: httpx.Response, out: Path, *, limit: int = MAX_DOWNLOAD) -> int:
     """Write the body to ``out`` as it arrives; rename only when it is whole. Returns bytes.
 
     A body shorter than its Content-Length, or a broken connection, raises
-    :class:`IncompleteResponseError` and leaves nothing at ``out`` or beside it.
+    :class:`IncompleteResponseError`; one past ``limit`` bytes raises
+    :class:`ResponseTooLargeError`. Either way nothing is left at ``out`` or beside it.
     """
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise write_error(out, e) from None
-    tmp = _temp_beside(out)
+    sweep_parts(out.parent)
     expected = response.headers.get("content-length")
+    if expected is not None and expected.isdigit() and int(expected) > limit:
+        raise _too_large(out.name, int(expected), limit)
+    tmp = temp_beside(out)
     written = 0
     try:
         with tmp.open("wb") as f:
             try:
                 for chunk in response.iter_bytes(CHUNK):
-                    f.write(chunk)
                     written += len(chunk)
+                    if written > limit:
+                        raise _too_large(out.name, written, limit)
+                    f.write(chunk)
             except httpx.TimeoutException as e:
                 raise APITimeoutError(f"The download of {out.name} stalled ({type(e).__name__}).",
                                       hint="Check the connection and try again.") from None
@@ -99,6 +150,13 @@ def stream_to_file(response: httpx.Response, out: Path) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return written
+
+
+def _too_large(name: str, size: int, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"The answer for {name} is over {limit / MB:,.0f} MB ({size / MB:,.0f} MB so far); "
+        "it was not kept.", hint="The service sent far more than any result can be; "
+                                 "try again later or report it.")
 
 
 def atomic_temp_dir(out_dir: Path) -> Path:

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .retry import reset_seconds
+from .waits import finite, reset_seconds
 
 
 def _num(value: Any, default: float | None = None) -> float | None:
-    try:
-        return float(value) if value is not None else default
-    except (TypeError, ValueError):
-        return default
+    """A finite number, else ``default``: ``inf``/``nan``/text from a server never leak in."""
+    number = finite(value) if value is not None else None
+    return default if number is None else number
 
 
 def _str(value: Any) -> str | None:
@@ -168,9 +167,10 @@ class VoiceList:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> VoiceList:
-        voices = [VoiceInfo.from_json(v) for v in d.get("voices") or []]
-        total = d.get("total")
-        return cls(voices, int(total) if isinstance(total, (int, float)) else len(voices))
+        voices = [VoiceInfo.from_json(v) for v in d.get("voices") or [] if isinstance(v, dict)]
+        total = _num(d.get("total"))
+        return cls(voices, int(total) if total is not None and 0 <= total <= 1e7
+                   else len(voices))
 
     def __iter__(self):
         return iter(self.voices)
@@ -197,9 +197,15 @@ class ChatTurn:
                    _num(d.get("credits_used")), path, mock or _str(d.get("mock")))
 
 
+TASK_SUCCEEDED = frozenset({"success", "succeeded", "completed", "complete", "done",
+                            "finished"})
+TASK_FAILED = frozenset({"failed", "failure", "error", "cancelled", "canceled", "expired"})
+
+
 @dataclass(frozen=True)
 class TaskResult:
-    """A long task's state: ``queued``/``processing``, then ``success`` or ``failed``."""
+    """A long task's state: ``queued``/``processing``, then a success (``success``,
+    ``completed`` …) or a failure (``failed``, ``error`` …) — every spelling ends polling."""
 
     task_id: str | None
     status: str
@@ -210,13 +216,24 @@ class TaskResult:
     progress: float | None = None
 
     @property
+    def succeeded(self) -> bool:
+        return self.status in TASK_SUCCEEDED
+
+    @property
+    def failed(self) -> bool:
+        return self.status in TASK_FAILED
+
+    @property
     def done(self) -> bool:
-        return self.status in ("success", "failed")
+        return self.succeeded or self.failed
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> TaskResult:
         error = d.get("error")
+        if isinstance(error, str):
+            error = {"message": error}
         status = str(d.get("status") or ("success" if d.get("stems") else "processing"))
+        status = status.strip().lower()
         return cls(_str(d.get("task_id")), status, _str(d.get("result_url")),
                    {str(k): str(v) for k, v in (d.get("stems") or {}).items()},
                    _num(d.get("credits_used")), dict(error) if isinstance(error, dict) else None,
@@ -233,12 +250,27 @@ class CreditState:
 
     def updated(self, headers: Mapping[str, str]) -> CreditState:
         """This state after an answer; unchanged when the answer carried no credit headers."""
-        used = _num(headers.get("x-credits-used"))
-        remaining = _num(headers.get("x-credits-remaining"))
+        return self.billed(_num(headers.get("x-credits-used")),
+                           _num(headers.get("x-credits-remaining")))
+
+    def billed(self, used: float | None, remaining: float | None) -> CreditState:
+        """This state after a billed answer of ``used`` credits leaving ``remaining``."""
         if used is None and remaining is None:
             return self
         return CreditState(used, self.used_total + (used or 0.0),
                            remaining if remaining is not None else self.remaining)
+
+    def summary(self) -> str | None:
+        """"Credits left: 1,234 (this session used 6)" for a host's status line, or None
+        before any billed answer said how many are left."""
+        if self.remaining is None:
+            return None
+        spent = f" (this session used {_amount(self.used_total)})" if self.used_total else ""
+        return f"Credits left: {_amount(self.remaining)}{spent}"
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -256,10 +288,15 @@ class RateLimitState:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimitState | None:
         """The ``X-RateLimit-*`` headers (Reset in seconds or as a Unix time), or None."""
-        limit = _num(headers.get("x-ratelimit-limit"))
-        left = _num(headers.get("x-ratelimit-remaining"))
+        limit = _count(headers.get("x-ratelimit-limit"))
+        left = _count(headers.get("x-ratelimit-remaining"))
         reset_in = reset_seconds(headers.get("x-ratelimit-reset"))
         if limit is None and left is None and reset_in is None:
             return None
-        return cls(None if limit is None else int(limit), None if left is None else int(left),
-                   None if reset_in is None else time.time() + reset_in)
+        return cls(limit, left, None if reset_in is None else time.time() + reset_in)
+
+
+def _count(value: Any) -> int | None:
+    """A header count (0 .. 10^9), else None."""
+    number = _num(value)
+    return int(number) if number is not None and 0 <= number <= 1e9 else None

@@ -43,7 +43,8 @@ class Engine:
         self.config = config
         self.ledger = Ledger(config.credits, config.default_credits)
         self.limiter = RateLimiter()
-        self.files = FileStore(config.data_dir, config.public_base_url)
+        self.files = FileStore(config.data_dir, config.public_base_url,
+                               ttl=config.file_ttl_seconds)
         self.files.make_on_demand(voices.PREVIEW_PREFIX, voices.make_preview)
         self.tasks = TaskManager(webhook_timeout=config.webhook_timeout)
         self.faults = FaultInjector(config.faults, config.latency)
@@ -125,6 +126,7 @@ class Engine:
             resp, fault = error.response(), None
         finally:  # answers are computed before they are sent: the slot frees up now
             ticket.release()
+            request.close()  # upload temp files go now, not when the GC finds them
         headers = dict(ticket.headers)
         if ctx is not None and ctx.charge is not None:
             if resp.status_code >= 400:

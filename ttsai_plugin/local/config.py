@@ -74,6 +74,9 @@ class EngineConfig:
     set, is the prefix of every file URL the engine hands out (a stand-in CDN), otherwise
     files are served from ``/v1/files/<id>``. A stem separation of audio longer than
     ``async_threshold_seconds`` answers 202 and runs in the background (0 forces 202).
+    Webhooks go only to the loopback ``host:port`` entries of ``webhook_hosts`` (none by
+    default: the operator allows each receiver). A connection idle for ``read_timeout``
+    seconds is closed; a served file older than ``file_ttl_seconds`` (24 h) has expired.
     """
 
     keys: dict[str, str] = field(default_factory=lambda: {DEV_KEY: "pro"})
@@ -86,6 +89,9 @@ class EngineConfig:
     public_base_url: str | None = None
     async_threshold_seconds: float = 30.0
     webhook_timeout: float = 10.0
+    webhook_hosts: tuple[str, ...] = ()
+    read_timeout: float = 60.0
+    file_ttl_seconds: float = 24 * 3600.0
 
     def __post_init__(self) -> None:
         for key, plan in self.keys.items():
@@ -96,6 +102,7 @@ class EngineConfig:
             self.public_base_url += "/"
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)
+        self.webhook_hosts = tuple(h.strip().lower() for h in self.webhook_hosts if h.strip())
 
     def __repr__(self) -> str:
         keys = {f"{k[:7]}…": p for k, p in self.keys.items()}

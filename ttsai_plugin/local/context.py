@@ -32,7 +32,15 @@ class RequestContext:
 
     @property
     def host_url(self) -> str:
-        return self.request.host_url
+        """The engine's own origin, from the address it serves on (never the ``Host`` header
+        a client sent, which would let it plant its own host in every URL handed out)."""
+        env = self.request.environ
+        scheme = env.get("wsgi.url_scheme", "http")
+        host = env.get("SERVER_NAME") or "127.0.0.1"
+        port = str(env.get("SERVER_PORT") or "")
+        host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        default = {"http": "80", "https": "443"}.get(scheme)
+        return f"{scheme}://{host}{'' if port in ('', default) else ':' + port}/"
 
     def bill(self, amount: float) -> None:
         """Reserve ``amount`` credits (402 when short); refunded if the request then fails."""

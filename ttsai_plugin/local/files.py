@@ -2,7 +2,8 @@
 
 Stored under ``<data_dir>/files/<id>`` and served from ``/v1/files/<id>`` without auth (like a
 CDN link), or addressed under ``public_base_url`` when one is configured. Each file is written
-to a temporary name and renamed, so a URL never serves half a file.
+to a temporary name and renamed, so a URL never serves half a file. A file older than ``ttl``
+seconds (``EngineConfig.file_ttl_seconds``, 24 h) has expired: 404, and it is deleted.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +27,10 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}\.[a-z0-9]{1,5}$")
 class FileStore:
     """A folder of answer files with unguessable ids."""
 
-    def __init__(self, data_dir: Path | None, public_base_url: str | None = None) -> None:
+    def __init__(self, data_dir: Path | None, public_base_url: str | None = None, *,
+                 ttl: float = 24 * 3600.0) -> None:
+        self.ttl = ttl
+        self._swept = 0.0
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ttsai-engine-")
             data_dir = Path(self._tmp.name)
@@ -43,6 +48,7 @@ class FileStore:
         file_id = name or f"{prefix}_{secrets.token_hex(12)}.{fmt}"
         if not _ID.match(file_id):
             raise ValueError(f"invalid file id {file_id!r}")
+        self._sweep()
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".part-")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -54,7 +60,26 @@ class FileStore:
         if not _ID.match(file_id):
             return None
         p = self.root / file_id
+        try:
+            if time.time() - p.stat().st_mtime > self.ttl:
+                p.unlink(missing_ok=True)
+                return None
+        except OSError:
+            return None
         return p if p.is_file() else None
+
+    def _sweep(self) -> None:
+        """Delete expired files (at most once a minute, on a write)."""
+        now = time.time()
+        if now - self._swept < 60:
+            return
+        self._swept = now
+        for p in self.root.iterdir():
+            try:
+                if now - p.stat().st_mtime > self.ttl:
+                    p.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def url(self, file_id: str, host_url: str) -> str:
         """The URL a client downloads ``file_id`` from (``host_url`` is the request's origin)."""

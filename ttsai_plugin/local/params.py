@@ -48,6 +48,13 @@ class Params:
         self._values: dict[str, Any] = dict(request.args.items())
         if request.method != "POST":
             return
+        # every route has a limit, enforced while the body streams in (chunked bodies too)
+        request.max_content_length = (endpoint.upload_limit + FORM_SLACK if endpoint.upload_limit
+                                      else JSON_LIMIT)
+        if (request.content_length or 0) > request.max_content_length:
+            raise (too_large(endpoint, request.content_length) if endpoint.upload_limit else
+                   bad_request(f"The JSON body is over {_mb(JSON_LIMIT)}; send less text per "
+                               "request."))
         if request.mimetype == "application/json":
             if (request.content_length or 0) > JSON_LIMIT:
                 raise bad_request(f"The JSON body is over {_mb(JSON_LIMIT)}; send less text "
@@ -59,17 +66,20 @@ class Params:
                 raise bad_request(f"The JSON body is over {_mb(JSON_LIMIT)}.") from None
             except ValueError as e:
                 raise bad_request(f"The JSON body could not be parsed: {e}.") from None
+            except RecursionError:
+                raise bad_request("The JSON body is nested too deeply.") from None
             if not isinstance(body, dict):
                 raise bad_request("The JSON body must be an object.")
             self._values.update(body)
             return
-        if endpoint.upload_limit:
-            request.max_content_length = endpoint.upload_limit + FORM_SLACK
         try:
             self._values.update(request.form.items())
             self.files = {k: v for k, v in request.files.items() if v.filename is not None}
         except RequestEntityTooLarge:
-            raise too_large(endpoint, request.content_length) from None
+            if endpoint.upload_limit:
+                raise too_large(endpoint, request.content_length) from None
+            raise bad_request(f"The body is over {_mb(JSON_LIMIT)}; {endpoint.path} takes no "
+                              "file upload.") from None
 
     def raw(self, name: str) -> Any:
         return self._values.get(name)

@@ -5,6 +5,7 @@ The server is threaded (a thread per connection), so plan concurrency limits are
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -57,8 +58,11 @@ class Server:
 
 
 def make_server(config: EngineConfig, host: str = "127.0.0.1", port: int = 0) -> ThreadedWSGIServer:
+    """A threaded server whose connections time out after ``config.read_timeout`` idle seconds
+    (a client that sends half a request and stalls holds a thread no longer than that)."""
     engine = create_app(config)
-    httpd = ThreadedWSGIServer(host, port, engine, handler=_QuietHandler)
+    handler = type("_TimedHandler", (_QuietHandler,), {"timeout": config.read_timeout})
+    httpd = ThreadedWSGIServer(host, port, engine, handler=handler)
     httpd.daemon_threads = True
     return httpd
 
@@ -107,6 +111,13 @@ def parser() -> argparse.ArgumentParser:
                    help="share of requests (0..1) that fail: 429/500/503, drops, truncation, slow")
     p.add_argument("--seed", type=int, default=0, help="seed of the fault RNG")
     p.add_argument("--data-dir", default=None, help="where result files are kept (default: temp)")
+    p.add_argument("--allow-webhook", action="append", dest="webhooks", metavar="HOST:PORT",
+                   default=[], help="a loopback webhook receiver tasks may call (repeatable; "
+                                    "none by default)")
+    p.add_argument("--public-url", default=None, metavar="URL",
+                   help="prefix of the file URLs handed out (default: this server's address)")
+    p.add_argument("--file-ttl", type=float, default=24 * 3600, metavar="S",
+                   help="seconds a result file stays downloadable (default 86400)")
     return p
 
 
@@ -115,7 +126,8 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
     return EngineConfig(keys={k: args.plan for k in keys},
                         credits={k: args.credits for k in keys}, latency=args.latency,
                         faults=FaultConfig.uniform(args.fault_rate, seed=args.seed),
-                        data_dir=args.data_dir)
+                        data_dir=args.data_dir, webhook_hosts=tuple(args.webhooks),
+                        public_base_url=args.public_url, file_ttl_seconds=args.file_ttl)
 
 
 def serve_forever(args: argparse.Namespace) -> int:
@@ -125,6 +137,7 @@ def serve_forever(args: argparse.Namespace) -> int:
     dev = " (the development key)" if DEV_KEY in config.keys else ""
     print(f"ttsai local engine at http://{_url_host(args.host)}:{httpd.port}/v1/ — "
           f"plan {args.plan}, {len(config.keys)} key(s){dev}; Ctrl-C to stop", flush=True)
+    previous = _stop_on_sigterm()
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:
@@ -132,7 +145,18 @@ def serve_forever(args: argparse.Namespace) -> int:
     finally:
         httpd.server_close()
         httpd.app.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _stop_on_sigterm():
+    """SIGTERM (systemd, docker stop, kill) cleans up exactly like Ctrl-C."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """Long tasks (stem separation): queued, run on worker threads, polled via ``results/{id}``.
 
 When a task ends, the engine POSTs the contract's webhook payload to ``webhook_url`` — only
-ever to a loopback address, since the local engine must not reach out to the network.
+ever to a loopback address the operator allowed (``EngineConfig.webhook_hosts``), since the
+local engine must not reach out to the network or poke other local services.
 """
 from __future__ import annotations
 
@@ -26,10 +27,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def check_webhook_url(url: str) -> str:
-    """``url`` if it is an http(s) URL on a loopback host, else 400."""
+def check_webhook_url(url: str, allowed: tuple[str, ...] | None = None) -> str:
+    """``url`` if it is an http(s) URL on a loopback host whose ``host:port`` is in
+    ``allowed`` (None: any loopback port, for callers that checked elsewhere), else 400."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        raise bad_request("webhook_url: the port is not a number.", field="webhook_url") from None
     loopback = host == "localhost"
     try:
         loopback = loopback or ipaddress.ip_address(host).is_loopback
@@ -38,6 +44,10 @@ def check_webhook_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not loopback:
         raise bad_request("webhook_url: the local engine only calls loopback URLs "
                           "(http://127.0.0.1:PORT/…, http://localhost/…).", field="webhook_url")
+    if allowed is not None and f"{host}:{port}" not in allowed:
+        raise bad_request(f"webhook_url: {host}:{port} is not an allowed webhook receiver; the "
+                          "operator allows each one (ttsai serve --allow-webhook HOST:PORT).",
+                          field="webhook_url")
     return url
 
 

@@ -91,11 +91,11 @@ def pcm_chunks(path: str | os.PathLike[str], *, sample_rate: int, channels: int,
     With ``cancel``, each chunk checks it: a cancelled token stops ffmpeg and raises Cancelled.
     """
     p = source(path)
-    cmd = [ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-i", str(p),
-           "-map", f"0:a:{stream}", "-vn", "-f", "f32le", "-acodec", "pcm_f32le",
-           "-ac", str(channels), "-ar", str(sample_rate), "-"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, **ffmpeg.NO_WINDOW)
+    args, _ = ffmpeg.safe_args(["-v", "error", "-i", p, "-map", f"0:a:{stream}", "-vn",
+                                "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(channels),
+                                "-ar", str(sample_rate), "-"])
+    proc = ffmpeg.popen([ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", *args],
+                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     frame_bytes = 4 * channels
     try:
         assert proc.stdout is not None
@@ -112,9 +112,7 @@ def pcm_chunks(path: str | os.PathLike[str], *, sample_rate: int, channels: int,
             reason, hint = ffmpeg.reason_and_hint(err)
             raise MediaError(f"ffmpeg could not decode {p.name}: {reason}", hint=hint)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        ffmpeg.kill(proc)
         for pipe in (proc.stdout, proc.stderr):
             if pipe:
                 pipe.close()

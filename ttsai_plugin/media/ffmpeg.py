@@ -2,19 +2,29 @@
 
 imageio-ffmpeg's bundled binary is preferred so no host needs a system ffmpeg; an explicit
 path (``configure(ffmpeg=...)`` or ``TTSAI_FFMPEG``) wins over it, the system one is last.
+
+Every path reaches ffmpeg as a ``file:`` URL behind ``-protocol_whitelist file,pipe`` (a file
+named ``concat:a.wav|b.wav`` is a file, never a protocol), playlists and concat scripts are
+refused before ffmpeg opens them, every run has a timeout scaled to its input, and children die
+with their parent (a process group, plus ``PR_SET_PDEATHSIG`` on Linux).
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
+import time
+import weakref
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
-from ttsai_plugin.errors import Cancelled, ConfigError, MediaError
+from ttsai_plugin.errors import Cancelled, ConfigError, InputError, MediaError
 
 _lock = threading.Lock()
 _configured: str | None = None
@@ -41,6 +51,119 @@ _STATS = re.compile(r"^(\[out#\d+/[^\]]*\]\s*)?(size=|frame=|video:|audio:|\S+=\
 # No console window flashing up for every ffmpeg call when a Windows host runs us.
 NO_WINDOW: dict = {"creationflags": getattr(subprocess, "CREATE_NO_WINDOW", 0)} \
     if os.name == "nt" else {}
+
+PROTOCOLS = "file,pipe"
+"""The only protocols ffmpeg may open: no network, no ``concat:``/``subfile:`` tricks."""
+BASE_TIMEOUT = 60.0
+SECONDS_PER_MB = 6.0
+"""A run may take ``BASE_TIMEOUT`` + ``SECONDS_PER_MB`` per MB of its inputs (a 2 h film of
+1.5 GB gets ~2.5 h); ``run(timeout=...)`` overrides it."""
+_PLAYLIST_MARKS = (b"#EXTM3U", b"ffconcat", b"[playlist]", b"#EXTINF", b"<MPD", b"<?xml",
+                   b"<smil", b"<asx", b"file '", b'file "')
+_children: "weakref.WeakSet[subprocess.Popen]" = weakref.WeakSet()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """In the child: be killed when the parent dies (Linux), even by SIGKILL."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort: the process group still covers it
+        pass
+
+
+def child_kwargs() -> dict[str, Any]:
+    """Popen keywords so a child dies with us: its own process group (one kill ends ffmpeg
+    and anything it spawned) and, on Linux, a parent-death signal."""
+    if os.name == "nt":
+        return dict(NO_WINDOW)
+    kwargs: dict[str, Any] = {"start_new_session": True}
+    if sys.platform.startswith("linux"):
+        kwargs["preexec_fn"] = _die_with_parent
+    return kwargs
+
+
+def popen(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen:
+    """Start a child (ffmpeg, espeak …) that is killed with its process group on exit."""
+    proc = subprocess.Popen(list(cmd), **child_kwargs(), **kwargs)
+    _children.add(proc)
+    return proc
+
+
+def kill(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and its process group, and reap it."""
+    if proc.poll() is None:
+        try:
+            if os.name != "nt":
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            proc.kill()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a zombie the OS will reap
+        pass
+
+
+@atexit.register
+def _kill_children() -> None:
+    for proc in list(_children):
+        kill(proc)
+
+
+def file_url(path: str | os.PathLike[str]) -> str:
+    """``path`` as ffmpeg's ``file:`` URL (absolute), so no part of a name is a protocol."""
+    text = os.fspath(path)
+    if text == "-" or text.startswith(("pipe:", "file:")):
+        return text
+    return "file:" + os.path.abspath(text)
+
+
+def refuse_playlist(path: str | os.PathLike[str]) -> None:
+    """InputError when a user file is a playlist or concat script (it would open other files)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return  # ffmpeg reports a missing or unreadable file itself
+    if head.startswith(_PLAYLIST_MARKS) or head.lower().startswith(b"<?xml"):
+        raise InputError(f"{Path(path).name} is a playlist or script, not a media file.",
+                         hint="Open the media file itself; playlists and concat lists that "
+                              "point at other files are not read.")
+
+
+def safe_args(args: Sequence[Any]) -> tuple[list[str], int]:
+    """ffmpeg arguments with every input behind the protocol whitelist as a ``file:`` URL and
+    the output (the last argument) as one too; also the bytes of input (for the timeout)."""
+    items = [os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in args]
+    out: list[str] = []
+    size = 0
+    fmt: str | None = None  # the -f given for the next input (lavfi sources are no files)
+    for i, text in enumerate(items):
+        before = items[i - 1] if i else ""
+        if before == "-f":
+            fmt = text
+        if before == "-i":
+            if fmt != "lavfi" and text != "-" and not text.startswith("pipe:"):
+                refuse_playlist(text)
+                try:
+                    size += os.stat(text).st_size
+                except OSError:
+                    pass
+                out[-1:] = ["-protocol_whitelist", PROTOCOLS, "-i"]
+                text = file_url(text)
+            fmt = None
+        elif i == len(items) - 1 and i and not text.startswith("-"):
+            text = file_url(text)
+        out.append(text)
+    return out, size
+
+
+def timeout_for(size: int) -> float:
+    """Seconds a run with ``size`` bytes of input may take (see ``SECONDS_PER_MB``)."""
+    return BASE_TIMEOUT + SECONDS_PER_MB * size / (1024 * 1024)
 
 
 class CancelCheck(Protocol):
@@ -103,30 +226,40 @@ def reason_and_hint(stderr: str) -> tuple[str, str | None]:
     return reason.rstrip(".") + ".", None
 
 
-def run(args: Sequence[str], *, what: str, cancel: CancelCheck | None = None,
-        stdout: int | None = None) -> str:
+def run(args: Sequence[Any], *, what: str, cancel: CancelCheck | None = None,
+        stdout: int | None = None, timeout: float | None = None) -> str:
     """Run ffmpeg with ``args``; return its stderr. Failure → MediaError, cancel → Cancelled.
 
-    ``what`` names the task for the error message ("extract audio from talk.mp4").
+    ``what`` names the task for the error message ("extract audio from talk.mp4"). Inputs
+    and the output go through ``safe_args``; past ``timeout`` (default ``timeout_for`` the
+    inputs' size) ffmpeg is killed and a MediaError says so.
     """
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-y", *map(str, args)]
+    safe, size = safe_args(args)
+    limit = timeout if timeout is not None else timeout_for(size)
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-y", *safe]
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                    stdout=stdout if stdout is not None else subprocess.DEVNULL,
-                                    stderr=err, **NO_WINDOW)
+            proc = popen(cmd, stdin=subprocess.DEVNULL,
+                         stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=err)
         except OSError as exc:
             raise MediaError(f"Could not start ffmpeg to {what}: {exc}.",
                              hint="Set TTSAI_FFMPEG to a working ffmpeg binary.") from exc
-        while True:
-            try:
-                rc = proc.wait(timeout=0.1)
-                break
-            except subprocess.TimeoutExpired:
-                if cancel is not None and cancel.cancelled:
-                    proc.kill()
-                    proc.wait()
-                    raise Cancelled(f"Cancelled: {what}.") from None
+        deadline = time.monotonic() + limit
+        try:
+            while True:
+                try:
+                    rc = proc.wait(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    if cancel is not None and cancel.cancelled:
+                        raise Cancelled(f"Cancelled: {what}.") from None
+                    if time.monotonic() > deadline:
+                        raise MediaError(f"ffmpeg did not {what} within {limit:.0f} s; it "
+                                         "was stopped.",
+                                         hint="The file may be damaged or far longer than "
+                                              "it looks; try a shorter range.") from None
+        finally:
+            kill(proc)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
     if rc != 0:
@@ -135,9 +268,19 @@ def run(args: Sequence[str], *, what: str, cancel: CancelCheck | None = None,
     return text
 
 
-def probe_stderr(path: Path) -> str:
+def probe_stderr(path: Path, *, timeout: float = 30.0) -> str:
     """ffmpeg's description of ``path`` (``ffmpeg -i``; it always exits 1 without an output)."""
-    proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path)],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False, **NO_WINDOW)
-    return proc.stderr.decode("utf-8", "replace")
+    refuse_playlist(path)
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-protocol_whitelist", PROTOCOLS,
+           "-i", file_url(path)]
+    proc = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                 stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"ffmpeg could not describe {Path(path).name} within {timeout:g} s.",
+                         hint="The file may be damaged, or on a stalled network drive.") \
+            from None
+    finally:
+        kill(proc)
+    return err.decode("utf-8", "replace")

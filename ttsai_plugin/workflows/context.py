@@ -26,6 +26,9 @@ class Context:
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
+        bind = getattr(self.client, "bind_cancel", None)
+        if self.cancel is not None and callable(bind):  # retry and limiter waits wake on cancel
+            bind(self.cancel)
 
     def report(self, fraction: float, message: str) -> None:
         """Tell the host how far along we are (0..1), after checking for cancellation."""

@@ -1,4 +1,10 @@
-"""What a job will cost before it runs, from the server's model list or the contract's table."""
+"""What a job will cost before it runs, from the server's model list or the contract's table.
+
+Billing units follow the service (docs/billing.md): characters are billed per *started*
+1,000 characters of each request, audio per *started* second of each upload, so an estimate
+rounds each request up exactly as the service does — "Hello there." is 2 credits with kokoro,
+not 0.03. Text is split into requests the way ``narrate`` splits it.
+"""
 from __future__ import annotations
 
 import math
@@ -22,14 +28,16 @@ PER_SECOND: dict[str, tuple[float, bool, str]] = {
     "voice_convert": (3.0, False, "voice conversion"),
     "restyle": (3.0, False, "speech to speech (priced like voice conversion)"),
     "enhance": (2.0, False, "enhance"),
-    "dereverb": (4.0, True, "echo/reverb removal, 3–4"),
-    "split_stems": (4.0, True, "stem separation, 3–4"),
+    "dereverb": (3.0, False, "echo/reverb removal (the reference's 3–4: 3 assumed)"),
+    "split_stems": (4.0, False, "stem separation (the reference's 3–4: 4 assumed)"),
     "dub": (5.0, False, "speech translation"),
 }
 FREE_OPS = {"analyze": "key and BPM analysis is free", "convert": "format conversion is free",
             "loudness": "loudness normalisation runs locally: free"}
 CHAT_PER_TURN = 3.0
 SPOKEN_CHARS_PER_SECOND = 14.0  # to guess a narration's length before it exists
+CHARS_UNIT = 1000  # characters are billed per started 1,000 of each request
+SAMPLE_SLACK = 1e-4  # seconds: a range cut to whole samples never bills an extra second
 ALIASES = {"stems": "split_stems", "tts": "narrate", "stt": "transcribe", "convert_voice":
            "voice_convert", "chat": "voice_chat", "clone": "narrate"}
 
@@ -78,16 +86,41 @@ def _tts_rate(ctx: Context, model: str) -> tuple[float, str]:
     return TIER_RATES[tier], f"{model}, {tier} tier"
 
 
+def started_units(amount: float, unit: float) -> int:
+    """How many billing units ``amount`` starts (at least one): the service's rounding."""
+    return max(1, math.ceil(amount / unit - 1e-9))
+
+
+def request_texts(ctx: Context, text: str) -> list[str]:
+    """The texts ``narrate`` sends, one per request (split at the plan's limit)."""
+    from ttsai_plugin.workflows.textsplit import split_text
+    plan = ctx.client.plan
+    max_chunks = max(plan.concurrent, plan.requests_per_minute // 2)
+    return [c.text for c in split_text(text, plan.max_text_chars, max_chunks=max_chunks)]
+
+
 def _text_estimate(ctx: Context, text: str | None, model: str, reference: Any) -> Estimate:
     if not text or not text.strip():
         raise InputError("An estimate for narration needs the text.", hint="Pass text=...")
-    chars = len(text)
     if reference is not None:
         rate, why = CLONE_PER_1K, "voice cloning"
     else:
         rate, why = _tts_rate(ctx, model)
-    credits = math.ceil(rate * chars / 1000 * 100) / 100
-    return Estimate(credits, f"{chars:,} chars × {rate:g} credits per 1,000 ({why})")
+    parts = request_texts(ctx, text)
+    units = sum(started_units(len(part), CHARS_UNIT) for part in parts)
+    chars = sum(len(part) for part in parts)
+    split = f" in {len(parts)} requests" if len(parts) > 1 else ""
+    return Estimate(rate * units, f"{chars:,} chars{split} = {units} started 1,000-char "
+                                  f"unit(s) × {rate:g} credits ({why})")
+
+
+def per_second_estimate(op: str, raw_seconds: float) -> Estimate:
+    """Credits for one upload of ``raw_seconds`` to a per-second service (``PER_SECOND``)."""
+    rate, upper, why = PER_SECOND[op]
+    seconds = started_units(raw_seconds - SAMPLE_SLACK, 1.0) if raw_seconds > SAMPLE_SLACK \
+        else 1
+    return Estimate(rate * seconds, f"{seconds} s × {rate:g} credits per started second ({why})",
+                    upper_bound=upper)
 
 
 def _seconds(clip: Any) -> float:
@@ -119,12 +152,8 @@ def estimate(ctx: Context, operation: str, *, clip: Any = None, text: str | None
                             separation_rate=PER_SECOND["split_stems"][0], **opts)
     if clip is None and opts.get("seconds") is None:
         raise InputError(f"An estimate for {op} needs the clip.", hint="Pass clip=...")
-    rate, upper, why = PER_SECOND[op]
     raw = float(opts["seconds"]) if opts.get("seconds") is not None else _seconds(clip)
-    seconds = math.ceil(raw - 1e-9)
-    credits = rate * seconds
-    return Estimate(credits, f"{seconds} s × {rate:g} credits per second ({why})",
-                    upper_bound=upper)
+    return per_second_estimate(op, raw)
 
 
 def _preset_estimate(ctx: Context, preset: Any, clip: Any, text: str | None) -> Estimate:

@@ -57,7 +57,7 @@ def separate(ctx: RequestContext) -> Response:
     fmt = p.choice("format", STEM_FORMATS, "wav")
     webhook = p.text("webhook_url")
     if webhook:
-        check_webhook_url(webhook)
+        check_webhook_url(webhook, ctx.engine.config.webhook_hosts)
     samples, sr = ctx.decode("file")
     seconds = audio.duration(samples, sr)
     ctx.bill(credits.per_second("separate", seconds))
