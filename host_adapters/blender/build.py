@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ADAPTER_FILES = ("__init__.py", "actions.py", "compat.py", "host.py", "operators.py",
                  "panel.py", "prefs.py", "recovery.py", "runtime.py")
+ADAPTER_FILES += ("channels.py", "mix.py", "save_handler.py", "timeline.py")   # timeline fidelity
 #: The core's runtime dependencies minus NumPy (Blender's own is used).
 REQUIREMENTS = ("httpx>=0.27", "soundfile>=0.12", "pydub>=0.25", "imageio-ffmpeg>=0.5",
                 "pyloudnorm>=0.1.1", "platformdirs>=4", "scipy>=1.10")
