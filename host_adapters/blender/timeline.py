@@ -58,7 +58,7 @@ def not_audio(strip: Any) -> InputError:
                           "file as a sound strip.")
     if kind == "META":
         return InputError(f"{name!r} is a meta strip: it groups other strips.",
-                          hint=f"Open it (Tab) and select the sound or movie strips inside.")
+                          hint="Open it (Tab) and select the sound or movie strips inside.")
     if kind == "IMAGE":
         return InputError(f"{name!r} is an image strip: pictures have no sound.",
                           hint="Select a sound or movie strip.")
