@@ -11,6 +11,7 @@ Prints ``LONGJOB {json}``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -23,13 +24,28 @@ sys.path.extend(str(p) for p in (ROOT / ".venv" / "lib").glob(
 
 import bpy  # noqa: E402
 
-from host_adapters.blender import actions, compat, runtime  # noqa: E402
+from host_adapters.blender import actions, compat, prefs, runtime  # noqa: E402
 from ttsai_plugin import workflows  # noqa: E402
 
 TICK = 0.010
 
 
+def _client_timeout(seconds: float) -> None:
+    """Give the add-on's client a longer read timeout (``TTSAI_BENCH_TIMEOUT``): the core's
+    fixed 60 s is too short for one part of an hour on a loaded machine."""
+    from ttsai_plugin.api import TTSAIClient
+    real = prefs.make_client
+
+    def make(s):
+        real(s).close()     # the add-on's own checks and messages
+        return TTSAIClient(api_key=s.api_key or None, base_url=s.base_url or None, plan=s.plan,
+                           timeout=seconds)
+    prefs.make_client = make
+
+
 def main() -> None:
+    if os.environ.get("TTSAI_BENCH_TIMEOUT"):
+        _client_timeout(float(os.environ["TTSAI_BENCH_TIMEOUT"]))
     src, operation = Path(sys.argv[1]), sys.argv[2]
     offset = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
     folder = Path(tempfile.mkdtemp(prefix="ttsai-longjob-"))
@@ -52,7 +68,7 @@ def main() -> None:
     gather = time.perf_counter() - t0
     expected = compat.visible_range(strip)
     task = actions.start(plan, scene.name, push_undo=False)
-    job_gaps, insert = [], 0.0
+    job_gaps, insert, worst = [], 0.0, (0.0, "")
     started = last = time.perf_counter()
     while not task.finished:
         time.sleep(TICK)
@@ -63,6 +79,8 @@ def main() -> None:
             insert = now - before
         else:
             job_gaps.append(now - last)
+            if now - last > worst[0]:
+                worst = (now - last, str(task.job.progress[1]))
         last = now
     wall = time.perf_counter() - started
     made = [s for s in compat.all_strips(scene) if s.name != strip.name]
@@ -76,7 +94,8 @@ def main() -> None:
     out = {"blender": ".".join(map(str, bpy.app.version)), "ok": task.ok,
            "message": task.message, "wall": wall, "ticks": len(job_gaps),
            "max_gap": max(job_gaps, default=0.0), "insert": insert,
-           "new_sound": min(control, default=0.0), "control_gap": control_gap, "gather": gather,
+           "new_sound": min(control, default=0.0), "control_gap": control_gap,
+           "worst_during": worst[1], "gather": gather,
            "expected": list(expected), "strip_volume": strip.volume, "muted": strip.mute,
            "results": [{"name": s.name, "channel": s.channel,
                         "range": list(compat.visible_range(s)), "volume": s.volume,
