@@ -108,10 +108,9 @@ def capture(scene: Any, strip: Any) -> Mix:
 
 
 def _target(t: Any) -> dict[str, Any]:
-    out = {"id_type": t.id_type, "id": t.id.name if t.id is not None else "",
-           "data_path": t.data_path, "transform_type": t.transform_type,
-           "transform_space": t.transform_space, "bone_target": t.bone_target}
-    return out
+    return {"id_type": t.id_type, "id": t.id.name if t.id is not None else "",
+            "data_path": t.data_path, "transform_type": t.transform_type,
+            "transform_space": t.transform_space, "bone_target": t.bone_target}
 
 
 def apply(scene: Any, strip: Any, mix: Mix | None) -> None:
