@@ -94,6 +94,8 @@ def main() -> None:
     out = {"blender": ".".join(map(str, bpy.app.version)), "ok": task.ok,
            "message": task.message, "wall": wall, "ticks": len(job_gaps),
            "max_gap": max(job_gaps, default=0.0), "insert": insert,
+           "p99_gap": sorted(job_gaps)[int(0.99 * (len(job_gaps) - 1))] if job_gaps else 0.0,
+           "over_goal": sum(g > 0.05 for g in job_gaps),
            "new_sound": min(control, default=0.0), "control_gap": control_gap,
            "worst_during": worst[1], "gather": gather,
            "expected": list(expected), "strip_volume": strip.volume, "muted": strip.mute,
