@@ -15,7 +15,7 @@ from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError, TTSAIError
 from ttsai_plugin.journal import Journal
 
-from . import host, prefs, runtime
+from . import host, mix, prefs, runtime, save_handler
 
 if TYPE_CHECKING:  # the workflows load with the first job, not when the add-on is enabled
     from ttsai_plugin.workflows import Context, WorkflowResult
@@ -42,15 +42,23 @@ class Landing:
     placements: list[Placement]
     above: int = 0
     mute: list[str] = field(default_factory=list)
+    source: str = ""          # the selected strip (recovery says so when it is gone)
+    meta: str = ""            # the meta strip the source sits in: results go beside it
+    mix_from: str = ""        # the sound strip whose volume/pan the audio results take
+    mix: mix.Mix | None = None  # that mix as captured when the job started
 
     def to_json(self) -> dict[str, Any]:
         return {"placements": [{**asdict(p), "path": str(p.path)} for p in self.placements],
-                "above": self.above, "mute": list(self.mute)}
+                "above": self.above, "mute": list(self.mute), "source": self.source,
+                "meta": self.meta, "mix_from": self.mix_from,
+                "mix": self.mix.to_json() if self.mix else None}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Landing":
         return cls([Placement(**p) for p in data["placements"]], int(data.get("above", 0)),
-                   list(data.get("mute", [])))
+                   list(data.get("mute", [])), str(data.get("source", "")),
+                   str(data.get("meta", "")), str(data.get("mix_from", "")),
+                   mix.Mix.from_json(data.get("mix")))
 
 
 @dataclass
@@ -72,6 +80,7 @@ class Plan:
     results: list[WorkflowResult] = field(default_factory=list)
     inserted: list[str] = field(default_factory=list)
     srt_files: list[Path] = field(default_factory=list)
+    landing_notes: list[str] = field(default_factory=list)
     job_id: str = field(default_factory=lambda: f"blender-{uuid.uuid4().hex[:12]}")
     blend: str = field(default_factory=lambda: bpy.data.filepath)  # the file it belongs to
     scene: str = ""                                                 # set by ``start``
@@ -144,9 +153,13 @@ def landings(plan: Plan, results: list[WorkflowResult]) -> list[Landing]:
     """Where each item's result goes; its source is muted when the workflow says so."""
     out = []
     for item, result in zip(plan.items, results):
-        mute = [item.source.mute] if (item.source and item.source.mute
-                                      and result.mute_source) else []
-        out.append(Landing(result.placements, item.above, mute))
+        src = item.source
+        mute = [src.mute] if (src and src.mute and result.mute_source) else []
+        if src is None:
+            out.append(Landing(result.placements, item.above, mute))
+            continue
+        out.append(Landing(result.placements, item.above, mute, src.strip, src.meta or "",
+                           src.mute or "", src.mix))
     return out
 
 
@@ -155,21 +168,28 @@ def land(scene: Any, planned: list[Landing]) -> host.Inserted:
     done: list[host.Inserted] = []
     try:
         for x in planned:
-            done.append(host.insert(scene, x.placements, above=x.above, mute=x.mute))
+            done.append(host.insert(scene, x.placements, above=x.above, mute=x.mute,
+                                    source=x.source or None, meta=x.meta or None,
+                                    mix_from=x.mix_from or None, mix_saved=x.mix))
     except Exception:
         for d in reversed(done):
             host.rollback(scene, d)
         raise
-    return host.Inserted([n for d in done for n in d.strips], [n for d in done for n in d.muted])
+    return host.Inserted([n for d in done for n in d.strips], [n for d in done for n in d.muted],
+                         [n for d in done for n in d.notes])
 
 
 def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
     """Insert every result on free channels and mute the sources — all or nothing."""
-    plan.inserted = land(scene, landings(plan, results)).strips
+    landed = land(scene, landings(plan, results))
+    plan.inserted, plan.landing_notes = landed.strips, landed.notes
     plan.results = results
     if plan.after is not None:
         plan.outcome = plan.after(scene, results)
     plan.srt_files = srt_beside_blend([f for r in results for f in r.files])
+    if not plan.saved:
+        save_handler.remember([p.path for r in results for p in r.placements]
+                              + [f for r in results for f in r.files])
     _journal(plan).mark_placed(plan.job_id)
 
 
@@ -239,9 +259,10 @@ def summary(plan: Plan) -> str:
 def notes(plan: Plan) -> list[str]:
     notice = prefs.engine_notice(plan.settings)
     out = ([notice] if notice else []) + [n for r in plan.results for n in r.notes]
+    out += plan.landing_notes
     out += [f"Mocked by the local engine: {r.mock}" for r in plan.results if r.mock]
     if not plan.saved:
-        out.append(f"The .blend is not saved: results are in {plan.out_dir}. Save the file "
-                   "first to keep them next to it.")
+        out.append(f"The .blend is not saved: results wait in {plan.out_dir} and move next to "
+                   "it (into the media folder) when you first save it.")
     return out
 

@@ -37,6 +37,16 @@ def strips(scene: Any) -> Any:
     return ed.strips if hasattr(ed, "strips") else ed.sequences
 
 
+def children(meta: Any) -> Any:
+    """The strips directly inside a meta strip (``strips`` in 4.4+, ``sequences`` before)."""
+    return meta.strips if hasattr(meta, "strips") else meta.sequences
+
+
+def container(scene: Any, meta: Any = None) -> Any:
+    """Where new strips go: inside ``meta`` when given, else the top level."""
+    return strips(scene) if meta is None else children(meta)
+
+
 def all_strips(scene: Any) -> list[Any]:
     """Every strip in the scene, inside meta strips too."""
     ed = editor(scene)
@@ -122,13 +132,15 @@ def can_add_sound() -> bool:
     return bool(getattr(opts, "audaspace", True))
 
 
-def new_sound(scene: Any, name: str, filepath: str, channel: int, frame_start: int) -> Any:
-    return strips(scene).new_sound(name, filepath, channel, frame_start)
+def new_sound(scene: Any, name: str, filepath: str, channel: int, frame_start: int,
+              meta: Any = None) -> Any:
+    return container(scene, meta).new_sound(name, filepath, channel, frame_start)
 
 
-def new_text(scene: Any, name: str, text: str, channel: int, start: int, end: int) -> Any:
+def new_text(scene: Any, name: str, text: str, channel: int, start: int, end: int,
+             meta: Any = None) -> Any:
     """A text (subtitle) strip over ``[start, end)``, centred near the bottom."""
-    coll = strips(scene)
+    coll = container(scene, meta)
     length = max(1, int(end) - int(start))
     if VERSION >= (5, 0, 0):
         strip = coll.new_effect(name, "TEXT", channel, int(start), length=length)
@@ -148,7 +160,29 @@ def new_text(scene: Any, name: str, text: str, channel: int, start: int, end: in
 
 
 def remove_strip(scene: Any, strip: Any) -> None:
-    strips(scene).remove(strip)
+    """Remove a strip from wherever it is (the top level or the meta strip holding it)."""
+    container(scene, strip.parent_meta()).remove(strip)
+
+
+# --- animation -----------------------------------------------------------------------------
+
+def fcurves(scene: Any) -> Any:
+    """The F-curves animating the scene (where strip keyframes live), or None. 4.4 made
+    actions layered ("slotted"); 5.0 removed the old ``Action.fcurves``."""
+    ad = scene.animation_data
+    if ad is None or ad.action is None:
+        return None
+    if hasattr(ad.action, "fcurves"):
+        return ad.action.fcurves
+    from bpy_extras import anim_utils
+    bag = anim_utils.action_get_channelbag_for_slot(ad.action, ad.action_slot)
+    return None if bag is None else bag.fcurves
+
+
+def drivers(scene: Any) -> Any:
+    """The scene's driver F-curves, or None."""
+    ad = scene.animation_data
+    return None if ad is None else ad.drivers
 
 
 def strip_kind(strip: Any) -> str:

@@ -17,7 +17,7 @@ import bpy
 from ttsai_plugin.clips import Clip, Placement
 from ttsai_plugin.errors import InputError
 
-from . import compat
+from . import channels, compat, mix, timeline
 
 AUDIO_KINDS = ("SOUND", "MOVIE")
 
@@ -30,6 +30,8 @@ class Source:
     strip: str
     channel: int
     mute: str | None  # the sound strip carrying the audio (None: a movie with no sound strip)
+    meta: str | None = None     # the meta strip holding it: results go in there, beside it
+    mix: mix.Mix | None = None  # its volume/pan (and their animation) for the results
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Inserted:
 
     strips: list[str] = field(default_factory=list)
     muted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 # --- strip → Clip --------------------------------------------------------------------------
@@ -102,48 +105,88 @@ def movie_sound(scene: Any, movie: Any) -> Any:
     return best
 
 
+def _media_seconds(path: Path) -> float:
+    from ttsai_plugin.media import probe
+    return float(probe(path).duration)
+
+
 def _sound_clip(scene: Any, strip: Any, scratch: Path) -> Clip:
+    """The seconds of the file Blender plays: the strip's frames as its meta strips show them,
+    shifted by ``sound_offset`` (positive skips into the file, negative starts it late), cut
+    to where the file has sound — the rest of the strip plays silence."""
     fps = compat.fps(scene)
-    left, right = compat.visible_range(strip)
-    source_in = (left - compat.content_start(strip)) / fps + compat.sound_offset(strip)
-    return Clip(media=_sound_file(strip, scratch), source_in=max(0.0, source_in),
-                source_out=max(0.0, source_in) + (right - left) / fps,
-                timeline_start=compat.frame_to_seconds(scene, left), track=strip.channel,
-                name=strip.name)
+    media = _sound_file(strip, scratch)
+    timeline.check_retiming(scene, strip, lambda: _media_seconds(media))
+    left, right = timeline.window(strip)
+    if right <= left:
+        raise timeline.hidden_by_meta(strip)
+    origin = compat.content_start(strip)
+    offset = compat.sound_offset(strip)
+    source_in = (left - origin) / fps + offset
+    source_out = (right - origin) / fps + offset
+    file_end = compat.content_length(strip) / fps
+    start = compat.frame_to_seconds(scene, left)
+    if source_in < 0:   # a negative offset: the file starts this much after the left edge
+        start -= source_in
+        source_in = 0.0
+    source_out = min(source_out, file_end)
+    if source_out <= source_in:
+        raise InputError(f"{strip.name!r} plays only silence: with its sound offset of "
+                         f"{offset:g}s its visible frames lie outside {media.name}.",
+                         hint="Change the strip's Sound Offset or its handles so it plays "
+                              "some of the file.")
+    return Clip(media=media, source_in=source_in, source_out=source_out,
+                timeline_start=start, track=strip.channel, name=strip.name)
 
 
 def _movie_clip(scene: Any, strip: Any) -> Clip:
     """A movie with no sound strip: its own file, the range its picture shows."""
+    media = _movie_file(strip)
+    timeline.check_retiming(scene, strip, lambda: _media_seconds(media))
     scene_fps = compat.fps(scene)
     movie_fps = float(getattr(strip, "fps", 0.0) or 0.0) or scene_fps
-    left, right = compat.visible_range(strip)
+    left, right = timeline.window(strip)
+    if right <= left:
+        raise timeline.hidden_by_meta(strip)
     source_in = (left - compat.content_start(strip)) / movie_fps
-    return Clip(media=_movie_file(strip), source_in=max(0.0, source_in),
+    return Clip(media=media, source_in=max(0.0, source_in),
                 source_out=max(0.0, source_in) + (right - left) / movie_fps,
                 timeline_start=compat.frame_to_seconds(scene, left), track=strip.channel,
                 name=strip.name, audio_stream=0)
 
 
+def _meta_name(strip: Any) -> str | None:
+    meta = strip.parent_meta()
+    return None if meta is None else meta.name
+
+
 def source_of(scene: Any, strip: Any, scratch: Path) -> Source:
-    """Map one sound or movie strip to the range of audio it plays."""
+    """Map one sound or movie strip to the range of audio Blender plays of it."""
     kind = compat.strip_kind(strip)
     if kind == "SOUND":
-        return Source(_sound_clip(scene, strip, scratch), strip.name, strip.channel, strip.name)
+        return Source(_sound_clip(scene, strip, scratch), strip.name, strip.channel, strip.name,
+                      _meta_name(strip), mix.capture(scene, strip))
     if kind == "MOVIE":
         sound = movie_sound(scene, strip)
+        timeline.check_speed(scene, strip, sound)
         if sound is not None:
             clip = _sound_clip(scene, sound, scratch)
             clip.name = strip.name
-            return Source(clip, strip.name, max(strip.channel, sound.channel), sound.name)
-        return Source(_movie_clip(scene, strip), strip.name, strip.channel, None)
-    raise InputError(f"{strip.name!r} is a {kind.lower()} strip; select sound or movie strips.")
+            return Source(clip, strip.name, max(strip.channel, sound.channel), sound.name,
+                          _meta_name(sound), mix.capture(scene, sound))
+        return Source(_movie_clip(scene, strip), strip.name, strip.channel, None,
+                      _meta_name(strip))
+    raise timeline.not_audio(strip)
 
 
 def selected_sources(scene: Any, scratch: Path) -> list[Source]:
     """Every selected sound/movie strip as a Source; a movie and its own sound strip both
-    selected count once. Raises InputError when nothing usable is selected."""
-    chosen = [s for s in compat.selected_strips(scene) if compat.strip_kind(s) in AUDIO_KINDS]
+    selected count once. Raises InputError when nothing usable is selected, naming what is."""
+    selected = compat.selected_strips(scene)
+    chosen = [s for s in selected if compat.strip_kind(s) in AUDIO_KINDS]
     if not chosen:
+        if selected:
+            raise timeline.not_audio(selected[0])
         raise InputError("Select one or more sound or movie strips in the Sequencer first.")
     sources: list[Source] = []
     taken: set[str] = set()
@@ -163,45 +206,21 @@ def selected_text_strips(scene: Any) -> list[Any]:
 
 # --- Placement → strips --------------------------------------------------------------------
 
-def _occupied(scene: Any) -> dict[int, list[tuple[int, int]]]:
-    used: dict[int, list[tuple[int, int]]] = {}
-    for s in compat.all_strips(scene):
-        used.setdefault(s.channel, []).append(compat.visible_range(s))
-    return used
-
-
-def _free(used: dict[int, list[tuple[int, int]]], channel: int, span: tuple[int, int]) -> bool:
-    return all(e <= span[0] or s >= span[1] for s, e in used.get(channel, ()))
-
-
-def frame_span(scene: Any, placement: Placement) -> tuple[int, int]:
-    start = compat.seconds_to_frame(scene, placement.start)
-    end = compat.seconds_to_frame(scene, placement.end)
-    return start, max(start + 1, end)
+frame_span = channels.frame_span
 
 
 def choose_channels(scene: Any, placements: Sequence[Placement], above: int) -> list[int]:
-    """One channel per placement: the lowest base channel > ``above`` such that every
-    placement fits on ``base + (track_offset - lowest offset)`` without overlapping anything
-    (so stems land on consecutive channels, captions one above their audio)."""
-    used = _occupied(scene)
-    spans = [frame_span(scene, p) for p in placements]
-    low = min(p.track_offset for p in placements)
-    offsets = [p.track_offset - low + 1 for p in placements]
-    top = 128 - max(offsets)
-    for base in range(max(1, above + 1), top + 1):
-        trial = {k: list(v) for k, v in used.items()}
-        ok = True
-        for off, span in zip(offsets, spans):
-            ch = base + off - 1
-            if not _free(trial, ch, span):
-                ok = False
-                break
-            trial.setdefault(ch, []).append(span)
-        if ok:
-            return [base + off - 1 for off in offsets]
-    raise InputError("No free channel is left for the result (all 128 are in use there).",
-                     hint="Move some strips or make room above the source.")
+    """Top-level free channels for ``placements``, above ``above`` first, then below."""
+    return channels.choose(scene, placements, above)
+
+
+def name_after_preset(placements: Sequence[Placement], source: str, preset: str) -> None:
+    """Name a preset's audio results after it (``noisy (stream-mic-cleanup)``; stems
+    ``music vocals (music-stems-4)``) instead of Blender's ``noisy.001``."""
+    audio = [p for p in placements if p.kind == "audio"]
+    for p in audio:
+        p.name = f"{source} ({preset})" if len(audio) == 1 else \
+            f"{source} {p.path.stem} ({preset})"
 
 
 def require_sound() -> None:
@@ -213,29 +232,49 @@ def require_sound() -> None:
 
 
 def insert(scene: Any, placements: Sequence[Placement], *, above: int,
-           mute: Iterable[str] = ()) -> Inserted:
-    """Add the placements as sound/text strips on free channels above ``above`` and mute the
-    named strips — all or nothing: a failure removes what was added and unmutes."""
+           mute: Iterable[str] = (), source: str | None = None, meta: str | None = None,
+           mix_from: str | None = None, mix_saved: mix.Mix | None = None) -> Inserted:
+    """Add the placements as sound/text strips on free channels next to ``above`` (inside the
+    meta strip ``meta`` when it still exists), give audio results the source's mix, and mute
+    the named strips — all or nothing: a failure removes what was added and unmutes.
+
+    When the ``source`` strip is gone (a recovered result), it is said in ``notes`` and the
+    result may take the source's own channel: it lands where the source was."""
     done = Inserted()
     if not placements:
         return done
     if any(p.kind == "audio" for p in placements):
         require_sound()
-    channels = choose_channels(scene, placements, above)
+    container = _by_name(scene, meta) if meta else None
+    if meta and container is None:
+        done.notes.append(f"Meta strip {meta!r} is gone: the result was placed at the top level.")
+    gone = bool(source) and _by_name(scene, source) is None
+    live = _by_name(scene, mix_from) if mix_from else None
+    the_mix = mix.capture(scene, live) if live is not None else mix_saved
+    chosen = channels.choose(scene, placements, above, meta=container, own_channel_free=gone,
+                             label=f"source {source!r} (channel {above})" if source else "")
+    if gone:
+        start, _end = channels.frame_span(scene, placements[0])
+        done.notes.append(f"The source strip {source!r} is gone: its result was placed where "
+                          f"it was (from frame {start}, channel {chosen[0]}).")
     with compat.prefetch_off(scene):
         try:
-            for p, channel in zip(placements, channels):
-                start, end = frame_span(scene, p)
+            for p, channel in zip(placements, chosen):
+                start, end = channels.frame_span(scene, p)
                 if p.kind == "caption":
-                    strip = compat.new_text(scene, p.name, p.text or "", channel, start, end)
+                    strip = compat.new_text(scene, p.name, p.text or "", channel, start, end,
+                                            meta=container)
                 else:
-                    strip = compat.new_sound(scene, p.name, str(p.path), channel, start)
+                    strip = compat.new_sound(scene, p.name, str(p.path), channel, start,
+                                             meta=container)
                     strip.sound.filepath = compat.relpath(str(p.path))
                     left, right = compat.visible_range(strip)
                     if end < right:
                         compat.set_visible_range(strip, left, end)
                 strip.select = False
                 done.strips.append(strip.name)
+                if p.kind == "audio":
+                    mix.apply(scene, strip, the_mix)
             for name in mute:
                 strip = _by_name(scene, name)
                 if strip is not None and not strip.mute:
@@ -264,6 +303,8 @@ def rollback(scene: Any, done: Inserted) -> None:
         for name in reversed(done.strips):
             s = _by_name(scene, name)
             if s is not None:
+                if compat.strip_kind(s) == "SOUND":
+                    mix.remove(scene, s)
                 compat.remove_strip(scene, s)
 
 
@@ -274,7 +315,12 @@ def media_dir(folder: str) -> tuple[Path, bool]:
     saved, else a temporary folder. Returns ``(path, saved)``."""
     if bpy.data.filepath:
         return Path(compat.abspath(folder or "//ttsai_media")), True
-    return Path(tempfile.gettempdir()) / "ttsai-unsaved", False
+    return unsaved_dir(), False
+
+
+def unsaved_dir() -> Path:
+    """Where an unsaved .blend's results wait until its first save moves them beside it."""
+    return Path(tempfile.gettempdir()) / "ttsai-unsaved"
 
 
 def blend_dir() -> Path | None:

@@ -342,16 +342,21 @@ class TTSAI_OT_apply_preset(_TTSAIOperator, bpy.types.Operator):
             scene = context.scene
             at = compat.frame_to_seconds(scene, scene.frame_current)
             text = self.text
-            plan.items.append(actions.Item(None, lambda ctx: _at(workflows.run_preset(
-                ctx, preset, text=text), at)))
+            plan.items.append(actions.Item(None, lambda ctx: _at(_named(workflows.run_preset(
+                ctx, preset, text=text), "Narration", preset.name), at)))
             plan.estimate = lambda ctx: workflows.estimate(
                 ctx, "preset", preset=preset, text=text).credits
             return
-        actions.clip_items(context, plan, lambda ctx, clip: workflows.run_preset(
-            ctx, preset, clip=clip))
+        actions.clip_items(context, plan, lambda ctx, clip: _named(workflows.run_preset(
+            ctx, preset, clip=clip), clip.name, preset.name))
         clips = [i.source.clip for i in plan.items]
         plan.estimate = lambda ctx: sum(workflows.estimate(
             ctx, "preset", preset=preset, clip=c).credits for c in clips)
+
+
+def _named(result: Any, source: str, preset: str) -> Any:
+    host.name_after_preset(result.placements, source, preset)
+    return result
 
 
 def _at(result: Any, start: float) -> Any:

@@ -15,7 +15,7 @@ from bpy.props import EnumProperty
 from ttsai_plugin.errors import InputError, TTSAIError
 from ttsai_plugin.journal import Journal, JournalEntry
 
-from . import actions, host, prefs
+from . import actions, host, prefs, save_handler
 
 _offered: dict[str, Any] = {"key": None, "entries": []}
 
@@ -59,9 +59,10 @@ def describe(entries: list[JournalEntry]) -> str:
     return f"{n} result{'s' if n != 1 else ''} from an interrupted session"
 
 
-def place(context: Any, entries: list[JournalEntry]) -> list[str]:
+def place(context: Any, entries: list[JournalEntry]) -> tuple[list[str], list[str]]:
     """Insert every entry on its own scene (the current one if that is gone), on free channels
-    above its source and with the source muted, as its job would have — all or nothing."""
+    next to its source and with the source muted, as its job would have — all or nothing.
+    Returns the new strips' names and what to tell the user (a source that is gone)."""
     done: list[tuple[Any, host.Inserted]] = []
     try:
         for e in entries:
@@ -78,7 +79,8 @@ def place(context: Any, entries: list[JournalEntry]) -> list[str]:
     for e in entries:
         actions.srt_beside_blend(e.paths)
         j.mark_placed(e.job_id)
-    return [name for _scene, inserted in done for name in inserted.strips]
+    return ([name for _scene, inserted in done for name in inserted.strips],
+            [note for _scene, inserted in done for note in inserted.notes])
 
 
 class TTSAI_OT_recover(bpy.types.Operator):
@@ -106,11 +108,13 @@ class TTSAI_OT_recover(bpy.types.Operator):
                                   f"{', '.join(folders)}.")
             return {"FINISHED"}
         try:
-            names = place(context, entries)
+            names, notes = place(context, entries)
         except TTSAIError as exc:
             self.report({"WARNING"}, str(exc))
             return {"CANCELLED"}
         bpy.ops.ed.undo_push(message="TTS.ai: Recover Interrupted Results")
+        for note in notes:
+            self.report({"WARNING"}, note)
         labels = ", ".join(str(e.meta.get("label", e.operation)) for e in entries)
         self.report({"INFO"}, f"Recovered {labels}: {len(names)} strip(s) added, "
                               "no new request.")
@@ -130,11 +134,13 @@ classes = (TTSAI_OT_recover,)
 
 
 def register_handlers() -> None:
+    save_handler.register()
     if _on_load not in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.append(_on_load)
 
 
 def unregister_handlers() -> None:
+    save_handler.unregister()
     if _on_load in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load)
     _offered.update(key=None, entries=[])
