@@ -1,0 +1,28 @@
+"""The `ttsai` command: every workflow on files, folders and pipes from a terminal, on the
+real API or, with no key configured, on the embedded local engine.
+
+Parts: ``parser`` (every option, grouped), ``commands`` / ``info`` (what each command does),
+``inputs`` / ``outputs`` (files, globs, folders, stdin; -o FILE|DIR/|TEMPLATE|-), ``runner``
+(a command over its batch, via ``workflows.batch``), ``progress`` and ``display`` (what is
+printed where), ``app`` (signals, pipes, exit codes). Kept import-light so start-up is quick.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console entry point (``ttsai = "ttsai_plugin.cli:main"``)."""
+    try:
+        from ttsai_plugin.cli.app import main as run
+    except KeyboardInterrupt:  # Ctrl-C while the modules load
+        import sys
+        print("ttsai: cancelled", file=sys.stderr)
+        return 130
+    return run(argv)
+
+
+def build_parser():
+    """The argparse parser (for docs, completion and tests)."""
+    from ttsai_plugin.cli.parser import build_parser as build
+    return build()
