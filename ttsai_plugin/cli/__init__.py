@@ -6,19 +6,32 @@ Parts: ``parser`` (every option, grouped), ``commands`` / ``info`` (what each co
 (a command over its batch, via ``workflows.batch``), ``progress`` and ``display`` (what is
 printed where), ``app`` (signals, pipes, exit codes). Kept import-light so start-up is quick.
 """
-from __future__ import annotations
+import os
+import sys
 
-from typing import Sequence
+CANCELLED_AT_START = b"ttsai: cancelled\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _cancelled_at_start() -> None:
+    """Ctrl-C before the command has started: one line, exit 130, no traceback."""
+    try:
+        os.write(2, CANCELLED_AT_START)
+    finally:
+        os._exit(130)
+
+
+try:
+    from typing import Sequence
+except KeyboardInterrupt:
+    _cancelled_at_start()
+
+
+def main(argv: "Sequence[str] | None" = None) -> int:
     """The console entry point (``ttsai = "ttsai_plugin.cli:main"``)."""
     try:
         from ttsai_plugin.cli.app import main as run
     except KeyboardInterrupt:  # Ctrl-C while the modules load
-        import sys
-        print("ttsai: cancelled", file=sys.stderr)
-        return 130
+        _cancelled_at_start()
     return run(argv)
 
 

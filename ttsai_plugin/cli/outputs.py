@@ -117,7 +117,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         template, base = "{stem_name}.{ext}", Path(out)
     elif naming_template.is_template(out):
         template, base = out, None
-    elif out.endswith(("/", os.sep)) or Path(out).is_dir():
+    elif naming.kind == "stems" or out.endswith(("/", os.sep)) or Path(out).is_dir():
         template, base = naming.default_template, Path(out)
     else:
         if len(inputs) > 1:

@@ -148,7 +148,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                     lines.append(credits_line(r.finished.credits, client))
                 console.result(lines)
 
-        events = _Events(progress, finished)
+        events = _Events(progress, finished, token)
         try:
             report = run_batch(items, work, jobs=jobs, cancel=token, events=events,
                                ledger=None if any(p.to_stdout for p in plans)
@@ -169,8 +169,20 @@ def _text_key(src: InputFile) -> dict[str, str]:
 
 
 class _Events:
-    def __init__(self, progress: BatchProgress, finished: Callable[[ItemResult], None]) -> None:
-        self.started, self.progress, self.finished = progress.started, progress.progress, finished
+    """The batch's events to the display; silent once cancelled (Ctrl-C says it in one line)."""
+
+    def __init__(self, progress: BatchProgress, finished: Callable[[ItemResult], None],
+                 token: Any) -> None:
+        self._progress, self._finished, self._token = progress, finished, token
+        self.started = progress.started
+
+    def progress(self, item: BatchItem, fraction: float, message: str) -> None:
+        if not self._token.cancelled:
+            self._progress.progress(item, fraction, message)
+
+    def finished(self, result: ItemResult) -> None:
+        if not self._token.cancelled:
+            self._finished(result)
 
 
 def _overwrite_policy(args, items: list[BatchItem], ledger: BatchLedger) -> dict[int, str]:
