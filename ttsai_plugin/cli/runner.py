@@ -186,11 +186,12 @@ class _Events:
 
 
 def _overwrite_policy(args, items: list[BatchItem], ledger: BatchLedger) -> dict[int, str]:
-    """Existing outputs (not from an identical earlier run): -y overwrites, -n skips, else
-    ask on a terminal, or refuse before any work naming the file."""
+    """Existing outputs (not from an identical earlier run, finished or cut short by a crash):
+    -y overwrites, -n skips, else ask on a terminal, or refuse before any work naming the file."""
     policy = getattr(args, "overwrite", None)
     clashes = [(item, out_mod.existing(item.payload[1])) for item in items
-               if policy == "yes" or not (item.key and ledger.finished(item.key))]
+               if policy == "yes" or not (item.key and (ledger.finished(item.key)
+                                                        or ledger.intended(item.key)))]
     clashes = [(item, paths) for item, paths in clashes if paths]
     if not clashes or policy == "yes":
         return {}

@@ -110,6 +110,8 @@ def run_batch(items: Sequence[BatchItem], work: Work, *, jobs: int = 1, cancel: 
         else:
             if events:
                 events.started(item)
+            if ledger and item.key:
+                ledger.intend(item.key)
             try:
                 done = work(item, (lambda f, m: events.progress(item, f, m)) if events
                             else (lambda f, m: None), cancel)
@@ -164,6 +166,7 @@ class BatchLedger:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._entries: dict[str, list[list[Any]]] | None = None
+        self._intended: set[str] = set()
 
     def _load(self) -> dict[str, list[list[Any]]]:
         if self._entries is None:
@@ -173,7 +176,10 @@ class BatchLedger:
                     for line in f:
                         try:
                             row = json.loads(line)
-                            entries[row["key"]] = row["outputs"]
+                            if row.get("started"):
+                                self._intended.add(row["key"])
+                            else:
+                                entries[row["key"]] = row["outputs"]
                         except (ValueError, KeyError, TypeError):
                             continue  # a line cut short by a crash
             except OSError:
@@ -196,6 +202,27 @@ class BatchLedger:
                 return False
         return True
 
+    def intend(self, key: str) -> None:
+        """Note that ``key`` is about to write its outputs: after a crash between writing them
+        and :meth:`record`, a rerun knows those files are its own (not the user's) and may
+        replace them (from the result cache, without a request)."""
+        self._append({"key": key, "started": True, "at": time.time()})
+        with self._lock:
+            self._load()
+            self._intended.add(key)
+
+    def intended(self, key: str) -> bool:
+        with self._lock:
+            self._load()
+            return key in self._intended
+
+    def _append(self, row: dict[str, Any]) -> None:
+        line = json.dumps(row) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line)
+
     def made(self) -> set[Path]:
         """Every output a finished item wrote (so a folder's earlier results are not inputs)."""
         with self._lock:
@@ -212,10 +239,6 @@ class BatchLedger:
             rows.append([str(Path(p).resolve()), st.st_size, st.st_mtime_ns])
         if not rows:
             return
-        line = json.dumps({"key": key, "outputs": rows, "credits": credits,
-                           "at": time.time()}) + "\n"
+        self._append({"key": key, "outputs": rows, "credits": credits, "at": time.time()})
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(line)
             self._load()[key] = rows
