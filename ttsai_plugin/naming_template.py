@@ -82,7 +82,8 @@ def parse(text: str, allowed: set[str] | frozenset[str] | None = None) -> Templa
         if name not in usable:
             raise InputError(f"The output template {text!r} uses {{{name}}}, which this "
                              "command does not provide.",
-                             hint="Available: " + ", ".join("{" + f + "}" for f in usable) + ".")
+                             hint="Available: " + ", ".join(
+                                 "{" + f + "}" for f in FIELDS if f in usable) + ".")
         names.add(name)
     return Template(text, frozenset(names))
 

@@ -77,7 +77,8 @@ def _outputs(p: argparse.ArgumentParser, what: str, formats: str) -> None:
                    help="never overwrite: skip inputs whose output exists")
     g = p.add_argument_group("batch")
     g.add_argument("-j", "--jobs", type=int, metavar="N",
-                   help="files processed at once (default and maximum: the plan's concurrency)")
+                   help="requests at once (default and maximum: the plan's concurrency); the "
+                        "next files are prepared meanwhile")
     g.add_argument("--estimate", action="store_true",
                    help="total the credits of the whole batch, run nothing")
 

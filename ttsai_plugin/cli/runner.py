@@ -110,6 +110,11 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
             console.note(f"ttsai: -j {jobs} is more than the {client.plan.name} plan's {limit} "
                          f"requests at once; running {limit}.")
             jobs = limit
+        if jobs < limit:
+            from dataclasses import replace
+
+            from ttsai_plugin.api.limiter import RateLimiter
+            client.limiter = RateLimiter(replace(client.plan, concurrent=jobs))
         progress = BatchProgress(len(items), label=job.name, enabled=not console.quiet
                                  and not console.as_json, verbose=console.verbose)
         console.bar = progress
@@ -150,7 +155,9 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
 
         events = _Events(progress, finished, token)
         try:
-            report = run_batch(items, work, jobs=jobs, cancel=token, events=events,
+            # twice as many files in hand as requests in flight: while `jobs` requests run
+            # (the limiter holds the rest), the next files are already extracted and encoded
+            report = run_batch(items, work, jobs=2 * jobs, cancel=token, events=events,
                                ledger=None if any(p.to_stdout for p in plans)
                                or args.overwrite == "yes" else ledger,
                                skip=lambda item: skipped.get(item.index))
