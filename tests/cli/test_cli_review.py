@@ -97,7 +97,7 @@ def test_a_webm_output_for_an_h264_video_is_refused_before_any_work(env, talk_mp
     line = one_line_error(proc)
     assert proc.returncode == 2 and "out.webm cannot hold the h264 picture" in line
     assert "Write .mp4, .mkv or .mov instead" in line and "[ 10%]" not in proc.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert [p for p in tmp_path.iterdir() if p.name != "home"] == []  # home: the batch ledger
     ttsai(env, "enhance", talk_mp4, "-o", tmp_path / "out.mkv")
     assert media.probe(tmp_path / "out.mkv").video_codec == "h264"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import os
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ def session(client: Any, args: argparse.Namespace, token: Any, near: Path,
     made = [d for d in (near.parent, *near.parent.parents) if not d.exists()]
     try:
         with out_mod.user_paths(staging, near):
+            staging.mkdir(parents=True)
+            (staging / OWNER).write_text(str(os.getpid()))
             yield Context(client, staging, None if args.no_cache else ResultCache(), progress,
                           token)
     finally:
@@ -71,6 +74,26 @@ def session(client: Any, args: argparse.Namespace, token: Any, near: Path,
                 folder.rmdir()
             except OSError:
                 break
+
+
+OWNER = ".owner-pid"
+
+
+def sweep_stale(folders: set[Path]) -> None:
+    """Remove work folders a killed `ttsai` left behind (their owner process is gone)."""
+    import shutil
+    for folder in folders:
+        for d in folder.glob(".ttsai-*"):
+            try:
+                pid = int((d / OWNER).read_text())
+            except (OSError, ValueError):
+                continue  # not ours to judge: no owner recorded
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                shutil.rmtree(d, ignore_errors=True)
+            except OSError:
+                pass
 
 
 def run_job(args: argparse.Namespace, token: Any, job: Job, inputs: list[InputFile],
@@ -96,11 +119,12 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                                               [] if src.stdin else [src.path], plan.paths)
                        if plan.paths else "", (src, plan))
              for i, (src, plan) in enumerate(zip(inputs, plans), start=1)]
-    skipped = _overwrite_policy(args, items, ledger)
     client = make_client(args)
     try:
         if getattr(args, "estimate", False):
             return _estimate(args, job, client, items, console)
+        skipped = _overwrite_policy(args, items, ledger)
+        sweep_stale({p.parent for plan in plans for p in plan.paths[:1]})
         local_notice(client, console)
         limit = max(1, int(client.plan.concurrent))
         jobs = args.jobs or limit
