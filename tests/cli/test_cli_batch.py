@@ -313,3 +313,25 @@ def test_bash_completes_commands_and_options(env, tmp_path):
     assert "--overwrite" in lines[1]
     for shell in ("zsh", "fish"):
         assert "ttsai" in run(env, "completion", shell).stdout
+
+
+def test_on_a_terminal_it_asks_before_overwriting(env, work):
+    """As ffmpeg does: 'File ... already exists. Overwrite? [y/N]'; no answer keeps the file."""
+    import pty
+    import select
+    target = work / "intro.clean.wav"
+    target.write_bytes(b"keep me")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*CLI, "enhance", str(work / "intro.wav")], env=env, stdin=slave,
+                            stderr=slave, stdout=subprocess.PIPE)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"Overwrite? [y/N]" not in seen and time.monotonic() < deadline:
+        if select.select([master], [], [], 1.0)[0]:
+            seen += os.read(master, 1024)
+    os.write(master, b"n\n")
+    proc.wait(timeout=60)
+    os.close(master)
+    assert f"File '{target}' already exists".encode() in seen
+    assert proc.returncode == 0 and target.read_bytes() == b"keep me"

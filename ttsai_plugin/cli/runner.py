@@ -233,7 +233,9 @@ def _overwrite_policy(args, items: list[BatchItem], ledger: BatchLedger) -> dict
     if interactive:
         skipped = {}
         for item, paths in clashes:
-            answer = input(f"File '{paths[0]}' already exists. Overwrite? [y/N] ")
+            print(f"File '{paths[0]}' already exists. Overwrite? [y/N] ", end="",
+                  file=sys.stderr, flush=True)  # stderr: stdout may carry the result
+            answer = sys.stdin.readline()
             if answer.strip().lower() not in ("y", "yes"):
                 skipped[item.index] = f"{paths[0]} exists (kept)"
         return skipped
