@@ -221,6 +221,12 @@ def run_resume(eng: Engine, key: str, files_dir: Path, tmp: Path, n: int) -> boo
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
+    settled, last = time.monotonic(), -1
+    while time.monotonic() - settled < 3.0:  # the engine logs the killed run's in-flight requests
+        now = len(eng.requests(key, ENDPOINTS["enhance"]))  # when it has answered them
+        if now != last:
+            settled, last = time.monotonic(), now
+        time.sleep(0.2)
     finished = sorted(p.name.replace(".clean.wav", ".wav") for p in out.glob("*.clean.wav"))
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
     first = len(eng.requests(key, ENDPOINTS["enhance"]))
@@ -233,8 +239,9 @@ def run_resume(eng: Engine, key: str, files_dir: Path, tmp: Path, n: int) -> boo
     second = [r for r in answered if r["status"] != 429]  # a refusal is not work asked again
     complete = len(list(out.glob("*.clean.wav")))
     print(f"-- resume: killed after {len(finished)} of {n} files were finished "
-          f"({first} requests had reached the engine; {len(leftovers)} hidden work folder(s) left "
-          f"by the kill)")
+          f"({first} requests had reached the engine, in-flight ones included; "
+          f"{len(leftovers)} hidden work folder(s) left by the kill, swept by the rerun: "
+          f"{len([p for p in out.iterdir() if p.name.startswith('.')])} left after it)")
     print(f"  rerun: {len(second)} requests for the {n - len(finished)} unfinished files (and "
           f"{len(answered) - len(second)} answered 429 while the killed run's requests still "
           f"held the engine's slots, then retried); "
@@ -252,6 +259,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each take")
     parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--commands", default="enhance,transcribe",
+                        help="which batches to time (the resume figure always runs)")
     parser.add_argument("--engine-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_child:
@@ -268,7 +277,7 @@ def main() -> None:
         files = make_files(tmp / "takes", args.files, args.seconds)
         eng = Engine(args.latency, keys, tmp / "requests.jsonl")
         try:
-            for command in ("enhance", "transcribe"):
+            for command in [c for c in args.commands.split(",") if c]:
                 run_command(command, eng, f"sk-tts-bench-{command}", tmp / "takes", tmp,
                             args.files, args.latency, c, files)
             run_resume(eng, "sk-tts-bench-resume", tmp / "takes", tmp, args.files)

@@ -7,7 +7,6 @@ Parts: ``parser`` (every option, grouped), ``commands`` / ``info`` (what each co
 printed where), ``app`` (signals, pipes, exit codes). Kept import-light so start-up is quick.
 """
 import os
-import sys
 
 CANCELLED_AT_START = b"ttsai: cancelled\n"
 

@@ -3,7 +3,6 @@ command's own settings, display, connection), each with its help text."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ttsai_plugin.cli.display import EXIT_USAGE
 
@@ -236,7 +235,3 @@ def _version() -> str:
 def wants_json(argv: list[str]) -> bool:
     """--json anywhere before a bare '--': errors before parsing still come out as JSON."""
     return "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
-
-
-def stderr_is_terminal() -> bool:
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
