@@ -69,8 +69,10 @@ def files(folder: Path) -> list[str]:
 def test_a_folder_is_enhanced_into_an_output_folder_skipping_what_is_not_media(env, work,
                                                                              tmp_path):
     out = tmp_path / "clean"
-    proc = run(env, "enhance", work, "-r", "-o", f"{out}/")
+    proc = run(env, "enhance", work, "-r", "-o", f"{out}/", "-v")
     assert files(out) == ["extra/bonus.clean.wav", "intro.clean.wav", "outro.clean.wav"]
+    assert ": Enhanced (" in proc.stderr  # -v: every step of every file
+    assert "[3/3] done" in proc.stderr and "elapsed, ETA" in proc.stderr
     assert "Skipped 1 file(s)" in proc.stderr and "notes.txt" in proc.stderr
     assert "using the built-in local engine" in proc.stderr  # the notice, once
     assert proc.stderr.count("using the built-in local engine") == 1
@@ -99,7 +101,9 @@ def test_templates_name_every_output_and_bad_ones_are_refused_before_any_work(en
         "-q")
     assert files(dubs) == ["01-intro.es.wav", "02-outro.es.wav"]
 
-    run(env, "stems", work / "intro.wav", str(work / "*o.wav"), "-o", tmp_path / "st")
+    stems = run(env, "stems", work / "intro.wav", str(work / "*o.wav"), "-o", tmp_path / "st",
+                "-j", "9")
+    assert "-j 9 is more than the pro plan's 5 requests at once; running 5" in stems.stderr
     assert files(tmp_path / "st") == ["intro/accompaniment.wav", "intro/vocals.wav",
                                       "outro/accompaniment.wav", "outro/vocals.wav"]
 

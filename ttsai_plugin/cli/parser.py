@@ -25,8 +25,8 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _common() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _common(p: argparse.ArgumentParser) -> None:
+    """Display and connection options, last in every command's help."""
     g = p.add_argument_group("display")
     g.add_argument("--json", action="store_true",
                    help="print results and errors as JSON on stdout (errors: code, message, hint)")
@@ -42,7 +42,6 @@ def _common() -> argparse.ArgumentParser:
                    help="your plan, which sets the request limits (default pro)")
     g.add_argument("--no-cache", action="store_true",
                    help="always ask the service again instead of reusing an identical result")
-    return p
 
 
 def _inputs(p: argparse.ArgumentParser, *, what: str = "audio or video files") -> None:
@@ -86,14 +85,13 @@ AUDIO_FORMATS = "wav, flac, mp3, ogg, opus, m4a; mp4, mkv, mov keep the input's 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
     parser = Parser(prog="ttsai", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_, description=help_, parents=[common],
+        return sub.add_parser(name, help=help_, description=help_,
                               epilog=EPILOG if name in FILE_COMMANDS + ("narrate",) else None)
 
     p = add("narrate", "Speak text (any length) into an audio file.")
@@ -218,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.epilog = ('bash: eval "$(ttsai completion bash)" in ~/.bashrc; zsh: the same in ~/.zshrc; '
                 "fish: ttsai completion fish > ~/.config/fish/completions/ttsai.fish")
 
+    for command in sub.choices.values():
+        _common(command)
     sub.add_parser("serve", help="Run the local engine on loopback (see `ttsai serve -h`).",
                    add_help=False).add_argument("args", nargs=argparse.REMAINDER,
                                                 help="the local engine's options")
