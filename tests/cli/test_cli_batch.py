@@ -188,7 +188,7 @@ def test_an_estimate_totals_the_batch_and_runs_nothing(env, work):
     est = json.loads(run(env, "dub", work, "-r", "--to", "es", "--estimate", "--json").stdout)
     assert len(est["items"]) == 3
     assert est["credits"] == sum(i["credits"] for i in est["items"]) > 0
-    same = json.loads(run(env, "estimate", "dub", work, "-r", "--json").stdout)
+    same = json.loads(run(env, "estimate", "dub", work, "-r", "--to", "es", "--json").stdout)
     assert same["credits"] == est["credits"]
     assert not [p for p in work.rglob("*.dub-*")]
 

@@ -62,7 +62,8 @@ def _main(argv: list[str]) -> int:
     if argv[:1] == ["serve"]:
         from ttsai_plugin.local import main as serve_main
         return int(serve_main(argv[1:]) or 0)
-    from ttsai_plugin.cli.parser import build_parser
+    from ttsai_plugin.cli.parser import build_parser, estimate_as_command
+    argv = estimate_as_command(argv)
     parser = build_parser()
     if "_ARGCOMPLETE" in os.environ:
         import argcomplete

@@ -232,6 +232,18 @@ def _version() -> str:
         return "dev"
 
 
+def estimate_as_command(argv: list[str]) -> list[str]:
+    """`ttsai estimate dub DIR --to es` is `ttsai dub DIR --to es --estimate`: the same
+    arguments as the command itself (text-only flags keep the estimate command's own form)."""
+    if len(argv) < 3 or argv[0] != "estimate" or argv[1] not in FILE_COMMANDS[:-1]:
+        return argv
+    rest = argv[2:]
+    if any(a in ("--text", "--file", "-f", "--reference") for a in rest) or \
+            all(a.startswith("-") and a != "-" for a in rest):
+        return argv
+    return [argv[1], *rest, "--estimate"]
+
+
 def wants_json(argv: list[str]) -> bool:
     """--json anywhere before a bare '--': errors before parsing still come out as JSON."""
     return "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv

@@ -319,6 +319,8 @@ def _estimate(args, job: Job, client: Any, items: list[BatchItem], console: Cons
              f"({r['detail']})" for r in rows]
     if len(rows) > 1:
         lines.append(f"Total: {prefix}{total:g} credits for {len(rows)} files")
+    else:
+        lines = [f"{prefix}{total:g} credits: {rows[0]['detail']}"]
     data = {"operation": job.name, "credits": total, "upper_bound": upper, "items": rows}
     if len(rows) == 1:
         data["detail"] = rows[0]["detail"]
