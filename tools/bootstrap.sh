@@ -39,6 +39,22 @@ if ! venv_ok .venv "$(stamp)"; then
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
 
+link_cli() {  # `ttsai` on the user's PATH: /usr/local/bin when writable, else ~/.local/bin
+  local dir link
+  for dir in /usr/local/bin "$HOME/.local/bin"; do
+    link="$dir/ttsai"
+    mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ] || continue
+    if [ -e "$link" ] && [ ! -L "$link" ]; then
+      echo "not linking $link: another ttsai is installed there" >&2; return
+    fi
+    ln -sfn "$ROOT/.venv/bin/ttsai" "$link"
+    case ":$PATH:" in *":$dir:"*) ;; *) echo "add $dir to your PATH to type ttsai anywhere" >&2 ;; esac
+    say "ttsai is on your PATH: $link -> .venv/bin/ttsai"
+    return
+  done
+  echo "could not link ttsai; run $ROOT/.venv/bin/ttsai or: source .venv/bin/activate" >&2
+}
+
 # Blender as a Python module, one venv per tested release.
 find_python313() {  # a python3.13 that really runs (a pyenv shim may exist without a selected 3.13)
   local c
@@ -65,11 +81,13 @@ blender_venv() {  # name python bpy-version
 
 case "$MODE" in
   setup)
+    link_cli
     blender_venv 4.2 "$PY311" 4.2.23
     blender_venv 5.0 "$PY311" 5.0.1
     blender_venv 5.2 "$(find_python313)" 5.2.3
     ;;
   demo)
+    link_cli
     exec bash tools/demo.sh "$@"
     ;;
   test)

@@ -64,3 +64,8 @@ for path in [demo / "dubbed.wav", demo / "clean.wav", *sorted((demo / "stems").g
 srt = (demo / "talk.srt").read_text("utf-8")
 print(f"  {str(demo / 'talk.srt'):<34} {srt.count(' --> ')} captions")
 EOF
+if [ -L /usr/local/bin/ttsai ] || [ -L "$HOME/.local/bin/ttsai" ]; then
+  say "now try it yourself: ttsai --help   (batch: ttsai enhance $DEMO/*.wav -o $DEMO/clean/)"
+else
+  say "now try it yourself: $ROOT/.venv/bin/ttsai --help   (or: source .venv/bin/activate)"
+fi

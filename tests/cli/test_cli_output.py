@@ -4,7 +4,9 @@ from __future__ import annotations
 import errno
 import io
 
-from ttsai_plugin.cli_output import Progress, error_line, exit_code
+from ttsai_plugin.cli.display import error_line, exit_code
+from ttsai_plugin.cli.progress import BatchProgress
+from ttsai_plugin.workflows.batch import BatchItem
 from ttsai_plugin.errors import (AuthenticationError, Cancelled, InputError, MediaError,
                                  PresetError)
 
@@ -29,10 +31,14 @@ def test_messages_and_hints_fold_into_one_line():
 
 def test_progress_without_a_terminal_prints_one_line_per_step():
     out = io.StringIO()
-    progress = Progress(out)
+    progress = BatchProgress(1, label="enhance", stream=out)
+    item = BatchItem(1, "talk.wav")
+    progress.started(item)
     for fraction, message in ((0.0, "Extracting"), (0.1, "Extracting"), (0.5, "Enhanced")):
-        progress(fraction, message)
-    assert out.getvalue().splitlines() == ["[  0%] Extracting", "[ 50%] Enhanced"]
+        progress.progress(item, fraction, message)
+    lines = out.getvalue().splitlines()
+    assert [ln.split(" · ")[0] for ln in lines] == ["[  0%] Extracting", "[ 50%] Enhanced"]
+    assert all("elapsed" in ln for ln in lines)
 
 
 def test_a_message_without_a_full_stop_still_reads_apart_from_its_hint():

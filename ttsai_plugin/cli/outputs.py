@@ -1,0 +1,235 @@
+"""Where each input's results go: -o FILE, -o DIR/, -o TEMPLATE, -o - (stdout) or beside the
+input; checked before any work (unknown types, two inputs onto one file, over an input, an
+existing file without -y/-n); then finished results moved, transcoded or muxed into place."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ttsai_plugin import media, naming_template
+from ttsai_plugin.cli.inputs import VIDEO_SUFFIXES, InputFile
+from ttsai_plugin.errors import InputError, TTSAIError
+
+AUDIO_OUT = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
+VIDEO_OUT = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
+TRANSCRIPT_OUT = (".srt", ".vtt", ".txt", ".json")
+STEM_NAMES = {2: ("vocals", "accompaniment"), 4: ("vocals", "drums", "bass", "other"),
+              5: ("vocals", "drums", "bass", "other", "piano"),
+              6: ("vocals", "drums", "bass", "other", "piano", "guitar")}
+
+
+@dataclass
+class Naming:
+    """What a command's outputs are called: its tag (``clean``, ``dub-es``), the suffixes it
+    can write, its kind (audio, stems, transcript) and extra template fields."""
+
+    tag: str
+    allowed: tuple[str, ...]
+    kind: str = "audio"
+    fields: dict[str, str | None] = field(default_factory=dict)
+    stem_names: tuple[str, ...] = ()
+
+    @property
+    def default_template(self) -> str:
+        if self.kind == "stems":
+            return "{stem}/{stem_name}.{ext}"
+        if self.kind == "transcript" or self.tag == "":
+            return "{stem}.{ext}"
+        return "{stem}.{tag}.{ext}"
+
+
+@dataclass
+class Outputs:
+    """One input's outputs: ``paths`` (stems: filled per stem name by ``for_stem``), or stdout."""
+
+    paths: list[Path]
+    stdout_suffix: str | None = None
+    for_stem: Callable[[str], Path] | None = None
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.stdout_suffix is not None
+
+
+def _suffixes(args: argparse.Namespace, naming: Naming, src: InputFile) -> list[str]:
+    fmt = getattr(args, "format", None)
+    if fmt:
+        found = ["." + f.strip().lower().lstrip(".") for f in fmt.split(",") if f.strip()]
+        for s in found:
+            if s not in naming.allowed:
+                raise InputError(f"--format {s[1:]} is not something this command writes.",
+                                 hint=f"Use one of {', '.join(a[1:] for a in naming.allowed)}.")
+        if len(found) > 1 and naming.kind != "transcript":
+            raise InputError("--format takes one format here.", hint="For example --format flac.")
+        return found
+    if naming.kind == "transcript":
+        return [".srt"]
+    suffix = src.path.suffix.lower()
+    trimmed = getattr(args, "start", 0) > 0 or getattr(args, "end", None) is not None
+    if src.stdin or suffix not in naming.allowed or (suffix in VIDEO_SUFFIXES and trimmed):
+        return [".wav"]
+    return [suffix]
+
+
+def _values(naming: Naming, src: InputFile, index: int, suffix: str) -> dict[str, object]:
+    return {"stem": src.stem, "ext": suffix.lstrip("."), "dir": str(src.path.parent),
+            "tag": naming.tag, "index": index, "stem_name": None, **naming.fields}
+
+
+def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> list[Outputs]:
+    """Every input's outputs, refused before any work when they cannot be written."""
+    out = args.output
+    allowed_fields = {k for k in naming_template.FIELDS
+                      if k not in ("lang", "preset", "stem_name")} | {
+        k for k, v in naming.fields.items() if v is not None}
+    if naming.kind == "stems":
+        allowed_fields.add("stem_name")
+    if out == "-":
+        if len(inputs) > 1:
+            raise InputError("-o - writes one result to stdout, but there are "
+                             f"{len(inputs)} inputs.", hint="Use -o DIR/ or a template instead.")
+        if naming.kind == "stems":
+            raise InputError("Stems are several files; stdout holds one.",
+                             hint="Use -o DIR/ for the stems.")
+        suffixes = _suffixes(args, naming, inputs[0])
+        if len(suffixes) > 1:
+            raise InputError("stdout holds one format.", hint="Give one --format.")
+        return [Outputs([], stdout_suffix=suffixes[0])]
+    if out is None and inputs and inputs[0].stdin:
+        if sys.stdout.isatty():
+            raise InputError("Audio from stdin needs somewhere to go.",
+                             hint="Add -o FILE, or -o - to write to stdout (pipe it on).")
+        return plan(_with(args, output="-"), naming, inputs)
+    single_folder = naming.kind == "stems" and len(inputs) == 1 and out is not None \
+        and not naming_template.is_template(out)
+    if single_folder and Path(out).suffix.lower() in AUDIO_OUT:
+        raise InputError(f"{out} looks like a file; stems need a folder.",
+                         hint="Pass a folder, e.g. -o stems/")
+    if out is None:
+        template, base = naming.default_template, None
+    elif single_folder:
+        template, base = "{stem_name}.{ext}", Path(out)
+    elif naming_template.is_template(out):
+        template, base = out, None
+    elif naming.kind == "stems" or out.endswith(("/", os.sep)) or Path(out).is_dir():
+        template, base = naming.default_template, Path(out)
+    else:
+        if len(inputs) > 1:
+            raise InputError(f"-o {out} names one file, but there are {len(inputs)} inputs.",
+                             hint="Use a folder (-o out/) or a template, e.g. "
+                                  f"-o '{{stem}}.{naming.tag or 'out'}.{{ext}}'.")
+        template, base = None, None
+    parsed = naming_template.parse(template, allowed_fields) if template else None
+    plans = []
+    for index, src in enumerate(inputs, start=1):
+        if parsed is None:
+            target = Path(out)
+            _check_suffix(target, naming.allowed)
+            plans.append(Outputs([target]))
+            continue
+        where = base / src.rel if base is not None else (
+            src.path.parent if out is None else Path())
+
+        def make(suffix: str, stem_name: str | None = None, *, src=src, index=index,
+                 where=where) -> Path:
+            values = _values(naming, src, index, suffix)
+            values["stem_name"] = stem_name
+            return where / parsed.render(values)
+        if naming.kind == "stems":
+            suffix = _suffixes(args, naming, src)[0]
+            paths = [make(suffix, n) for n in naming.stem_names]
+            plans.append(Outputs(paths, for_stem=lambda n, make=make, s=suffix: make(s, n)))
+            continue
+        paths = [make(s) for s in _suffixes(args, naming, src)]
+        for p in paths:
+            _check_suffix(p, naming.allowed)
+        plans.append(Outputs(paths))
+    _check_targets(inputs, plans)
+    return plans
+
+
+def _with(args: argparse.Namespace, **changes: object) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), **changes})
+
+
+def _check_suffix(out: Path, allowed: tuple[str, ...]) -> None:
+    if out.suffix.lower() not in allowed:
+        raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix or '(none)'}.",
+                         hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
+
+
+def _check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
+    """Two inputs onto one file, or an output over an input, are refused before any work."""
+    sources = {f.path.resolve(): f for f in inputs if not f.stdin}
+    owner: dict[Path, InputFile] = {}
+    for src, outputs in zip(inputs, plans):
+        for p in outputs.paths:
+            key = p.resolve()
+            if key in sources:
+                raise InputError(f"Refusing to overwrite the input {sources[key].label}.",
+                                 hint="Choose a different output path or template.")
+            if key in owner and owner[key] is not src:
+                raise InputError(f"{owner[key].label} and {src.label} would both be written to "
+                                 f"{p}.", hint="Add {index} or {dir} to the template, or use "
+                                              "-o DIR/ to keep subfolders apart.")
+            owner[key] = src
+
+
+def existing(outputs: Outputs) -> list[Path]:
+    return [p for p in outputs.paths if p.exists() or p.is_symlink()]
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def user_paths(staging: Path, target: Path) -> Iterator[None]:
+    """Errors name the user's output, never our hidden work folder beside it."""
+    hidden = str(staging)
+    try:
+        yield
+    except OSError as e:
+        names = [getattr(e, "filename", None), getattr(e, "filename2", None)]
+        if any(n is not None and hidden in str(n) for n in names) and e.errno is not None:
+            raise OSError(e.errno, e.strerror, str(target)) from None
+        raise
+    except TTSAIError as e:
+        if hidden in e.message or hidden in (e.hint or ""):
+            e.message = e.message.replace(hidden, str(target.parent))
+            e.hint = (e.hint or "").replace(hidden, str(target.parent)) or None
+        raise
+
+
+def deliver(src: Path, out: Path, *, video: Path | None = None) -> tuple[Path, float]:
+    """Put a finished result at ``out``: renamed, transcoded, or muxed under ``video``'s picture."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix in VIDEO_OUT:
+        if video is None or not media.probe(video).has_video:
+            raise InputError(f"{out.name} is a video, but the input has no picture to keep.",
+                             hint="Write audio instead (.wav, .flac, .mp3 …).")
+        media.mux_audio(video, [src], out)
+    elif suffix == src.suffix.lower():
+        os.replace(src, out)
+    else:
+        media.extract(src, out)
+    return out, media.duration(out)
+
+
+def deliver_text(src: Path, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, out)
+    return out
+
+
+def to_stdout(path: Path) -> None:
+    """Copy a finished file to stdout (the only thing written there)."""
+    sys.stdout.flush()
+    with open(path, "rb") as f:
+        shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
+    sys.stdout.buffer.flush()
