@@ -30,11 +30,11 @@ stamp() { sha256sum pyproject.toml tools/bootstrap.sh | sha256sum | cut -c1-16; 
 venv_ok() { [ -x "$1/bin/python" ] && [ "$(cat "$1/.stamp" 2>/dev/null)" = "$2" ]; }
 
 if ! venv_ok .venv "$(stamp)"; then
-  say "creating .venv (Python 3.11) with ttsai-plugin and its engine"
+  say "creating .venv (Python 3.11) with ttsai-plugin, its engine and its offline models"
   rm -rf .venv
   "$PY311" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[engine,dev]'
+  .venv/bin/pip install -q -e '.[engine,neural,dev]'
   stamp > .venv/.stamp
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
