@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from ttsai_plugin.errors import InternalServerError
+from ttsai_plugin.local import voices as engine_voices
 from ttsai_plugin.local.processing import denoise, models_registry, recognition, speech
 
 registry = models_registry
@@ -71,6 +72,9 @@ def test_the_voice_list_labels_which_engine_speaks_each_voice():
     assert voices["bm_george"]["model"] == "piper"
     assert voices["ef_dora"]["model"] == "espeak-ng" and voices["ef_dora"]["language"] == "es"
     assert voices["en-us"]["model"] == "espeak-ng"
+    # a job that picks by language (dubbing a man into English) gets the neural voice
+    assert engine_voices.for_language("en", gender="male")["id"] == "en_US-joe-medium"
+    assert engine_voices.for_language("en", gender="female")["model"] == "espeak-ng"
 
 
 def test_without_the_extra_the_classical_methods_run(monkeypatch, speech_wav):
