@@ -30,11 +30,11 @@ stamp() { sha256sum pyproject.toml constraints.txt tools/bootstrap.sh | sha256su
 venv_ok() { [ -x "$1/bin/python" ] && [ "$(cat "$1/.stamp" 2>/dev/null)" = "$2" ]; }
 
 if ! venv_ok .venv "$(stamp)"; then
-  say "creating .venv (Python 3.11) with ttsai-plugin and its engine"
+  say "creating .venv (Python 3.11) with ttsai-plugin, its engine and its offline models"
   rm -rf .venv
   "$PY311" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[engine,dev]' -c constraints.txt  # the versions CI tested
+  .venv/bin/pip install -q -e '.[engine,neural,dev]' -c constraints.txt  # the versions CI tested
   stamp > .venv/.stamp
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

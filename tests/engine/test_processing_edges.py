@@ -44,6 +44,7 @@ def test_a_missing_engine_library_is_a_500_that_says_how_to_install_it(monkeypat
     from ttsai_plugin.errors import InternalServerError
     from ttsai_plugin.local.processing import denoise as module
 
+    monkeypatch.setenv("TTSAI_ENGINE_CLASSICAL", "1")                # the RNNoise path
     monkeypatch.setitem(sys.modules, "pyrnnoise.rnnoise", None)      # import now fails
     with pytest.raises(InternalServerError) as err:
         module.enhance(np.zeros(4800, np.float32), 48000)

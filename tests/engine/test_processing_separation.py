@@ -1,4 +1,4 @@
-"""Stems: REPET-SIM pulls a voice out of a repeating music bed, and the stems add back up."""
+"""Stems: REPET pulls a voice out of a repeating music bed, and the stems add back up."""
 from __future__ import annotations
 
 import numpy as np
@@ -107,3 +107,43 @@ def test_a_clip_shorter_than_one_window_still_splits_and_sums():
     stems, _, _ = separation.separate(x, 44100)
     assert all(s.shape == x.shape for s in stems.values())
     assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - x)) < 1e-4
+
+
+def _sung_over_a_backing_track(sr: int = 22050, seconds: float = 16.0):
+    """A vibrato melody through two vowel formants over a chord change per bar, bass and kick
+    that repeat every two bars (120 BPM): the vocal and the accompaniment, known apart."""
+    from scipy.signal import lfilter
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    bar = 2.0
+    acc = np.zeros(n)
+    for i, b in enumerate(np.arange(0, seconds, bar)):
+        root = (57, 53)[i % 2]
+        a, tt = int(b * sr), t[: int(bar * sr)]
+        chord = sum(np.sin(2 * np.pi * 440 * 2 ** ((root + k - 69) / 12) * h * tt) / h
+                    for k in (0, 3, 7) for h in range(1, 7)) * np.exp(-0.6 * tt) * 0.1
+        acc[a:a + len(chord)] += chord[: n - a]
+    k = t[: int(0.15 * sr)]
+    kick = np.sin(2 * np.pi * 55 * k * np.exp(-8 * k)) * np.exp(-25 * k)
+    for b in np.arange(0, seconds - 0.2, 0.5):
+        acc[int(b * sr):int(b * sr) + len(kick)] += kick
+    rng = np.random.default_rng(5)
+    f = np.repeat(440 * 2 ** ((rng.choice([0, 2, 3, 5, 7], int(seconds * 2) + 1) - 9) / 12),
+                  sr // 2)[:n] * (1 + 0.012 * np.sin(2 * np.pi * 5.5 * t))
+    x = sum(np.sin(h * 2 * np.pi * np.cumsum(f) / sr) / h for h in range(1, 16))
+    for fc, bw in ((700.0, 110.0), (1200.0, 150.0)):
+        r = np.exp(-np.pi * bw / sr)
+        x = lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * fc / sr), r * r], x)
+    vocal = x * np.sqrt(np.mean(acc ** 2) / np.mean(x ** 2))
+    scale = 0.8 / np.max(np.abs(vocal + acc))
+    return (vocal * scale).astype(np.float32), ((vocal + acc) * scale).astype(np.float32), sr
+
+
+def test_a_sung_melody_comes_out_of_a_backing_track_that_changes_chords():
+    vocal, mix, sr = _sung_over_a_backing_track()
+    stems, _, _ = separation.separate(mix, sr)
+    error = vocal - stems["vocals"]
+    sdr = 10 * np.log10(np.sum(vocal ** 2) / np.sum(error ** 2))
+    print(f"sung vocal SDR {sdr:.1f} dB")
+    assert sdr >= 4.0               # REPET-SIM, the previous method, left it near 0 dB
+    assert np.allclose(stems["vocals"] + stems["accompaniment"], mix, atol=1e-3)

@@ -33,9 +33,10 @@ def test_tts_answers_decodable_audio_in_the_requested_format(engine, tmp_path, f
 
 
 def test_tts_streams_the_same_audio_chunked(engine, tmp_path):
+    espeak = {**TTS, "voice": "en-us"}   # deterministic (Piper's neural voice varies per run)
     with client(engine) as c:
-        whole = c.post("tts/", json={**TTS, "format": "wav"})
-        with c.stream("POST", "tts/", json={**TTS, "format": "wav", "stream": True}) as r:
+        whole = c.post("tts/", json={**espeak, "format": "wav"})
+        with c.stream("POST", "tts/", json={**espeak, "format": "wav", "stream": True}) as r:
             chunks = list(r.iter_raw())
             headers = r.headers
     assert headers["transfer-encoding"] == "chunked" and "content-length" not in headers
@@ -54,7 +55,8 @@ def test_stt_transcribes_real_speech_with_word_timestamps_and_bills_per_second(e
     with client(engine) as c:
         r = c.post("stt/", files=upload(short_speech), data={"timestamps": "true"})
     result = r.json()
-    assert r.status_code == 200 and "hello" in result["text"].lower()
+    text = result["text"].lower()   # Whisper tiny.en may hear espeak's first "Hello" as "The low"
+    assert r.status_code == 200 and "world" in text and "local engine" in text
     duration = sf.info(str(short_speech)).duration
     assert result["duration"] == pytest.approx(duration, abs=0.1)
     assert r.headers["X-Credits-Used"] == str(2 * math.ceil(duration))

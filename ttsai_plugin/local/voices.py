@@ -1,4 +1,8 @@
-"""The voice catalogue (from ``processing.speech``) and picking a voice for a job."""
+"""The voice catalogue (from ``processing.speech``) and picking a voice for a job.
+
+Each voice's ``model`` says what speaks it: ``piper`` (the neural English voice, with the
+``neural`` extra) or ``espeak-ng``; a job that picks a voice by language prefers a neural one.
+"""
 from __future__ import annotations
 
 import threading
@@ -70,9 +74,10 @@ def for_language(language: str, *, gender: str | None = None, field: str = "lang
         raise bad_request(f"{field}: no local voice speaks {language!r}; available languages: "
                           f"{', '.join(languages())}.", field=field)
     pick = getattr(speech, "language_voice", None)
-    if pick is not None:  # the processing layer's preferred voice for a bare language code
+    if pick is not None:  # neural voices first, then the processing layer's preferred voice
         base = pick(lang)
-        matches = sorted(matches, key=lambda v: v["id"].split("+")[0] != base)
+        matches = sorted(matches, key=lambda v: (v.get("model") != "piper",
+                                                 v["id"].split("+")[0] != base))
     same = [v for v in matches if gender and v.get("gender") == gender]
     return (same or matches)[0]
 

@@ -1,6 +1,7 @@
-"""Speech enhancement: RNNoise denoising, a presence EQ for clarity, and bandwidth extension.
+"""Speech enhancement: denoising, a presence EQ for clarity, and bandwidth extension.
 
-RNNoise (Valin, 2018; via pyrnnoise's bundled library) is a small recurrent network that
+Denoising is DeepFilterNet3 (``denoise_dfn``) when the ``neural`` extra is installed, else
+RNNoise. RNNoise (Valin, 2018; via pyrnnoise's bundled library) is a small recurrent network that
 estimates per-band gains at 48 kHz, so audio is resampled to 48 kHz for it and back after.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from ttsai_plugin.errors import BadRequestError, InternalServerError
 
-from . import buffers
+from . import buffers, denoise_dfn, models_registry
 
 RNNOISE_RATE = 48000
 RNNOISE_FRAME = 480
@@ -65,8 +66,22 @@ def rnnoise(x48: np.ndarray) -> np.ndarray:
     return buf[RNNOISE_LATENCY:RNNOISE_LATENCY + n] / 32768.0
 
 
+def backend() -> str:
+    """``"deepfilternet3"`` or ``"rnnoise"``: what ``denoise_channel`` runs."""
+    return "deepfilternet3" if models_registry.use(models_registry.DEEPFILTERNET3) else "rnnoise"
+
+
 def denoise_channel(x: np.ndarray, sr: int, strength: int) -> np.ndarray:
-    """RNNoise at 48 kHz, mixed with the original per ``strength``."""
+    """DeepFilterNet3 (attenuation limited per ``strength``) or RNNoise mixed with the original
+    per ``strength``, at 48 kHz."""
+    if backend() == "deepfilternet3":
+        y = denoise_dfn.denoise48k(buffers.resample(x, sr, RNNOISE_RATE), strength)
+        return buffers.fit_length(buffers.resample(y, RNNOISE_RATE, sr), len(x))
+    return denoise_rnnoise(x, sr, strength)
+
+
+def denoise_rnnoise(x: np.ndarray, sr: int, strength: int) -> np.ndarray:
+    """RNNoise at 48 kHz, mixed with the original per ``strength`` (the classical backend)."""
     wet = STRENGTHS[strength]
     y = rnnoise(buffers.resample(x, sr, RNNOISE_RATE))
     y = buffers.fit_length(buffers.resample(y, RNNOISE_RATE, sr), len(x))

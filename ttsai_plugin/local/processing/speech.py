@@ -1,4 +1,9 @@
-"""Text to speech with espeak-ng: the voice catalogue and synthesis.
+"""Text to speech: the voice catalogue and synthesis, Piper for English, espeak-ng for the rest.
+
+With the ``neural`` extra, English is spoken by Piper's neural en_US-joe-medium voice
+(``tts_piper``): its own id and the English kokoro ids (``af_*``, ``am_*``, ``bf_*``, ``bm_*``)
+map to it, and the list says so (``model: "piper"``). Without it, and for every other language
+or an explicit espeak id (``en-us``), espeak-ng speaks.
 
 Every espeak-ng language is offered twice, its male default (id ``en-us``) and a female
 variant (id ``en-us+f3``). The cloud's kokoro ids (``af_bella``: American, female) are
@@ -17,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ttsai_plugin.errors import BadRequestError, InternalServerError, NotFoundError
+
+from . import models_registry, tts_piper
 
 MODEL = "espeak-ng"
 DEFAULT_WPM = 175
@@ -109,17 +116,39 @@ def _catalog() -> tuple[dict, ...]:
         voices.append(_entry(f"{v.code}+{FEMALE_VARIANT}", f"{v.name}, female", v.language,
                              "female"))
     codes = _by_code()
+    neural = piper_available()
+    if neural:
+        voices.insert(0, _entry(tts_piper.VOICE_ID, tts_piper.VOICE_NAME, "en", tts_piper.GENDER,
+                                tts_piper.MODEL))
     for kid in KOKORO_VOICES:
         base, gender, name = _kokoro_parts(kid) or ("", "", "")
-        if base in codes:
-            voices.append(_entry(kid, f"{name.title()} ({codes[base].name}, {gender})",
+        if neural and base.startswith("en"):
+            voices.append(_entry(kid, f"{name.title()} (spoken by Piper's Joe, US English, neural)",
+                                 "en", tts_piper.GENDER, tts_piper.MODEL))
+        elif base in codes:
+            voices.append(_entry(kid, f"{name.title()} ({codes[base].name}, {gender}, espeak-ng)",
                                  codes[base].language, gender))
     return tuple(voices)
 
 
-def _entry(vid: str, name: str, language: str, gender: str) -> dict:
-    return {"id": vid, "name": name, "model": MODEL, "language": language, "gender": gender,
+def _entry(vid: str, name: str, language: str, gender: str, model: str = MODEL) -> dict:
+    return {"id": vid, "name": name, "model": model, "language": language, "gender": gender,
             "preview_url": None}
+
+
+def piper_available() -> bool:
+    """True when the neural English voice is installed and not switched off."""
+    return models_registry.use(models_registry.PIPER_JOE)
+
+
+def uses_piper(voice: str, language: str | None = None) -> bool:
+    """True when ``voice`` (in ``language``) is spoken by Piper rather than espeak-ng."""
+    vid = (voice or "").strip().lower()
+    kokoro = _kokoro_parts(vid)
+    english_voice = vid == tts_piper.VOICE_ID.lower() or bool(kokoro and kokoro[0].startswith("en"))
+    lang = (language or "").strip().lower()
+    english_target = lang in ("", "auto") or lang.split("-")[0].split("_")[0] == "en"
+    return english_voice and english_target and piper_available()
 
 
 def list_voices() -> list[dict]:
@@ -156,7 +185,9 @@ def resolve(voice: str, language: str | None = None) -> str:
     vid = (voice or "").strip()
     codes = _by_code()
     kokoro = _kokoro_parts(vid.lower())
-    if kokoro:
+    if vid.lower() == tts_piper.VOICE_ID.lower():   # the neural voice's espeak stand-in
+        base, variant = "en-us", ""
+    elif kokoro:
         base, gender, name = kokoro
         variant = _pick(FEMALE_VARIANTS if gender == "female" else MALE_VARIANTS, name)
     else:
@@ -187,9 +218,14 @@ def synthesize(text: str, voice: str, *, speed: float = 1.0,
     """
     if not text or not text.strip():
         raise BadRequestError("text: nothing to say.", hint="Send some text.")
-    args = [_espeak(), "-v", resolve(voice, language), "-s", str(words_per_minute(speed)),
-            "-b", "1", "--stdout", "--stdin"]
+    wpm = words_per_minute(speed)
     clean = "".join(c if c.isprintable() or c in "\n\t" else " " for c in text)
+    if uses_piper(voice, language):
+        samples, sr = tts_piper.synthesize(clean, speed=float(speed))
+        if np.any(np.abs(samples) > 1e-4):          # nothing speakable: espeak spells it out
+            return samples, sr
+    args = [_espeak(), "-v", resolve(voice, language), "-s", str(wpm),
+            "-b", "1", "--stdout", "--stdin"]
     try:
         proc = subprocess.run(args, input=clean.encode("utf-8"), capture_output=True,
                               timeout=60 + len(clean) / 20)

