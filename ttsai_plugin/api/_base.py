@@ -20,6 +20,7 @@ from ._inprocess import InProcessTransport
 from .config import ClientConfig, Secret, is_loopback_host, resolve_config
 from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
 from .retry import RetryPolicy
+from .timeouts import request_timeout
 from .transfer import stream_to_file, upload_part
 from .types import CreditState, RateLimitState
 
@@ -193,7 +194,9 @@ class BaseClient:
                 opened = {name: stack.enter_context(_closing_part(path))
                           for name, path in (files or {}).items()}
                 request = self._api.build_request(method, target, json=json, data=data,
-                                                  files=opened or None, params=params)
+                                                  files=opened or None, params=params,
+                                                  timeout=request_timeout(files, self._api.timeout)
+                                                  or self._api.timeout)
                 response = self._send(request, stack)
                 return self._read(response, out)
 

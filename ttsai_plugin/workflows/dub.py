@@ -82,7 +82,7 @@ def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = No
                                 f"{clip.name} ({target_language} dub)")]
         files_out = [path]
         if subtitles:
-            samples, sr = media.decode(path, mono=True)
+            samples, sr = media.decode(path, sample_rate=8000, mono=True)  # spans only: 1/6 the memory
             cues = captions.spread_text(texts["translated_text"], duration,
                                         spans=captions.speech_spans(samples, sr))
             srt_path = publish(captions.write_srt(cues, work / "dub.srt"),

@@ -14,11 +14,12 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-import numpy as np
+import soundfile as sf
 
 from ttsai_plugin import media
 from ttsai_plugin.api.paths import endpoint
 from ttsai_plugin.cache import Digest, file_digest
+from ttsai_plugin.workflows import longform
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import base_name, used_range
 
@@ -87,7 +88,7 @@ class Prepared:
         self._end = None if self.to_end else end
         self.base = base_name(clip)
         self._wav: Path | None = None
-        self._parts: list[Path] | None = None
+        self._parts: list[longform.Part] | None = None
         self._digest: Digest | None = None
 
     @property
@@ -105,15 +106,33 @@ class Prepared:
 
     @property
     def parts(self) -> list[Path]:
+        return [p.path for p in self.pieces]
+
+    @property
+    def pieces(self) -> list[longform.Part]:
+        """The upload parts with where each lies in the range: split at pauses when the
+        operation's answers take time per second of audio, or when over the upload limit."""
         if self._parts is None:
             wav = self.wav
+            overlap = longform.overlap_for(self.operation)
+            longest = longform.part_seconds(self.operation)
             limit = endpoint(self.operation).upload_limit
-            if limit is None or wav.stat().st_size <= limit:
-                self._parts = [wav]
-            else:
+            pieces = [wav]
+            if longest is not None and media.duration(wav) > longest:
+                self.ctx.report(0.04, "Splitting at pauses")
+                pieces = [p.path for p in longform.split_at_pauses(
+                    wav, self.work / "split", max_seconds=longest, overlap=overlap,
+                    cancel=self.ctx.cancel)]
+            uploads: list[Path] = []
+            for i, piece in enumerate(pieces):
+                if limit is None or piece.stat().st_size <= limit:
+                    uploads.append(piece)
+                    continue
                 self.ctx.report(0.05, "Encoding for upload")
-                self._parts = list(media.encode_for_upload(
-                    wav, self.work / "upload", endpoint=self.operation, cancel=self.ctx.cancel))
+                uploads += media.encode_for_upload(piece, self.work / f"upload-{i:03d}",
+                                                   endpoint=self.operation, cancel=self.ctx.cancel)
+            self._parts = longform.parts_of(uploads, [media.duration(u) for u in uploads],
+                                            overlap if len(pieces) > 1 else media.SPLIT_OVERLAP)
         return self._parts
 
     @property
@@ -147,27 +166,15 @@ def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
     return Prepared(ctx, clip, operation, work, start, end)
 
 
-def part_offsets(parts: Sequence[Path]) -> list[float]:
-    """Start time of each upload part within the whole range (neighbours overlap a little)."""
-    offsets, t = [], 0.0
-    for p in parts:
-        offsets.append(t)
-        t += media.duration(p) - media.SPLIT_OVERLAP
-    return offsets
-
-
 def for_each_part(ctx: Context, prepared: Prepared, work: Path, label: str,
                   call: Callable[[Path, Path], Any], *, lo: float = 0.1,
                   hi: float = 0.85) -> list[tuple[Path, Any]]:
-    """Run ``call(part, out)`` on every upload part in order; progress and cancel in between."""
-    results: list[tuple[Path, Any]] = []
-    n = len(prepared.parts)
-    for i, part in enumerate(prepared.parts):
-        ctx.report(lo + (hi - lo) * i / n, label if n == 1 else f"{label} (part {i + 1}/{n})")
-        out = work / f"result-{i:03d}.wav"
-        results.append((out, call(part, out)))
-        ctx.check_cancelled()
-    return results
+    """Run ``call(part, out)`` on every upload part, in parallel within the plan's
+    concurrency; results in part order, progress moving while they run."""
+    def one(part: longform.Part) -> tuple[Path, Any]:
+        out = work / f"result-{part.index:03d}.wav"
+        return out, call(part.path, out)
+    return longform.run_parts(ctx, prepared.pieces, one, label=label, lo=lo, hi=hi)
 
 
 def stitch(paths: Sequence[Path], out: Path, *, overlapping: bool = True) -> Path:
@@ -181,17 +188,20 @@ def stitch(paths: Sequence[Path], out: Path, *, overlapping: bool = True) -> Pat
 
 def fit_length(path: Path, seconds: float, out: Path | None = None) -> Path:
     """Pad with silence or trim so the audio lasts exactly ``seconds`` (keeps edits aligned),
-    and make it a plain WAV whatever the service sent back."""
-    samples, sr = media.decode(path)
+    and make it a plain WAV whatever the service sent back; streamed, never all in memory."""
+    if path.suffix.lower() not in (".wav", ".flac"):
+        path = media.extract(path, path.with_name(f"{path.stem}.decoded.wav"))
+    frames, sr = _frames(path)
     want = int(round(seconds * sr))
-    if abs(len(samples) - want) > LENGTH_TOLERANCE * sr or path.suffix.lower() != ".wav" \
+    if abs(frames - want) > LENGTH_TOLERANCE * sr or path.suffix.lower() != ".wav" \
             or out is not None:
-        if len(samples) < want:
-            pad = np.zeros((want - len(samples),) + samples.shape[1:], dtype=np.float32)
-            samples = np.concatenate([samples, pad])
-        samples = samples[:want]
-        return media.write_wav(samples, sr, out or path)
+        return longform.fit_wav(path, seconds, out or path)
     return path
+
+
+def _frames(path: Path) -> tuple[int, int]:
+    info = sf.info(str(path))
+    return info.frames, info.samplerate
 
 
 def note_mock(labels: Sequence[str | None]) -> str | None:
