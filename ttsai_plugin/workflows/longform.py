@@ -30,6 +30,7 @@ dereverb and stems are not listed: one request while the upload limit allows it.
 BACK_TO_BACK = frozenset({"speech_translate"})
 """Operations whose answers change length (a dub): parts share no overlap, joined end to end."""
 
+_EPS = 1e-6
 HEARTBEAT = 1.0  # seconds between progress updates while parts run
 _BLOCK = 1 << 16
 
@@ -107,13 +108,12 @@ def _copy_frames(src: Path, out: Path, a: int, b: int, subtype: str, cancel: Any
 
 def parts_of(paths: Sequence[Path], durations: Sequence[float], overlap: float) -> list[Part]:
     """``Part``s for upload files laid end to end, each sharing ``overlap`` with the next."""
-    parts, t = [], 0.0
+    parts, t, own_start = [], 0.0, 0.0
     n = len(paths)
     for i, (p, d) in enumerate(zip(paths, durations)):
-        own_start = t + overlap / 2 if i else 0.0
         own_end = t + d - overlap / 2 if i < n - 1 else t + d
         parts.append(Part(i, Path(p), t, t + d, own_start, own_end))
-        t += d - overlap
+        t, own_start = t + d - overlap, own_end
     return parts
 
 
@@ -212,16 +212,15 @@ class _Beat:
 
 def retime(parts: Sequence[Part], segment_lists: Sequence[Sequence[Any]]) -> list[dict]:
     """Segments of each part's transcript moved to source time; a segment is kept by the part
-    whose own span holds its middle (overlaps never repeat a line) and clamped to that span."""
+    whose own span holds its middle and clamped to that span, so the overlap two parts share
+    never repeats a line (one heard by both, right at the cut, is kept once)."""
     out: list[dict] = []
-    last = len(parts) - 1
     for part, segments in zip(parts, segment_lists):
         for s in segments:
             a, b = s.start + part.start, s.end + part.start
-            mid = (a + b) / 2
-            inside = part.own_start <= mid < part.own_end or (part.index == last
-                                                              and mid >= part.own_start)
-            if not inside:
+            if not part.own_start - _EPS <= (a + b) / 2 <= part.own_end + _EPS:
+                continue
+            if out and out[-1]["text"] == s.text and abs(out[-1]["start"] - a) <= 2 * SPLIT_OVERLAP:
                 continue
             a, b = max(a, part.own_start), min(b, part.own_end)
             words = [{"start": max(a, w.start + part.start), "end": min(b, w.end + part.start),

@@ -19,6 +19,7 @@ import soundfile as sf
 from ttsai_plugin import media
 from ttsai_plugin.api.paths import endpoint
 from ttsai_plugin.cache import Digest, file_digest
+from ttsai_plugin.jobs import heartbeat
 from ttsai_plugin.workflows import longform
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import base_name, used_range
@@ -95,10 +96,12 @@ class Prepared:
     def wav(self) -> Path:
         if self._wav is None:
             ctx, clip = self.ctx, self.clip
-            ctx.report(0.02, f"Extracting {clip.name} {self.start:.2f}–"
-                             f"{'end' if self._end is None else f'{self._end:.2f}s'}")
-            self._wav = media.extract(clip.media, self.work / "input.wav", start=self.start,
-                                      end=self._end, stream=clip.audio_stream, cancel=ctx.cancel)
+            ctx.check_cancelled()
+            with busy(ctx, 0.01, 0.04, f"Extracting {clip.name} {self.start:.2f}–"
+                                       f"{'end' if self._end is None else f'{self._end:.2f}s'}"):
+                self._wav = media.extract(clip.media, self.work / "input.wav", start=self.start,
+                                          end=self._end, stream=clip.audio_stream,
+                                          cancel=ctx.cancel)
             if self._end is None:
                 self._end = self.start + media.duration(self._wav)
             ctx.check_cancelled()
@@ -119,18 +122,19 @@ class Prepared:
             limit = endpoint(self.operation).upload_limit
             pieces = [wav]
             if longest is not None and media.duration(wav) > longest:
-                self.ctx.report(0.04, "Splitting at pauses")
-                pieces = [p.path for p in longform.split_at_pauses(
-                    wav, self.work / "split", max_seconds=longest, overlap=overlap,
-                    cancel=self.ctx.cancel)]
+                with busy(self.ctx, 0.04, 0.06, "Splitting at pauses"):
+                    pieces = [p.path for p in longform.split_at_pauses(
+                        wav, self.work / "split", max_seconds=longest, overlap=overlap,
+                        cancel=self.ctx.cancel)]
             uploads: list[Path] = []
             for i, piece in enumerate(pieces):
                 if limit is None or piece.stat().st_size <= limit:
                     uploads.append(piece)
                     continue
-                self.ctx.report(0.05, "Encoding for upload")
-                uploads += media.encode_for_upload(piece, self.work / f"upload-{i:03d}",
-                                                   endpoint=self.operation, cancel=self.ctx.cancel)
+                with busy(self.ctx, 0.06, 0.1, "Encoding for upload"):
+                    uploads += media.encode_for_upload(piece, self.work / f"upload-{i:03d}",
+                                                       endpoint=self.operation,
+                                                       cancel=self.ctx.cancel)
             self._parts = longform.parts_of(uploads, [media.duration(u) for u in uploads],
                                             overlap if len(pieces) > 1 else media.SPLIT_OVERLAP)
         return self._parts
@@ -175,6 +179,12 @@ def for_each_part(ctx: Context, prepared: Prepared, work: Path, label: str,
         out = work / f"result-{part.index:03d}.wav"
         return out, call(part.path, out)
     return longform.run_parts(ctx, prepared.pieces, one, label=label, lo=lo, hi=hi)
+
+
+def busy(ctx: Context, lo: float, hi: float, message: str):
+    """A local step that may take a while (ffmpeg, a join): progress keeps moving meanwhile."""
+    ctx.check_cancelled()
+    return heartbeat(ctx.progress, lo, message, until=hi)
 
 
 def stitch(paths: Sequence[Path], out: Path, *, overlapping: bool = True) -> Path:
@@ -245,7 +255,8 @@ def cached(ctx: Context, work: Path, operation: str, options: dict[str, Any],
     if key is not None:
         meta_path = work / "meta.json"
         meta_path.write_text(json.dumps(meta, default=str), "utf-8")
-        ctx.cache.put(key, [*paths, meta_path], operation=operation, options=options)
+        with busy(ctx, 0.9, 0.95, "Keeping a copy in the cache"):
+            ctx.cache.put(key, [*paths, meta_path], operation=operation, options=options)
     return {p.name: p for p in paths}, meta, False
 
 

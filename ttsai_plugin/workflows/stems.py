@@ -34,9 +34,12 @@ def split_stems(ctx: Context, clip: Any, *, stems: int = 2, model: str = "demucs
             per_part = [dict(a.paths) for a in answers]
             names = list(per_part[0])
             outs = []
-            for name in names:
-                joined = pipeline.stitch([p[name] for p in per_part], work / f"joined-{name}.wav")
-                outs.append(pipeline.fit_length(joined, prepared.duration, work / f"{name}.wav"))
+            with pipeline.busy(ctx, 0.85, 0.9, "Joining the stems"):
+                for name in names:
+                    joined = pipeline.stitch([p[name] for p in per_part],
+                                             work / f"joined-{name}.wav")
+                    outs.append(pipeline.fit_length(joined, prepared.duration,
+                                                    work / f"{name}.wav"))
             return outs, {"credits": pipeline.credits_of(answers), "names": names,
                           "mock": pipeline.note_mock([a.mock for a in answers])}
 
