@@ -197,10 +197,13 @@ class Engine:
 
 @contextlib.contextmanager
 def engine(*, latency: float = 0.0, keys: dict[str, str] | None = None,
-           faults: dict[str, Any] | None = None, data_dir: str | None = None) -> Iterator[Engine]:
-    """Run ``ttsai_plugin.local.serve`` in a child process (so its CPU and memory are not ours)."""
-    config = {"latency": latency, "keys": keys or KEYS,
-              "faults": faults or {}, "data_dir": data_dir}
+           faults: dict[str, Any] | None = None, data_dir: str | None = None,
+           realtime_factor: float = 0.0, fast: bool = False) -> Iterator[Engine]:
+    """Run ``ttsai_plugin.local.serve`` in a child process (so its CPU and memory are not ours);
+    ``realtime_factor``: server seconds per second of uploaded audio; ``fast``: pass-through
+    processing (see ``_engine_proc.fast_processing``)."""
+    config = {"latency": latency, "keys": keys or KEYS, "faults": faults or {},
+              "data_dir": data_dir, "realtime_factor": realtime_factor, "fast": fast}
     proc = subprocess.Popen([sys.executable, str(BENCH / "_engine_proc.py"), json.dumps(config)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

@@ -139,3 +139,36 @@ def test_fit_length_streams_a_result_to_the_exact_sample(tmp_path):
     assert len(data) == int(3.5 * sr) and data[:sr * 3].min() == 1000 and not data[sr * 3:].any()
     short = pipeline.fit_length(src, 1.25, tmp_path / "short.wav")
     assert sf.info(str(short)).frames == int(1.25 * sr)
+
+
+def test_parts_fill_whole_waves_of_the_plan_concurrency():
+    assert longform.part_count(100, 300, 5) == 1
+    assert longform.part_count(720, 300, 5) == 5      # one wave instead of 3 uneven parts
+    assert longform.part_count(3600, 300, 5) == 15    # three full waves of 240 s
+    assert longform.part_count(45, 30, 5) == 2        # never finer than MIN_PART_SECONDS
+
+
+def test_an_enhance_over_the_upload_limit_goes_in_lossless_parts_and_lines_up(
+        ctx, long_podcast, monkeypatch):
+    import dataclasses
+
+    from ttsai_plugin.api import paths
+    from ttsai_plugin.workflows import enhance
+    path, _ = long_podcast
+    monkeypatch.setattr(longform, "LOSSLESS_MIN_SECONDS", 3.0)
+    limit = 48000 * 2 * 8  # 8 s of the 48 kHz 16-bit mono podcast
+    monkeypatch.setitem(paths.ENDPOINTS, "enhance",
+                        dataclasses.replace(paths.ENDPOINTS["enhance"], upload_limit=limit))
+    sent: list[tuple[Path, float]] = []
+    real = ctx.client.enhance
+
+    def spy(file, **kw):
+        sent.append((Path(file), sf.info(str(file)).duration))
+        return real(file, **kw)
+    monkeypatch.setattr(ctx.client, "enhance", spy)
+    result = enhance(ctx, Clip(path, timeline_start=0.0, name="pod"))
+    assert len(sent) >= 3 and all(p.suffix == ".wav" for p, _ in sent), "lossless parts"
+    lengths = [d for _, d in sent]
+    assert max(lengths) - min(lengths) < 0.3 * max(lengths), "parts of about equal length"
+    out = result.audio[0].path
+    assert sf.info(str(out)).frames == sf.info(str(path)).frames

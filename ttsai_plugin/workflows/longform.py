@@ -3,6 +3,7 @@ parallel within the plan's concurrency, joined sample-accurately, and transcript
 the source. Progress moves while parts run (a heartbeat at least every second)."""
 from __future__ import annotations
 
+import math
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -15,7 +16,7 @@ import soundfile as sf
 
 from ttsai_plugin.api.timeouts import expecting
 from ttsai_plugin.errors import Cancelled
-from ttsai_plugin.media.upload import SPLIT_OVERLAP, quiet_cuts
+from ttsai_plugin.media.upload import SPLIT_OVERLAP
 from ttsai_plugin.workflows.context import Context
 
 T = TypeVar("T")
@@ -30,6 +31,9 @@ dereverb and stems are not listed: one request while the upload limit allows it.
 BACK_TO_BACK = frozenset({"speech_translate"})
 """Operations whose answers change length (a dub): parts share no overlap, joined end to end."""
 
+MIN_PART_SECONDS = 30.0  # never split finer than this for parallelism: latency would dominate
+LOSSLESS_MIN_SECONDS = 30.0  # lossless parts shorter than this under the upload limit: encode instead
+FRAME = 0.02
 _EPS = 1e-6
 HEARTBEAT = 1.0  # seconds between progress updates while parts run
 _BLOCK = 1 << 16
@@ -58,24 +62,54 @@ def part_seconds(operation: str) -> float | None:
     return MAX_PART_SECONDS.get(operation)
 
 
+def longest_part(operation: str, wav: Path) -> float | None:
+    """The longest part of ``wav`` to send ``operation``: its time bound, and for a file over
+    the upload limit the longest lossless part that fits (None: no split needed, or lossless
+    parts would be too short to be worth it: the upload is encoded smaller instead)."""
+    from ttsai_plugin.api.paths import endpoint
+
+    longest = part_seconds(operation)
+    limit = endpoint(operation).upload_limit
+    size = Path(wav).stat().st_size
+    if limit is not None and size > limit:
+        info = sf.info(str(wav))
+        fitting = (limit * 0.97 - 4096) / (size / max(info.duration, 1e-9))
+        if fitting >= LOSSLESS_MIN_SECONDS:
+            longest = fitting if longest is None else min(longest, fitting)
+    return longest
+
+
 def overlap_for(operation: str) -> float:
     return 0.0 if operation in BACK_TO_BACK else SPLIT_OVERLAP
 
 
+def part_count(total: float, longest: float, concurrent: int = 1) -> int:
+    """How many parts ``total`` seconds go in: as few waves of ``concurrent`` parallel requests
+    as parts of at most ``longest`` seconds allow, each wave full (equal parts finish together)."""
+    if total <= longest:
+        return 1
+    needed = math.ceil(total / longest)
+    waves = math.ceil(needed / max(1, concurrent))
+    return max(needed, min(waves * concurrent, math.ceil(total / MIN_PART_SECONDS)))
+
+
 def split_at_pauses(wav: str | Path, out_dir: str | Path, *, max_seconds: float,
-                    overlap: float = SPLIT_OVERLAP, cancel: Any = None) -> list[Part]:
-    """Cut a WAV/FLAC file at its quietest moments into parts of at most ``max_seconds``,
-    neighbours sharing exactly ``round(overlap * rate)`` frames (what ``media.stitch``
-    crossfades), copied block by block in the source's own sample format: bit-exact, and
-    never the whole file in memory. One part (the file itself) when it is short enough."""
+                    overlap: float = SPLIT_OVERLAP, count: int | None = None,
+                    cancel: Any = None) -> list[Part]:
+    """Cut a WAV/FLAC file into ``count`` (default: as few as fit) parts of about equal length,
+    none over ``max_seconds``, each cut at the quietest moment near its target (a pause wins
+    over a gap between words); neighbours share exactly ``round(overlap * rate)`` frames (what
+    ``media.stitch`` crossfades). Copied block by block in the source's own sample format:
+    bit-exact, and never the whole file in memory. One part (the file itself) when short."""
     wav, folder = Path(wav), Path(out_dir)
     info = sf.info(str(wav))
     sr, frames = info.samplerate, info.frames
     total = frames / sr
-    if frames <= max_seconds * sr:
+    n = max(count or 1, math.ceil(total / max_seconds))
+    if n <= 1:
         return [Part(0, wav, 0.0, total, 0.0, total)]
     ov = int(round(overlap * sr))
-    cuts = quiet_cuts(wav, total, max(1.0, max_seconds - overlap))
+    cuts = balanced_cuts(wav, total, n, max_seconds - overlap, cancel=cancel)
     edges = [0, *(int(round(c * sr)) for c in cuts), frames]
     folder.mkdir(parents=True, exist_ok=True)
     parts: list[Part] = []
@@ -87,6 +121,52 @@ def split_at_pauses(wav: str | Path, out_dir: str | Path, *, max_seconds: float,
         _copy_frames(wav, out, a, b, info.subtype, cancel)
         parts.append(Part(i, out, a / sr, b / sr, edges[i] / sr, edges[i + 1] / sr))
     return parts
+
+
+def energy(wav: Path, *, frame: float = FRAME, cancel: Any = None) -> np.ndarray:
+    """Mean square per ``frame`` seconds (channels mixed), read in blocks: no ffmpeg, no copy."""
+    out: list[np.ndarray] = []
+    with sf.SoundFile(str(wav)) as f:
+        hop = max(1, int(round(frame * f.samplerate)))
+        carry = np.zeros(0, np.float32)
+        while True:
+            if cancel is not None and getattr(cancel, "cancelled", False):
+                raise Cancelled(f"Cancelled while reading {wav.name}.")
+            block = f.read(hop * 512, dtype="float32", always_2d=True)
+            if not len(block):
+                break
+            data = np.concatenate([carry, block.mean(axis=1)])
+            k = len(data) // hop
+            out.append(np.mean(data[: k * hop].reshape(k, hop) ** 2, axis=1))
+            carry = data[k * hop:]
+    return np.concatenate(out) if out else np.zeros(1)
+
+
+def balanced_cuts(wav: Path, total: float, n: int, longest: float, *, frame: float = FRAME,
+                  smooth: float = 0.1, cancel: Any = None) -> list[float]:
+    """``n - 1`` cut times splitting ``total`` seconds evenly, each moved to the quietest
+    moment within a quarter part of its target (the one nearest the target among equally
+    quiet ones), never leaving a part over ``longest``."""
+    e = energy(wav, frame=frame, cancel=cancel)
+    width = max(1, int(smooth / frame))
+    smoothed = np.convolve(e, np.ones(width) / width, mode="same")
+    cuts: list[float] = []
+    at = 0.0
+    for k in range(n - 1):
+        nominal = (total - at) / (n - k)
+        target = at + nominal
+        lo = int(max(at + 1.0, target - nominal / 4) / frame)
+        hi = int(min(at + longest, target + nominal / 4, total - 1.0) / frame)
+        window = smoothed[lo:hi + 1]
+        if len(window) == 0:
+            cut = min(target, at + longest)
+        else:
+            quiet = np.flatnonzero(window <= window.min() * 1.5 + 1e-10) + lo
+            best = int(quiet[np.argmin(np.abs(quiet - target / frame))])
+            cut = (best + 0.5) * frame
+        cuts.append(cut)
+        at = cut
+    return cuts
 
 
 def _copy_frames(src: Path, out: Path, a: int, b: int, subtype: str, cancel: Any) -> None:

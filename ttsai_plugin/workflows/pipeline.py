@@ -113,19 +113,23 @@ class Prepared:
 
     @property
     def pieces(self) -> list[longform.Part]:
-        """The upload parts with where each lies in the range: split at pauses when the
-        operation's answers take time per second of audio, or when over the upload limit."""
+        """The upload parts with where each lies in the range: cut at pauses into lossless
+        parts sent in parallel when the operation's answers take time per second of audio or
+        the range is over the upload limit; encoded smaller only when lossless parts would be
+        too short."""
         if self._parts is None:
             wav = self.wav
             overlap = longform.overlap_for(self.operation)
-            longest = longform.part_seconds(self.operation)
-            limit = endpoint(self.operation).upload_limit
+            longest = longform.longest_part(self.operation, wav)
             pieces = [wav]
             if longest is not None and media.duration(wav) > longest:
-                with busy(self.ctx, 0.04, 0.06, "Splitting at pauses"):
+                count = longform.part_count(media.duration(wav), longest,
+                                            longform.workers_for(self.ctx, 1 << 30))
+                with busy(self.ctx, 0.04, 0.06, f"Splitting at pauses into {count} parts"):
                     pieces = [p.path for p in longform.split_at_pauses(
                         wav, self.work / "split", max_seconds=longest, overlap=overlap,
-                        cancel=self.ctx.cancel)]
+                        count=count, cancel=self.ctx.cancel)]
+            limit = endpoint(self.operation).upload_limit
             uploads: list[Path] = []
             for i, piece in enumerate(pieces):
                 if limit is None or piece.stat().st_size <= limit:
