@@ -112,17 +112,19 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in text.split()]
 
 
-def parts_like_ours(src: Path, operation: str, work: Path) -> list[Path]:
+def parts_like_ours(src: Path, operation: str, work: Path, concurrent: int) -> list[Path]:
     """The upload parts ours sends for ``operation`` (the same splitter, outside the timing)."""
     from ttsai_plugin import media
     from ttsai_plugin.api.paths import endpoint
     from ttsai_plugin.workflows import longform
 
-    longest = longform.part_seconds(operation)
+    longest = longform.longest_part(operation, src)
     pieces = [src]
     if longest is not None and media.duration(src) > longest:
+        count = longform.part_count(media.duration(src), longest, concurrent)
         pieces = [p.path for p in longform.split_at_pauses(
-            src, work / "split", max_seconds=longest, overlap=longform.overlap_for(operation))]
+            src, work / "split", max_seconds=longest, count=count,
+            overlap=longform.overlap_for(operation))]
     uploads: list[Path] = []
     for i, piece in enumerate(pieces):
         if piece.stat().st_size <= (endpoint(operation).upload_limit or 1 << 62):
@@ -148,13 +150,13 @@ def baseline(url: str, op: str, uploads: list[Path], work: Path) -> tuple[float,
     return time.monotonic() - start, stats.server_times
 
 
-def bare_extraction(src: Path, work: Path) -> float:
+def bare_extraction(src: Path, work: Path) -> tuple[float, Path]:
+    """Bare ``ffmpeg -i src out.wav``: its time (part of the ideal) and the WAV (the baseline's
+    input: a reference-style script starts from the audio)."""
     start = time.monotonic()
-    subprocess.run([_common.ffmpeg(), "-y", "-v", "error", "-i", str(src), str(work / "bare.wav")],
-                   check=True)
-    seconds = time.monotonic() - start
-    (work / "bare.wav").unlink()
-    return seconds
+    out = work / "bare.wav"
+    subprocess.run([_common.ffmpeg(), "-y", "-v", "error", "-i", str(src), str(out)], check=True)
+    return time.monotonic() - start, out
 
 
 def ideal(server_times: list[float], concurrent: int, extraction: float) -> float:
@@ -185,7 +187,7 @@ def check(op: str, src: Path, out: Path) -> str:
         return f"{media.duration(out / 'script.wav'):.1f} s of narration"
     if op == "stems":
         return ", ".join(f"{p.stem} {media.duration(p):.2f} s" for p in sorted((out / "stems").iterdir()))
-    path = next(out.glob("podcast.*.wav"))
+    path = next(out.glob("podcast.*.wav"))  # the -o name, whatever the source
     return f"{path.name} {media.duration(path):.2f} s (source {media.duration(src):.2f} s)"
 
 
@@ -206,12 +208,15 @@ def main() -> None:
     parser.add_argument("--real-processing", action="store_true")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--show-progress", action="store_true", help="print the CLI's lines")
+    parser.add_argument("--source", choices=("podcast", "screen"), default="podcast",
+                        help="looped espeak speech (WAV) or an H.264/AAC screen recording")
     args = parser.parse_args()
-    _common.banner(f"long_runs {args.minutes:g} min, latency {args.latency} s, "
+    _common.banner(f"long_runs {args.source} {args.minutes:g} min, latency {args.latency} s, "
                    f"server {args.realtime_factor}x audio"
                    + (", real processing" if args.real_processing else ", pass-through DSP"))
     seconds = int(args.minutes * 60)
-    src = _common.speech_clip(seconds, f"podcast_{seconds}s.wav")
+    src = (_common.speech_clip(seconds, f"podcast_{seconds}s.wav") if args.source == "podcast"
+           else _common.long_video(seconds))
     from ttsai_plugin.api.limiter import plan_limits
     concurrent = plan_limits("pro").concurrent
     with tempfile.TemporaryDirectory(dir=_common.cache_dir()) as tmp, \
@@ -220,14 +225,14 @@ def main() -> None:
         work = Path(tmp)
         script = work / "script.txt"
         script.write_text(script_text(args.minutes), "utf-8")
-        extraction = bare_extraction(src, work)
+        extraction, audio = bare_extraction(src, work)
         for op in [o.strip() for o in args.ops.split(",") if o.strip()]:
             out = work / f"out-{op}"
             out.mkdir()
             run = run_cli(cli_args(op, src, out, script), eng.url)
             if run.code != 0:
                 print(f"{op}: the CLI failed ({run.code}): {run.stderr[-800:]}")
-                _common.result(f"long_{op}_{seconds}s", ours=run.wall, baseline=None,
+                _common.result(f"long_{op}_{args.source}_{seconds}s", ours=run.wall, baseline=None,
                                goal="completes", met=False, unit="s")
                 continue
             if args.show_progress:
@@ -239,18 +244,19 @@ def main() -> None:
                   f"between progress updates {gap:.2f} s, first after "
                   f"{run.lines[0][0] if run.lines else float('nan'):.1f} s; {what}")
             if op == "narrate" or args.no_baseline or op not in ENDPOINTS:
-                _common.result(f"long_{op}_{seconds}s", ours=run.wall, baseline=None, unit="s",
+                _common.result(f"long_{op}_{args.source}_{seconds}s", ours=run.wall, baseline=None, unit="s",
                                goal=f"completes,<{RSS_GOAL:g}MB,gap<{GAP_GOAL:g}s",
                                met=run.rss_mb < RSS_GOAL and gap < GAP_GOAL)
                 continue
-            uploads = parts_like_ours(src, {"transcribe": "stt", "dub": "speech_translate",
-                                            "stems": "separate"}.get(op, op), work / f"p-{op}")
+            uploads = parts_like_ours(audio, {"transcribe": "stt", "dub": "speech_translate",
+                                            "stems": "separate"}.get(op, op), work / f"p-{op}",
+                                      concurrent)
             naive_wall, server_times = baseline(eng.url, op, uploads, work)
             bound = ideal(server_times, concurrent, extraction)
             print(f"{op}: {len(uploads)} part(s); baseline (one after another) {naive_wall:.1f} s "
                   f"(+ extraction not counted); ideal parallel bound {bound:.1f} s; "
                   f"ours reaches {bound / run.wall:.2f} of it")
-            _common.result(f"long_{op}_{seconds}s", ours=run.wall, baseline=naive_wall, unit="s",
+            _common.result(f"long_{op}_{args.source}_{seconds}s", ours=run.wall, baseline=naive_wall, unit="s",
                            goal=f">={IDEAL_GOAL}_of_ideal({bound:.0f}s),<{RSS_GOAL:g}MB,"
                                 f"gap<{GAP_GOAL:g}s(got_{bound / run.wall:.2f},"
                                 f"{run.rss_mb:.0f}MB,{gap:.2f}s)",

@@ -34,6 +34,7 @@ BACK_TO_BACK = frozenset({"speech_translate"})
 MIN_PART_SECONDS = 30.0  # never split finer than this for parallelism: latency would dominate
 LOSSLESS_MIN_SECONDS = 30.0  # lossless parts shorter than this under the upload limit: encode instead
 FRAME = 0.02
+SEARCH_SECONDS = 20.0  # how far from its even target a cut may move to find a pause
 _EPS = 1e-6
 HEARTBEAT = 1.0  # seconds between progress updates while parts run
 _BLOCK = 1 << 16
@@ -123,46 +124,55 @@ def split_at_pauses(wav: str | Path, out_dir: str | Path, *, max_seconds: float,
     return parts
 
 
-def energy(wav: Path, *, frame: float = FRAME, cancel: Any = None) -> np.ndarray:
-    """Mean square per ``frame`` seconds (channels mixed), read in blocks: no ffmpeg, no copy."""
+def energy(wav: Path, *, start: float = 0.0, end: float | None = None, frame: float = FRAME,
+           cancel: Any = None) -> np.ndarray:
+    """Mean square per ``frame`` seconds (channels mixed) of ``[start, end)``, read in blocks:
+    no ffmpeg, no copy of the file."""
     out: list[np.ndarray] = []
     with sf.SoundFile(str(wav)) as f:
         hop = max(1, int(round(frame * f.samplerate)))
+        first = int(round(start / frame)) * hop
+        left = (f.frames if end is None else min(f.frames, int(round(end / frame)) * hop)) - first
+        f.seek(min(first, f.frames))
         carry = np.zeros(0, np.float32)
-        while True:
+        while left > 0:
             if cancel is not None and getattr(cancel, "cancelled", False):
                 raise Cancelled(f"Cancelled while reading {wav.name}.")
-            block = f.read(hop * 512, dtype="float32", always_2d=True)
+            block = f.read(min(hop * 512, left), dtype="float32", always_2d=True)
             if not len(block):
                 break
+            left -= len(block)
             data = np.concatenate([carry, block.mean(axis=1)])
             k = len(data) // hop
             out.append(np.mean(data[: k * hop].reshape(k, hop) ** 2, axis=1))
             carry = data[k * hop:]
-    return np.concatenate(out) if out else np.zeros(1)
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def balanced_cuts(wav: Path, total: float, n: int, longest: float, *, frame: float = FRAME,
-                  smooth: float = 0.1, cancel: Any = None) -> list[float]:
+                  smooth: float = 0.1, search: float = SEARCH_SECONDS,
+                  cancel: Any = None) -> list[float]:
     """``n - 1`` cut times splitting ``total`` seconds evenly, each moved to the quietest
-    moment within a quarter part of its target (the one nearest the target among equally
-    quiet ones), never leaving a part over ``longest``."""
-    e = energy(wav, frame=frame, cancel=cancel)
+    moment within ``search`` seconds (at most a quarter part) of its target, the one nearest
+    the target among equally quiet ones, never leaving a part over ``longest``. Only those
+    windows are read."""
     width = max(1, int(smooth / frame))
-    smoothed = np.convolve(e, np.ones(width) / width, mode="same")
     cuts: list[float] = []
     at = 0.0
     for k in range(n - 1):
         nominal = (total - at) / (n - k)
         target = at + nominal
-        lo = int(max(at + 1.0, target - nominal / 4) / frame)
-        hi = int(min(at + longest, target + nominal / 4, total - 1.0) / frame)
-        window = smoothed[lo:hi + 1]
-        if len(window) == 0:
+        reach = min(search, nominal / 4)
+        lo = max(at + 1.0, target - reach)
+        hi = min(at + longest, target + reach, total - 1.0)
+        e = energy(wav, start=lo, end=hi, frame=frame, cancel=cancel) if hi > lo else []
+        if len(e) == 0:
             cut = min(target, at + longest)
         else:
-            quiet = np.flatnonzero(window <= window.min() * 1.5 + 1e-10) + lo
-            best = int(quiet[np.argmin(np.abs(quiet - target / frame))])
+            window = np.convolve(e, np.ones(width) / width, mode="same")
+            quiet = np.flatnonzero(window <= window.min() * 1.5 + 1e-10)
+            first = int(round(lo / frame))
+            best = int(quiet[np.argmin(np.abs(quiet + first - target / frame))]) + first
             cut = (best + 0.5) * frame
         cuts.append(cut)
         at = cut
@@ -318,19 +328,20 @@ def fit_wav(src: Path, seconds: float, out: Path) -> Path:
     with sf.SoundFile(str(src)) as f:
         sr, ch = f.samplerate, f.channels
         subtype = f.subtype if f.subtype in ("PCM_16", "PCM_24", "PCM_32", "FLOAT") else "PCM_16"
+        dtype = "int16" if subtype == "PCM_16" else "float32"  # 16-bit copied as is: exact, fast
         want = int(round(seconds * sr))
         tmp = out.with_name(f".{out.name}.fit")
         with sf.SoundFile(str(tmp), "w", sr, ch, subtype=subtype, format="WAV") as o:
             left = want
             while left > 0:
-                block = f.read(min(_BLOCK, left), dtype="float32", always_2d=True)
+                block = f.read(min(_BLOCK, left), dtype=dtype, always_2d=True)
                 if not len(block):
                     break
                 o.write(block)
                 left -= len(block)
             while left > 0:
                 n = min(_BLOCK, left)
-                o.write(np.zeros((n, ch), np.float32))
+                o.write(np.zeros((n, ch), dtype))
                 left -= n
     tmp.replace(out)
     return out

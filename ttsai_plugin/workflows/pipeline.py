@@ -202,15 +202,19 @@ def stitch(paths: Sequence[Path], out: Path, *, overlapping: bool = True) -> Pat
 
 def fit_length(path: Path, seconds: float, out: Path | None = None) -> Path:
     """Pad with silence or trim so the audio lasts exactly ``seconds`` (keeps edits aligned),
-    and make it a plain WAV whatever the service sent back; streamed, never all in memory."""
+    as a plain WAV whatever the service sent back; streamed, never all in memory. A WAV that
+    is already right is renamed to ``out`` (``path`` is a work file), not copied."""
     if path.suffix.lower() not in (".wav", ".flac"):
         path = media.extract(path, path.with_name(f"{path.stem}.decoded.wav"))
     frames, sr = _frames(path)
     want = int(round(seconds * sr))
-    if abs(frames - want) > LENGTH_TOLERANCE * sr or path.suffix.lower() != ".wav" \
-            or out is not None:
-        return longform.fit_wav(path, seconds, out or path)
-    return path
+    if path.suffix.lower() == ".wav":
+        if out is None and abs(frames - want) <= LENGTH_TOLERANCE * sr:
+            return path
+        if out is not None and frames == want:
+            os.replace(path, out)
+            return out
+    return longform.fit_wav(path, seconds, out or path)
 
 
 def _frames(path: Path) -> tuple[int, int]:
