@@ -159,6 +159,25 @@ def bare_extraction(src: Path, work: Path) -> tuple[float, Path]:
     return time.monotonic() - start, out
 
 
+def extraction_figure(src: Path, work: Path, label: str, repeat: int = 3) -> None:
+    """``media.extract`` of the whole source (what every clip workflow starts with, probe
+    included) vs bare ``ffmpeg -i src out.wav``, best of ``repeat``, alternating."""
+    from ttsai_plugin import media
+    ours, bare = [], []
+    for _ in range(repeat):
+        start = time.monotonic()
+        media.extract(src, work / "ours.wav")
+        ours.append(time.monotonic() - start)
+        (work / "ours.wav").unlink()
+        bare.append(bare_extraction(src, work)[0])
+    seconds = media.duration(src)
+    o, b = seconds / min(ours), seconds / min(bare)
+    print(f"extraction of {seconds:.0f} s ({label}): ours {min(ours):.2f} s ({o:.0f}x real time), "
+          f"bare ffmpeg {min(bare):.2f} s ({b:.0f}x)")
+    _common.result(f"long_extraction_{label}_{seconds:.0f}s", ours=o, baseline=b, unit="x",
+                   goal=">=0.9_of_bare_ffmpeg", met=o / b >= 0.9)
+
+
 def ideal(server_times: list[float], concurrent: int, extraction: float) -> float:
     waves = [sorted(server_times, reverse=True)[i:i + concurrent]
              for i in range(0, len(server_times), concurrent)]
@@ -227,6 +246,9 @@ def main() -> None:
         script.write_text(script_text(args.minutes), "utf-8")
         extraction, audio = bare_extraction(src, work)
         for op in [o.strip() for o in args.ops.split(",") if o.strip()]:
+            if op == "extract":
+                extraction_figure(src, work, args.source)
+                continue
             out = work / f"out-{op}"
             out.mkdir()
             run = run_cli(cli_args(op, src, out, script), eng.url)

@@ -68,7 +68,9 @@ def test_a_long_interview_is_transcribed_in_parallel_parts_with_captions_in_sour
     monkeypatch.setitem(longform.MAX_PART_SECONDS, "stt", 9.0)
     seen: list[tuple[float, str]] = []
     ctx.progress = lambda f, m: seen.append((f, m))
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
     result = transcribe(ctx, Clip(path, timeline_start=100.0, name="interview"))
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before, "the original is untouched"
     total = media.duration(path)
     parts = transport.count("/stt/")
     assert parts >= 3, "a long input goes in parts"

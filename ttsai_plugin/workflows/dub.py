@@ -58,13 +58,13 @@ def dub(ctx: Context, clip: Any, *, target_language: str, voice: str | None = No
             except BadRequestError:
                 if len(prepared.pieces) == 1:
                     raise
-                media.write_wav(np.zeros(int(round(media.duration(part) * 16000)), np.float32),
-                                16000, out)  # a pause between speakers: it stays a pause
+                media.write_audio(np.zeros(int(round(media.duration(part) * 16000)), np.float32),
+                                  16000, out)  # a pause between speakers: it stays a pause
                 return None
 
         def produce():
             runs = pipeline.for_each_part(ctx, prepared, work, f"Dubbing into {target_language}",
-                                          translate)
+                                          translate, suffix=".mp3")  # the service's dub format
             answers = [a for _, a in runs if a is not None]
             if not answers:
                 raise InputError("No speech was recognised anywhere in the clip.",

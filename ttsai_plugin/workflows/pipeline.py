@@ -97,6 +97,11 @@ class Prepared:
         if self._wav is None:
             ctx, clip = self.ctx, self.clip
             ctx.check_cancelled()
+            whole = _whole_wav(clip, self.start, self._end)
+            if whole is not None:  # nothing to extract: read in place, never written
+                self._wav = whole
+                self._end = self.start + media.duration(whole)
+                return whole
             with busy(ctx, 0.01, 0.04, f"Extracting {clip.name} {self.start:.2f}–"
                                        f"{'end' if self._end is None else f'{self._end:.2f}s'}"):
                 self._wav = media.extract(clip.media, self.work / "input.wav", start=self.start,
@@ -168,6 +173,26 @@ class Prepared:
         return self._digest
 
 
+PLAIN_WAV = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")
+
+
+def _whole_wav(clip: Any, start: float, end: float | None) -> Path | None:
+    """The clip's own file when its whole first stream is used and it is already a plain mono
+    or stereo WAV (an hour of podcast needs no copy), else None."""
+    path = Path(clip.media)
+    if start != 0 or clip.audio_stream != 0 or path.suffix.lower() != ".wav":
+        return None
+    try:
+        info = sf.info(str(path))
+    except Exception:  # noqa: BLE001 - not one soundfile reads: extract it
+        return None
+    if info.format != "WAV" or info.subtype not in PLAIN_WAV or info.channels > 2:
+        return None
+    if end is not None and abs(end - info.frames / info.samplerate) > 0.5 / info.samplerate:
+        return None
+    return path
+
+
 def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
     """The clip's checked used range for ``operation``'s endpoint (extracted when first used)."""
     start, end = used_range(clip)
@@ -175,12 +200,13 @@ def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
 
 
 def for_each_part(ctx: Context, prepared: Prepared, work: Path, label: str,
-                  call: Callable[[Path, Path], Any], *, lo: float = 0.1,
-                  hi: float = 0.85) -> list[tuple[Path, Any]]:
+                  call: Callable[[Path, Path], Any], *, lo: float = 0.1, hi: float = 0.85,
+                  suffix: str = ".wav") -> list[tuple[Path, Any]]:
     """Run ``call(part, out)`` on every upload part, in parallel within the plan's
-    concurrency; results in part order, progress moving while they run."""
+    concurrency; results in part order, progress moving while they run. ``suffix``: what the
+    service answers in (a file is read by its content, but soundfile trusts a .wav name)."""
     def one(part: longform.Part) -> tuple[Path, Any]:
-        out = work / f"result-{part.index:03d}.wav"
+        out = work / f"result-{part.index:03d}{suffix}"
         return out, call(part.path, out)
     return longform.run_parts(ctx, prepared.pieces, one, label=label, lo=lo, hi=hi)
 
