@@ -55,7 +55,7 @@ def main() -> None:
                                   realtime_factor=config.get("realtime_factor", 0.0),
                                   faults=FaultConfig(**config["faults"]),
                                   data_dir=config["data_dir"]))
-    server = make_server("127.0.0.1", 0, ServerTiming(app), threaded=True)
+    server = make_server("127.0.0.1", 0, ServerTiming(app, config.get("timing_log")), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"http://127.0.0.1:{server.server_port}/v1/", flush=True)
     try:

@@ -159,6 +159,24 @@ def bare_extraction(src: Path, work: Path) -> tuple[float, Path]:
     return time.monotonic() - start, out
 
 
+def busy_span(log: Path, since: float, until: float) -> float:
+    """Seconds in ``[since, until]`` (unix time) during which the server was answering at
+    least one request: the part of a run no client could have saved."""
+    spans = []
+    if log.exists():
+        for line in log.read_text().splitlines():
+            start, spent, _ = line.split(" ", 2)
+            a, b = float(start), float(start) + float(spent)
+            if b >= since and a <= until:
+                spans.append((max(a, since), min(b, until)))
+    total, end = 0.0, -1.0
+    for a, b in sorted(spans):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
 def extraction_figure(src: Path, work: Path, label: str, repeat: int = 3) -> None:
     """``media.extract`` of the whole source (what every clip workflow starts with, probe
     included) vs bare ``ffmpeg -i src out.wav``, best of ``repeat``, alternating."""
@@ -240,8 +258,10 @@ def main() -> None:
     concurrent = plan_limits("pro").concurrent
     with tempfile.TemporaryDirectory(dir=_common.cache_dir()) as tmp, \
             _common.engine(latency=args.latency, realtime_factor=args.realtime_factor,
-                           fast=not args.real_processing) as eng:
+                           fast=not args.real_processing,
+                           timing_log=str(Path(tmp) / "timing.log")) as eng:
         work = Path(tmp)
+        log = work / "timing.log"
         script = work / "script.txt"
         script.write_text(script_text(args.minutes), "utf-8")
         extraction, audio = bare_extraction(src, work)
@@ -251,7 +271,9 @@ def main() -> None:
                 continue
             out = work / f"out-{op}"
             out.mkdir()
+            began = time.time()
             run = run_cli(cli_args(op, src, out, script), eng.url)
+            busy = busy_span(log, began, time.time())
             if run.code != 0:
                 print(f"{op}: the CLI failed ({run.code}): {run.stderr[-800:]}")
                 _common.result(f"long_{op}_{args.source}_{seconds}s", ours=run.wall, baseline=None,
@@ -262,6 +284,8 @@ def main() -> None:
             what = check(op, src, out)
             gap = run.longest_gap
             child = f" (largest child {run.child_rss_mb:.0f} MB)" if run.child_rss_mb else ""
+            print(f"{op}: the server was busy with ours for {busy:.1f} s of it "
+                  f"(client-only time {run.wall - busy:.1f} s)")
             print(f"{op}: ours {run.wall:.1f} s, peak RSS {run.rss_mb:.0f} MB{child}, longest gap "
                   f"between progress updates {gap:.2f} s, first after "
                   f"{run.lines[0][0] if run.lines else float('nan'):.1f} s; {what}")
