@@ -197,10 +197,15 @@ class Engine:
 
 @contextlib.contextmanager
 def engine(*, latency: float = 0.0, keys: dict[str, str] | None = None,
-           faults: dict[str, Any] | None = None, data_dir: str | None = None) -> Iterator[Engine]:
-    """Run ``ttsai_plugin.local.serve`` in a child process (so its CPU and memory are not ours)."""
-    config = {"latency": latency, "keys": keys or KEYS,
-              "faults": faults or {}, "data_dir": data_dir}
+           faults: dict[str, Any] | None = None, data_dir: str | None = None,
+           realtime_factor: float = 0.0, fast: bool = False,
+           timing_log: str | None = None) -> Iterator[Engine]:
+    """Run ``ttsai_plugin.local.serve`` in a child process (so its CPU and memory are not ours);
+    ``realtime_factor``: server seconds per second of uploaded audio; ``fast``: pass-through
+    processing (see ``_engine_proc.fast_processing``)."""
+    config = {"latency": latency, "keys": keys or KEYS, "faults": faults or {},
+              "data_dir": data_dir, "realtime_factor": realtime_factor, "fast": fast,
+              "timing_log": timing_log}
     proc = subprocess.Popen([sys.executable, str(BENCH / "_engine_proc.py"), json.dumps(config)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -297,20 +302,25 @@ class ServerTiming:
     """WSGI middleware: adds ``Server-Timing: app;dur=<ms>`` (time until the answer's headers,
     i.e. the processing) to every answer and keeps the total, so a benchmark can subtract it."""
 
-    def __init__(self, app: Callable[..., Any]) -> None:
+    def __init__(self, app: Callable[..., Any], log: str | None = None) -> None:
         self.app = app
+        self.log = log  # when set, one line per answer: "<unix start> <seconds> <path>"
         self.total = 0.0
         self.count = 0
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         start = time.perf_counter()
+        wall = time.time()
 
         def timed_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             spent = time.perf_counter() - start
             with self._lock:
                 self.total += spent
                 self.count += 1
+                if self.log:
+                    with open(self.log, "a", encoding="utf-8") as f:
+                        f.write(f"{wall:.6f} {spent:.6f} {environ.get('PATH_INFO', '')}\n")
             return start_response(status, [*headers, ("Server-Timing", f"app;dur={spent * 1000:.3f}")],
                                   exc_info)
 

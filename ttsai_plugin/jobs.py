@@ -3,18 +3,133 @@ main thread. Host objects are never touched from a worker; ``on_main`` is the ho
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import inspect
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ttsai_plugin.errors import Cancelled, TTSAIError
 
 Progress = Callable[[float, str], None]
 """``progress(fraction 0..1, message)``: how workflows report how far they are."""
+
+
+@dataclass(frozen=True)
+class ProgressState:
+    """What every host shows of a running job: ``fraction`` (0..1, never going backwards),
+    ``message``, ``eta`` (seconds left, None until it can be estimated), and monotonic clock
+    times of the first and the latest report."""
+
+    fraction: float = 0.0
+    message: str = "Queued"
+    eta: float | None = None
+    updated_at: float = 0.0
+    started_at: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return max(0.0, self.updated_at - self.started_at)
+
+
+ETA_AFTER = (0.03, 2.0)  # an ETA once this fraction is done and this many seconds have passed
+
+
+class ProgressTracker:
+    """The single source of truth for a job's progress: call it as ``progress(fraction,
+    message)`` from any thread; ``state`` is the latest ``ProgressState`` (monotonic, with an
+    ETA from the pace so far), and ``sink`` (a host's bar or status line) gets each update."""
+
+    def __init__(self, sink: Progress | None = None, *, message: str = "Queued",
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._sink, self._clock = sink, clock
+        self._lock = threading.Lock()
+        self._state = ProgressState(message=message)
+        self._began: float | None = None
+
+    @property
+    def state(self) -> ProgressState:
+        with self._lock:
+            return self._state
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        now = self._clock()
+        with self._lock:
+            if self._began is None:
+                self._began = now
+            f = min(1.0, max(self._state.fraction, float(fraction)))
+            elapsed = now - self._began
+            eta = None
+            if f >= 1.0:
+                eta = 0.0
+            elif f >= ETA_AFTER[0] and elapsed >= ETA_AFTER[1]:
+                eta = elapsed * (1.0 - f) / f
+            self._state = ProgressState(f, message or self._state.message, eta, now, self._began)
+            state = self._state
+        if self._sink is not None:
+            self._sink(state.fraction, state.message)
+
+    def set(self, fraction: float, message: str) -> None:
+        """Overwrite the state (a job's final 'Done' / 'Cancelled'), keeping its clock."""
+        with self._lock:
+            self._state = replace(self._state, fraction=fraction, message=message,
+                                  eta=0.0 if fraction >= 1.0 else self._state.eta)
+
+
+HEARTBEAT_SECONDS = 1.0
+
+
+@contextlib.contextmanager
+def heartbeat(progress: Progress | None, fraction: float, message: str, *,
+              until: float | None = None, every: float = HEARTBEAT_SECONDS,
+              pace: float = 30.0) -> Iterator[Progress]:
+    """While the block runs (a blocking request, an ffmpeg pass), report the message with the
+    seconds elapsed every ``every`` s, the fraction creeping towards (never reaching)
+    ``until``: half-way after ``pace`` s. Yields ``update(fraction, message)`` for the block's
+    own milestones: reported at once, and the beat goes on from there, never backwards."""
+    lock = threading.RLock()
+    began = time.monotonic()
+    top = fraction if until is None else until
+    state = {"base": fraction, "message": message, "since": began, "shown": fraction}
+
+    def send(f: float, text: str) -> None:
+        with lock:  # held while reporting, so two threads never report out of order
+            f = state["shown"] = max(state["shown"], f)
+            if progress is not None:
+                progress(f, text)
+
+    def update(f: float, text: str = "") -> None:
+        with lock:
+            state["base"] = max(state["shown"], f)
+            state["message"], state["since"] = text or state["message"], time.monotonic()
+        send(f, state["message"])
+
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            with lock:
+                now = time.monotonic()
+                waited = now - state["since"]
+                base = state["base"]
+                f = base + max(0.0, top - base) * waited / (waited + pace)
+                text = f"{state['message']} {now - began:.0f} s"
+            send(f, text)
+
+    send(fraction, message)
+    ticker = threading.Thread(target=beat, name="ttsai-heartbeat", daemon=True)
+    if progress is not None:
+        ticker.start()
+    try:
+        yield update
+    finally:
+        stop.set()
+        if ticker.is_alive():
+            ticker.join()
 
 
 class CancelToken:
@@ -95,7 +210,7 @@ class Job:
         self.label = label
         self.token = CancelToken()
         self._state = JobState.QUEUED
-        self._progress: tuple[float, str] = (0.0, "Queued")
+        self.tracker = ProgressTracker()
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._future: Future | None = None
@@ -109,8 +224,13 @@ class Job:
     @property
     def progress(self) -> tuple[float, str]:
         """``(fraction, message)`` as last reported."""
-        with self._lock:
-            return self._progress
+        state = self.tracker.state
+        return state.fraction, state.message
+
+    @property
+    def progress_state(self) -> ProgressState:
+        """The full picture: fraction, message, ETA and when it was last updated."""
+        return self.tracker.state
 
     @property
     def done(self) -> bool:
@@ -118,9 +238,7 @@ class Job:
 
     def report(self, fraction: float, message: str = "") -> None:
         """The ``progress`` callback handed to the job's function (never goes backwards)."""
-        with self._lock:
-            f = min(1.0, max(self._progress[0], float(fraction)))
-            self._progress = (f, message or self._progress[1])
+        self.tracker(fraction, message)
 
     def cancel(self) -> None:
         """Ask the job to stop; a queued job never starts, a running one stops at its next check."""
@@ -143,14 +261,14 @@ class Job:
                 return False
             self._state, self.result, self.error = state, result, error
             if state is JobState.DONE:
-                self._progress = (1.0, "Done")
+                self.tracker.set(1.0, "Done")
             elif state is JobState.CANCELLED:
-                self._progress = (self._progress[0], "Cancelled")
+                self.tracker.set(self.tracker.state.fraction, "Cancelled")
         self._done.set()
         return True
 
     def __repr__(self) -> str:
-        return f"<Job {self.id} {self.label!r} {self._state.value} {self._progress[0]:.0%}>"
+        return f"<Job {self.id} {self.label!r} {self._state.value} {self.progress[0]:.0%}>"
 
 
 def _wants(fn: Callable, name: str) -> bool:

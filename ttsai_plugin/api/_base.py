@@ -20,6 +20,7 @@ from ._inprocess import InProcessTransport
 from .config import ClientConfig, Secret, is_loopback_host, resolve_config
 from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
 from .retry import RetryPolicy
+from .timeouts import request_timeout
 from .transfer import stream_to_file, upload_part
 from .types import CreditState, RateLimitState
 
@@ -209,8 +210,10 @@ class BaseClient:
                 def build(where: httpx.URL) -> httpx.Request:
                     opened = {name: stack.enter_context(_closing_part(path))
                               for name, path in (files or {}).items()}
-                    return self._api.build_request(method, where, json=json, data=data,
-                                                   files=opened or None, params=params)
+                    return self._api.build_request(
+                        method, where, json=json, data=data, files=opened or None,
+                        params=params,
+                        timeout=request_timeout(files, self._api.timeout) or self._api.timeout)
                 response = self._send(build(target), stack, build)
                 answer = self._read(response, out)
                 if accept is not None:

@@ -1,6 +1,7 @@
 """What a route handler gets: the parsed request, the caller, and the engine's shared state."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
@@ -49,8 +50,12 @@ class RequestContext:
         self.charge = self.engine.ledger.reserve(self.caller.key, amount)
 
     def decode(self, field_name: str = "file") -> tuple[np.ndarray, int]:
+        started = time.monotonic()
         upload = self.params.file(field_name)
-        return audio.decode_upload(upload, field_name)
+        samples, sr = audio.decode_upload(upload, field_name)
+        wait = self.engine.config.realtime_factor * audio.duration(samples, sr)
+        time.sleep(max(0.0, wait - (time.monotonic() - started)))
+        return samples, sr
 
     def file_url(self, file_id: str) -> str:
         return self.engine.files.url(file_id, self.host_url)

@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ttsai_plugin import media
 from ttsai_plugin.clips import Placement
-from ttsai_plugin.errors import InputError
+from ttsai_plugin.errors import BadRequestError, InputError
 from ttsai_plugin.workflows import captions, dub_studio, pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.results import WorkflowResult
@@ -28,8 +30,9 @@ def _fit(ctx: Context, dubbed, target: float, work, notes: list[str]):
         notes.append(f"Kept the dub's natural length ({natural:.2f} s vs {target:.2f} s): fitting "
                      f"would need ×{ratio:.2f} speed, outside {FIT_RANGE[0]}–{FIT_RANGE[1]}.")
         return dubbed
-    ctx.report(0.9, "Fitting the dub to the original's length")
-    stretched = media.time_stretch(dubbed, work / "stretched.wav", ratio=ratio)
+    with pipeline.busy(ctx, 0.88, 0.92, "Fitting the dub to the original's length"):
+        stretched = media.time_stretch(dubbed, work / "stretched.wav", ratio=ratio,
+                                       cancel=ctx.cancel)
     notes.append(f"Fitted the dub to the original's {target:.2f} s (×{ratio:.2f} speed).")
     return pipeline.fit_length(stretched, target, work / "fitted.wav")
 
@@ -48,16 +51,29 @@ def dub_clip(ctx: Context, clip: Any, *, target_language: str, voice: str | None
     with pipeline.workdir(ctx) as work:
         prepared = pipeline.prepare(ctx, clip, "speech_translate", work)
 
+        def translate(part, out):
+            try:
+                return ctx.client.speech_translate(part, target_language=target_language,
+                                                   out=out, voice=voice,
+                                                   preserve_voice=preserve_voice)
+            except BadRequestError:
+                if len(prepared.pieces) == 1:
+                    raise
+                media.write_audio(np.zeros(int(round(media.duration(part) * 16000)), np.float32),
+                                  16000, out)  # a pause between speakers: it stays a pause
+                return None
+
         def produce():
-            runs = pipeline.for_each_part(
-                ctx, prepared, work, f"Dubbing into {target_language}",
-                lambda part, out: ctx.client.speech_translate(
-                    part, target_language=target_language, out=out, voice=voice,
-                    preserve_voice=preserve_voice))
-            answers = [a for _, a in runs]
-            joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav",
-                                     overlapping=False)
-            dubbed = pipeline.fit_length(joined, media.duration(joined), work / "dub.wav")
+            runs = pipeline.for_each_part(ctx, prepared, work, f"Dubbing into {target_language}",
+                                          translate, suffix=".mp3")  # the service's dub format
+            answers = [a for _, a in runs if a is not None]
+            if not answers:
+                raise InputError("No speech was recognised anywhere in the clip.",
+                                 hint="Choose a clip with speech in it.")
+            with pipeline.busy(ctx, 0.85, 0.88, "Joining the parts"):
+                joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav",
+                                         overlapping=False)
+                dubbed = pipeline.fit_length(joined, media.duration(joined), work / "dub.wav")
             fit_notes: list[str] = []
             if fit_duration:  # fitted before caching: a repeat stretches nothing
                 fitted = _fit(ctx, dubbed, prepared.duration, work, fit_notes)
@@ -83,7 +99,7 @@ def dub_clip(ctx: Context, clip: Any, *, target_language: str, voice: str | None
                                 f"{clip.name} ({target_language} dub)")]
         files_out = [path]
         if subtitles:
-            samples, sr = media.decode(path, mono=True)
+            samples, sr = media.decode(path, sample_rate=8000, mono=True)  # spans only: 1/6 the memory
             cues = captions.spread_text(texts["translated_text"], duration,
                                         spans=captions.speech_spans(samples, sr))
             srt_path = publish(captions.write_srt(cues, work / "dub.srt"),

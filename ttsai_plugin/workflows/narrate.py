@@ -11,6 +11,7 @@ from typing import Any, Callable
 from ttsai_plugin import media
 from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError
+from ttsai_plugin.jobs import heartbeat
 from ttsai_plugin.workflows import pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.results import WorkflowResult
@@ -123,12 +124,16 @@ def _synthesise(ctx: Context, chunks: list[Chunk], work: Path, ref: Path | None,
         files, meta, hit = pipeline.cached(ctx, folder, op, options, inputs, produce)
         join.add(i, files["speech.wav"])  # appended as soon as every earlier part is in
         done.append(i)
-        ctx.report(0.05 + 0.85 * len(done) / len(chunks),
-                   f"Narrated part {len(done)}/{len(chunks)}")
+        ctx.check_cancelled()
+        beat[0](0.05 + 0.85 * len(done) / len(chunks), f"Narrated part {len(done)}/{len(chunks)}")
         return meta, hit
 
     workers = max(1, min(ctx.client.plan.concurrent, len(chunks)))
-    with join, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ttsai-narrate") as pool:
+    moving = heartbeat(ctx.progress, 0.05, f"Narrating {len(chunks)} part(s)", until=0.9)
+    beat: list[Callable[[float, str], None]] = []
+    with moving as update, join, ThreadPoolExecutor(max_workers=workers,
+                                                    thread_name_prefix="ttsai-narrate") as pool:
+        beat.append(update)
         futures = [pool.submit(one, i, c) for i, c in enumerate(chunks)]
         _, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for f in pending:

@@ -14,11 +14,13 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-import numpy as np
+import soundfile as sf
 
 from ttsai_plugin import media
 from ttsai_plugin.api.paths import endpoint
 from ttsai_plugin.cache import Digest, file_digest
+from ttsai_plugin.jobs import heartbeat
+from ttsai_plugin.workflows import longform
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import base_name, used_range
 
@@ -87,17 +89,24 @@ class Prepared:
         self._end = None if self.to_end else end
         self.base = base_name(clip)
         self._wav: Path | None = None
-        self._parts: list[Path] | None = None
+        self._parts: list[longform.Part] | None = None
         self._digest: Digest | None = None
 
     @property
     def wav(self) -> Path:
         if self._wav is None:
             ctx, clip = self.ctx, self.clip
-            ctx.report(0.02, f"Extracting {clip.name} {self.start:.2f}–"
-                             f"{'end' if self._end is None else f'{self._end:.2f}s'}")
-            self._wav = media.extract(clip.media, self.work / "input.wav", start=self.start,
-                                      end=self._end, stream=clip.audio_stream, cancel=ctx.cancel)
+            ctx.check_cancelled()
+            whole = _whole_wav(clip, self.start, self._end)
+            if whole is not None:  # nothing to extract: read in place, never written
+                self._wav = whole
+                self._end = self.start + media.duration(whole)
+                return whole
+            with busy(ctx, 0.01, 0.04, f"Extracting {clip.name} {self.start:.2f}–"
+                                       f"{'end' if self._end is None else f'{self._end:.2f}s'}"):
+                self._wav = media.extract(clip.media, self.work / "input.wav", start=self.start,
+                                          end=self._end, stream=clip.audio_stream,
+                                          cancel=ctx.cancel)
             if self._end is None:
                 self._end = self.start + media.duration(self._wav)
             ctx.check_cancelled()
@@ -105,15 +114,38 @@ class Prepared:
 
     @property
     def parts(self) -> list[Path]:
+        return [p.path for p in self.pieces]
+
+    @property
+    def pieces(self) -> list[longform.Part]:
+        """The upload parts with where each lies in the range: cut at pauses into lossless
+        parts sent in parallel when the operation's answers take time per second of audio or
+        the range is over the upload limit; encoded smaller only when lossless parts would be
+        too short."""
         if self._parts is None:
             wav = self.wav
+            overlap = longform.overlap_for(self.operation)
+            longest = longform.longest_part(self.operation, wav)
+            pieces = [wav]
+            if longest is not None and media.duration(wav) > longest:
+                count = longform.part_count(media.duration(wav), longest,
+                                            longform.workers_for(self.ctx, 1 << 30))
+                with busy(self.ctx, 0.04, 0.06, f"Splitting at pauses into {count} parts"):
+                    pieces = [p.path for p in longform.split_at_pauses(
+                        wav, self.work / "split", max_seconds=longest, overlap=overlap,
+                        count=count, cancel=self.ctx.cancel)]
             limit = endpoint(self.operation).upload_limit
-            if limit is None or wav.stat().st_size <= limit:
-                self._parts = [wav]
-            else:
-                self.ctx.report(0.05, "Encoding for upload")
-                self._parts = list(media.encode_for_upload(
-                    wav, self.work / "upload", endpoint=self.operation, cancel=self.ctx.cancel))
+            uploads: list[Path] = []
+            for i, piece in enumerate(pieces):
+                if limit is None or piece.stat().st_size <= limit:
+                    uploads.append(piece)
+                    continue
+                with busy(self.ctx, 0.06, 0.1, "Encoding for upload"):
+                    uploads += media.encode_for_upload(piece, self.work / f"upload-{i:03d}",
+                                                       endpoint=self.operation,
+                                                       cancel=self.ctx.cancel)
+            self._parts = longform.parts_of(uploads, [media.duration(u) for u in uploads],
+                                            overlap if len(pieces) > 1 else media.SPLIT_OVERLAP)
         return self._parts
 
     @property
@@ -141,33 +173,48 @@ class Prepared:
         return self._digest
 
 
+PLAIN_WAV = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")
+
+
+def _whole_wav(clip: Any, start: float, end: float | None) -> Path | None:
+    """The clip's own file when its whole first stream is used and it is already a plain mono
+    or stereo WAV (an hour of podcast needs no copy), else None."""
+    path = Path(clip.media)
+    if start != 0 or clip.audio_stream != 0 or path.suffix.lower() != ".wav":
+        return None
+    try:
+        info = sf.info(str(path))
+    except Exception:  # noqa: BLE001 - not one soundfile reads: extract it
+        return None
+    if info.format != "WAV" or info.subtype not in PLAIN_WAV or info.channels > 2:
+        return None
+    if end is not None and abs(end - info.frames / info.samplerate) > 0.5 / info.samplerate:
+        return None
+    return path
+
+
 def prepare(ctx: Context, clip: Any, operation: str, work: Path) -> Prepared:
     """The clip's checked used range for ``operation``'s endpoint (extracted when first used)."""
     start, end = used_range(clip)
     return Prepared(ctx, clip, operation, work, start, end)
 
 
-def part_offsets(parts: Sequence[Path]) -> list[float]:
-    """Start time of each upload part within the whole range (neighbours overlap a little)."""
-    offsets, t = [], 0.0
-    for p in parts:
-        offsets.append(t)
-        t += media.duration(p) - media.SPLIT_OVERLAP
-    return offsets
-
-
 def for_each_part(ctx: Context, prepared: Prepared, work: Path, label: str,
-                  call: Callable[[Path, Path], Any], *, lo: float = 0.1,
-                  hi: float = 0.85) -> list[tuple[Path, Any]]:
-    """Run ``call(part, out)`` on every upload part in order; progress and cancel in between."""
-    results: list[tuple[Path, Any]] = []
-    n = len(prepared.parts)
-    for i, part in enumerate(prepared.parts):
-        ctx.report(lo + (hi - lo) * i / n, label if n == 1 else f"{label} (part {i + 1}/{n})")
-        out = work / f"result-{i:03d}.wav"
-        results.append((out, call(part, out)))
-        ctx.check_cancelled()
-    return results
+                  call: Callable[[Path, Path], Any], *, lo: float = 0.1, hi: float = 0.85,
+                  suffix: str = ".wav") -> list[tuple[Path, Any]]:
+    """Run ``call(part, out)`` on every upload part, in parallel within the plan's
+    concurrency; results in part order, progress moving while they run. ``suffix``: what the
+    service answers in (a file is read by its content, but soundfile trusts a .wav name)."""
+    def one(part: longform.Part) -> tuple[Path, Any]:
+        out = work / f"result-{part.index:03d}{suffix}"
+        return out, call(part.path, out)
+    return longform.run_parts(ctx, prepared.pieces, one, label=label, lo=lo, hi=hi)
+
+
+def busy(ctx: Context, lo: float, hi: float, message: str):
+    """A local step that may take a while (ffmpeg, a join): progress keeps moving meanwhile."""
+    ctx.check_cancelled()
+    return heartbeat(ctx.progress, lo, message, until=hi)
 
 
 def stitch(paths: Sequence[Path], out: Path, *, overlapping: bool = True) -> Path:
@@ -181,17 +228,24 @@ def stitch(paths: Sequence[Path], out: Path, *, overlapping: bool = True) -> Pat
 
 def fit_length(path: Path, seconds: float, out: Path | None = None) -> Path:
     """Pad with silence or trim so the audio lasts exactly ``seconds`` (keeps edits aligned),
-    and make it a plain WAV whatever the service sent back."""
-    samples, sr = media.decode(path)
+    as a plain WAV whatever the service sent back; streamed, never all in memory. A WAV that
+    is already right is renamed to ``out`` (``path`` is a work file), not copied."""
+    if path.suffix.lower() not in (".wav", ".flac"):
+        path = media.extract(path, path.with_name(f"{path.stem}.decoded.wav"))
+    frames, sr = _frames(path)
     want = int(round(seconds * sr))
-    if abs(len(samples) - want) > LENGTH_TOLERANCE * sr or path.suffix.lower() != ".wav" \
-            or out is not None:
-        if len(samples) < want:
-            pad = np.zeros((want - len(samples),) + samples.shape[1:], dtype=np.float32)
-            samples = np.concatenate([samples, pad])
-        samples = samples[:want]
-        return media.write_wav(samples, sr, out or path)
-    return path
+    if path.suffix.lower() == ".wav":
+        if out is None and abs(frames - want) <= LENGTH_TOLERANCE * sr:
+            return path
+        if out is not None and frames == want:
+            os.replace(path, out)
+            return out
+    return longform.fit_wav(path, seconds, out or path)
+
+
+def _frames(path: Path) -> tuple[int, int]:
+    info = sf.info(str(path))
+    return info.frames, info.samplerate
 
 
 def note_mock(labels: Sequence[str | None]) -> str | None:
@@ -235,7 +289,8 @@ def cached(ctx: Context, work: Path, operation: str, options: dict[str, Any],
     if key is not None:
         meta_path = work / "meta.json"
         meta_path.write_text(json.dumps(meta, default=str), "utf-8")
-        ctx.cache.put(key, [*paths, meta_path], operation=operation, options=options)
+        with busy(ctx, 0.9, 0.95, "Keeping a copy in the cache"):
+            ctx.cache.put(key, [*paths, meta_path], operation=operation, options=options)
     return {p.name: p for p in paths}, meta, False
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from ttsai_plugin import media
 from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError
-from ttsai_plugin.workflows import pipeline
+from ttsai_plugin.workflows import longform, pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.results import WorkflowResult
 from ttsai_plugin.workflows.source import publish
@@ -26,21 +26,20 @@ def split_stems(ctx: Context, clip: Any, *, stems: int = 2, model: str = "demucs
         prepared = pipeline.prepare(ctx, clip, "separate", work)
 
         def produce():
-            per_part, answers = [], []
-            n = len(prepared.parts)
-            for i, part in enumerate(prepared.parts):
-                ctx.report(0.1 + 0.75 * i / n, "Separating stems" + (f" (part {i + 1}/{n})" if n > 1 else ""))
-                answer = ctx.client.separate(part, out_dir=work / f"separated-{i:03d}", model=model,
-                                             stems=stems, format="wav",
-                                             on_progress=lambda *_: ctx.check_cancelled())
-                answers.append(answer)
-                per_part.append(dict(answer.paths))
-                ctx.check_cancelled()
+            def one(part):
+                return ctx.client.separate(part.path, out_dir=work / f"separated-{part.index:03d}",
+                                           model=model, stems=stems, format="wav",
+                                           on_progress=lambda *_: ctx.check_cancelled())
+            answers = longform.run_parts(ctx, prepared.pieces, one, label="Separating stems")
+            per_part = [dict(a.paths) for a in answers]
             names = list(per_part[0])
             outs = []
-            for name in names:
-                joined = pipeline.stitch([p[name] for p in per_part], work / f"joined-{name}.wav")
-                outs.append(pipeline.fit_length(joined, prepared.duration, work / f"{name}.wav"))
+            with pipeline.busy(ctx, 0.85, 0.9, "Joining the stems"):
+                for name in names:
+                    joined = pipeline.stitch([p[name] for p in per_part],
+                                             work / f"joined-{name}.wav")
+                    outs.append(pipeline.fit_length(joined, prepared.duration,
+                                                    work / f"{name}.wav"))
             return outs, {"credits": pipeline.credits_of(answers), "names": names,
                           "mock": pipeline.note_mock([a.mock for a in answers])}
 

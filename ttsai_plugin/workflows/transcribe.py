@@ -6,7 +6,7 @@ from typing import Any
 
 from ttsai_plugin.api.types import Transcript
 from ttsai_plugin.clips import Placement
-from ttsai_plugin.workflows import captions, pipeline
+from ttsai_plugin.workflows import captions, longform, pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.results import WorkflowResult
 from ttsai_plugin.workflows.source import publish
@@ -20,23 +20,20 @@ def transcribe(ctx: Context, clip: Any, *, language: str | None = None,
         prepared = pipeline.prepare(ctx, clip, "stt", work)
 
         def produce():
-            offsets = pipeline.part_offsets(prepared.parts) if len(prepared.parts) > 1 else [0.0]
-            segments, texts, credits, mocks, lang = [], [], 0.0, [], None
-            for i, (part, offset) in enumerate(zip(prepared.parts, offsets)):
-                ctx.report(0.1 + 0.75 * i / len(offsets), "Transcribing")
-                t = ctx.client.stt(part, model=model, language=language, timestamps=True)
-                credits += pipeline.charged(ctx, t)
-                mocks.append(t.mock)
-                lang = lang or t.language
-                texts.append(t.text.strip())
-                segments += [{"start": s.start + offset, "end": s.end + offset, "text": s.text,
-                              "speaker": s.speaker} for s in t.segments]
-                ctx.check_cancelled()
+            def one(part):
+                return ctx.client.stt(part.path, model=model, language=language, timestamps=True)
+            pieces = prepared.pieces
+            answers = longform.run_parts(ctx, pieces, one, label="Transcribing")
+            texts = [t.text.strip() for t in answers]
+            segments = longform.retime(pieces, [t.segments for t in answers])
             out = work / "transcript.json"
-            out.write_text(json.dumps({"text": " ".join(x for x in texts if x), "language": lang,
+            out.write_text(json.dumps({"text": " ".join(x for x in texts if x),
+                                       "language": next((t.language for t in answers
+                                                         if t.language), None),
                                        "duration": prepared.duration, "segments": segments},
                                       ensure_ascii=False), "utf-8")
-            return [out], {"credits": credits, "mock": pipeline.note_mock(mocks)}
+            return [out], {"credits": sum(pipeline.charged(ctx, t) for t in answers),
+                           "mock": pipeline.note_mock([t.mock for t in answers])}
 
         files, meta, hit = pipeline.cached(ctx, work, "stt", options, [prepared], produce)
         data = json.loads(files["transcript.json"].read_text("utf-8"))

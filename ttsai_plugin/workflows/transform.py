@@ -28,12 +28,12 @@ def transform(ctx: Context, clip: Any, *, operation: str, options: dict[str, Any
 
         def produce():
             runs = pipeline.for_each_part(ctx, prepared, work, label, call)
-            joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav")
-            final = work / "final.wav"
-            if keep_length:
-                pipeline.fit_length(joined, prepared.duration, final)
-            else:
-                pipeline.fit_length(joined, media.duration(joined), final)
+            with pipeline.busy(ctx, 0.85, 0.9, "Joining the parts" if len(runs) > 1
+                               else "Checking the length"):
+                joined = pipeline.stitch([out for out, _ in runs], work / "joined.wav")
+                final = work / "final.wav"
+                pipeline.fit_length(joined, prepared.duration if keep_length
+                                    else media.duration(joined), final)
             answers = [a for _, a in runs]
             return [final], {"credits": pipeline.credits_of(answers),
                              "mock": pipeline.note_mock([getattr(a, "mock", None) for a in answers])}
