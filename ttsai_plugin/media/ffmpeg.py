@@ -63,12 +63,25 @@ _PLAYLIST_MARKS = (b"#EXTM3U", b"ffconcat", b"[playlist]", b"#EXTINF", b"<MPD", 
 _children: "weakref.WeakSet[subprocess.Popen]" = weakref.WeakSet()
 
 
+def _load_prctl() -> Any:
+    """libc's prctl, looked up once in the parent: the child between fork and exec must not
+    import or load anything (another thread may hold the import lock at fork time)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """In the child: be killed when the parent dies (Linux), even by SIGKILL."""
     try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        _PRCTL(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
     except Exception:  # noqa: BLE001 - best effort: the process group still covers it
         pass
 
@@ -79,7 +92,7 @@ def child_kwargs() -> dict[str, Any]:
     if os.name == "nt":
         return dict(NO_WINDOW)
     kwargs: dict[str, Any] = {"start_new_session": True}
-    if sys.platform.startswith("linux"):
+    if _PRCTL is not None:
         kwargs["preexec_fn"] = _die_with_parent
     return kwargs
 
