@@ -63,43 +63,34 @@ _PLAYLIST_MARKS = (b"#EXTM3U", b"ffconcat", b"[playlist]", b"#EXTINF", b"<MPD", 
 _children: "weakref.WeakSet[subprocess.Popen]" = weakref.WeakSet()
 
 
-def _load_prctl() -> Any:
-    """libc's prctl, looked up once in the parent: the child between fork and exec must not
-    import or load anything (another thread may hold the import lock at fork time)."""
+def _pdeathsig_launcher() -> tuple[str, ...]:
+    """util-linux ``setpriv`` (Linux): it sets the parent-death signal and execs the command.
+
+    Done by a launcher, not a ``preexec_fn``: a ``preexec_fn`` makes Python fork instead of
+    vfork, and fork runs OpenBLAS's at-fork handler, which deadlocks a threaded process (the
+    local engine) while another thread is inside BLAS."""
     if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
+        return ()
+    launcher = shutil.which("setpriv")
+    return (launcher, "--pdeathsig", "KILL", "--") if launcher else ()
 
 
-_PRCTL = _load_prctl()
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """In the child: be killed when the parent dies (Linux), even by SIGKILL."""
-    try:
-        _PRCTL(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    except Exception:  # noqa: BLE001 - best effort: the process group still covers it
-        pass
+_LAUNCHER = _pdeathsig_launcher()
 
 
 def child_kwargs() -> dict[str, Any]:
-    """Popen keywords so a child dies with us: its own process group (one kill ends ffmpeg
-    and anything it spawned) and, on Linux, a parent-death signal."""
+    """Popen keywords so a child is killed with us: its own process group (one kill ends
+    ffmpeg and anything it spawned)."""
     if os.name == "nt":
         return dict(NO_WINDOW)
-    kwargs: dict[str, Any] = {"start_new_session": True}
-    if _PRCTL is not None:
-        kwargs["preexec_fn"] = _die_with_parent
-    return kwargs
+    return {"start_new_session": True}
 
 
 def popen(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen:
     """Start a child (ffmpeg, espeak …) that is killed with its process group on exit."""
-    proc = subprocess.Popen(list(cmd), **child_kwargs(), **kwargs)
+    cmd = list(cmd)
+    launcher = _LAUNCHER if cmd and shutil.which(cmd[0]) else ()  # a missing binary: OSError
+    proc = subprocess.Popen([*launcher, *cmd], **child_kwargs(), **kwargs)
     _children.add(proc)
     return proc
 
