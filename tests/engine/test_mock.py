@@ -111,3 +111,22 @@ def test_real_processing_is_never_labelled_as_mock(engine, short_speech):
     assert [r.status_code for r in answers] == [200, 200, 200]
     assert all(MOCK not in r.headers for r in answers)
     assert "mock" not in answers[2].json()
+
+
+@pytest.mark.parametrize("route, fields", [
+    ("voice-convert/", {"target_voice": "af_bella"}),
+    ("speech-to-speech/", {"voice": "af_bella"}),
+])
+def test_a_converted_voice_keeps_the_timing_of_the_speech_sent(engine, media_dir, tmp_path,
+                                                               route, fields):
+    """Re-spoken words are fitted to the input's length, as a real conversion keeps timing
+    (the client refuses a same-length answer that is off by more than 5 %)."""
+    from tests import media_factory
+    talk = media_factory.speech(media_dir, name="vc-long.wav", sample_rate=22050,
+                                text="Hello there. This sentence is long enough for the "
+                                     "local voice to speak it at a rather different pace.")
+    sent = sf.info(str(talk)).duration
+    with client(engine) as c:
+        r = c.post(route, files=upload(talk), data={**fields, "format": "wav"})
+    assert r.status_code == 200, r.text
+    assert audio_seconds(r.content, ".wav", tmp_path) == pytest.approx(sent, abs=0.01)

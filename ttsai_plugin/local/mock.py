@@ -46,6 +46,21 @@ def _respeak(text: str, voice_id: str, target_seconds: float | None = None,
     return samples, sr
 
 
+def _exact_length(samples: np.ndarray, sr: int, seconds: float) -> np.ndarray:
+    """Stretch (pitch kept) and pad to exactly ``seconds``: a conversion keeps the timing of
+    what was sent, as the service's does."""
+    import librosa
+    want = int(round(seconds * sr))
+    if want <= 0 or len(samples) == 0:
+        return samples
+    if abs(len(samples) / want - 1) > 0.01:
+        samples = librosa.effects.time_stretch(samples.astype(np.float32),
+                                               rate=len(samples) / want)
+    fitted = np.zeros(want, dtype=np.float32)
+    fitted[:min(want, len(samples))] = samples[:want]
+    return fitted
+
+
 SHIFT_SEMITONES = {("male", "female"): 5.0, ("female", "male"): -5.0}
 
 
@@ -57,6 +72,7 @@ def _convert(samples: np.ndarray, sr: int, voice: dict, speed: float = 1.0
     text = recognition.transcribe(samples, sr).get("text", "").strip()
     if text:
         out, out_sr = _respeak(text, voice["id"], target_seconds=seconds / speed, speed=speed)
+        out = _exact_length(out, out_sr, seconds / speed)
         return out, out_sr, f"the recognised speech re-spoken by the local voice {voice['id']}"
     import librosa
     steps = SHIFT_SEMITONES.get((voices.gender_of(samples, sr), voice.get("gender")), 0.0)
