@@ -227,11 +227,14 @@ def test_ctrl_c_mid_batch_exits_130_with_one_line_and_a_rerun_resumes(env, work,
         server.close()
 
 
-@pytest.mark.parametrize("after", [0.3, 0.8])
+@pytest.mark.parametrize("after", [0.3, 0.8, 2.5])
 def test_ctrl_c_during_start_up_is_one_line_and_130(env, after):
-    proc = subprocess.Popen([*CLI, "models"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    time.sleep(after)  # still importing
+    """Importing, starting, or waiting for a script on stdin: still one line and 130 (the
+    open stdin keeps the command running whenever the signal comes)."""
+    proc = subprocess.Popen([*CLI, "narrate", "-", "-o", "-"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    assert proc.poll() is None, proc.stderr.read()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

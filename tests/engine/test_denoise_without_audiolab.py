@@ -13,7 +13,9 @@ from ttsai_plugin.local.processing import denoise
 
 @pytest.fixture
 def without_audiolab(monkeypatch):
-    """``import audiolab`` fails, and pyrnnoise has to be imported afresh."""
+    """``import audiolab`` fails, and pyrnnoise has to be imported afresh; the classical
+    engine runs, as in the Blender extension, which ships no ``neural`` extra."""
+    monkeypatch.setenv("TTSAI_ENGINE_CLASSICAL", "1")
     for name in [n for n in sys.modules if n == "pyrnnoise" or n.startswith(("pyrnnoise.",
                                                                                "audiolab"))]:
         monkeypatch.delitem(sys.modules, name)
@@ -31,6 +33,7 @@ def test_denoising_without_pyrnnoises_front_end_gives_the_same_audio(noisy_wav, 
     out, out_sr = denoise.enhance(noisy, sr, clarity=False)
     assert "_ttsai_rnnoise" in sys.modules                   # the binding, loaded on its own
     monkeypatch.undo()                                       # audiolab importable again
+    monkeypatch.setenv("TTSAI_ENGINE_CLASSICAL", "1")
     sys.modules.pop("_ttsai_rnnoise", None)
     expected, _ = denoise.enhance(noisy, sr, clarity=False)
     assert out_sr == sr and np.array_equal(out, expected)

@@ -90,6 +90,8 @@ def _main(argv: list[str]) -> int:
             pass
     except KeyboardInterrupt:
         token.cancel()
+        console.quiet = True       # the cancel line is the last word: no notice, note or
+        logging.disable(logging.CRITICAL)  # log line from the job winding down
         print(f"\r{CANCEL_LINE}", file=sys.stderr, flush=True)
         try:
             while not finished.wait(0.2):  # let the jobs remove their partial files
