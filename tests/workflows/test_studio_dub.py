@@ -174,7 +174,8 @@ def test_speech_alone_is_not_separated_and_is_dubbed_at_its_sentences(shared, me
     assert voice.path.name == "talk_dry.dub-es.wav" and voice.track_offset == 0
     errors = onset_errors(voice.path, [a for a, _b in spans])
     assert all(e is not None and abs(e) <= 0.1 for e in errors), errors
-    assert any("no background" in n for n in result.notes)
+    [said] = [n for n in result.notes if "background" in n.lower()]
+    assert said.startswith("No background: the pauses") and said.count(":") == 1, said
     assert estimate.credits == result.credits_used and not estimate.upper_bound
 
 

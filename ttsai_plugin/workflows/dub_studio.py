@@ -52,9 +52,11 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
                 credits += 0.0 if bed.cached else bed.credits
                 mocks.append(bed.mock)
                 hits.append(bed.cached)
-            said = ("Background kept" if check.has_bed else "Background separated as asked"
-                    ) if bed else "Background not separated"
-            notes.append(f"{said}: {check.reason}.")
+            if bed:
+                said = "Background kept" if check.has_bed else "Background separated as asked"
+                notes.append(f"{said}: {check.reason}.")
+            else:  # not "Background not separated: no background: …"
+                notes.append(f"{check.reason[:1].upper()}{check.reason[1:]}; nothing to separate.")
         if timing == "clip" and bed is None and stems_out is None and not per_sentence_strips:
             result = clip_dub(ctx, clip, target_language=target_language, voice=voice,
                               preserve_voice=preserve_voice, fit_duration=fit_duration,

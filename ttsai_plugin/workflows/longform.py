@@ -245,8 +245,8 @@ def run_parts(ctx: Context, parts: Sequence[Part], call: Callable[[Part], T], *,
                     raise f.exception()  # type: ignore[misc]
             ctx.check_cancelled()
             beat.tick()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # running parts end before the caller removes their work folder
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return [f.result() for f in futures]
