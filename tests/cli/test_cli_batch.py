@@ -99,7 +99,9 @@ def test_templates_name_every_output_and_bad_ones_are_refused_before_any_work(en
     inputs = [work / "intro.wav", work / "outro.wav"]
     run(env, "dub", *inputs, "--to", "es", "-o", f"{dubs}/{{index:02d}}-{{stem}}.{{lang}}.{{ext}}",
         "-q")
-    assert files(dubs) == ["01-intro.es.wav", "02-outro.es.wav"]
+    made = ["01-intro.es.transcript.json", "01-intro.es.wav",   # the transcript named after it
+            "02-outro.es.transcript.json", "02-outro.es.wav"]
+    assert files(dubs) == made
 
     stems = run(env, "stems", work / "intro.wav", str(work / "*o.wav"), "-o", tmp_path / "st",
                 "-j", "9")
@@ -115,7 +117,7 @@ def test_templates_name_every_output_and_bad_ones_are_refused_before_any_work(en
     ]:
         proc = run(env, "enhance", *inputs, *args, cwd=tmp_path, ok=False)
         assert proc.returncode == 2 and says in one_line_error(proc), (args, proc.stderr)
-    assert files(tmp_path / "dubs") == ["01-intro.es.wav", "02-outro.es.wav"]
+    assert files(tmp_path / "dubs") == made
     assert not list(tmp_path.glob("*.wav"))
 
 

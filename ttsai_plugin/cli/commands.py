@@ -32,7 +32,8 @@ def _media_inputs(args: argparse.Namespace, console: Console) -> list[InputFile]
 
 
 def _audio_deliver(result: Any, clip: Any, plan: out_mod.Outputs, staging: Path):
-    """The result's audio at its output (or stdout), subtitles beside it."""
+    """The result's audio at its output (or stdout); its side files (subtitles, a dub's
+    transcript) beside it, named after it; files sent elsewhere (--stems-out) listed as they are."""
     src = result.audio[0].path
     if plan.to_stdout:
         tmp = staging / f"stdout{plan.stdout_suffix}"
@@ -42,8 +43,14 @@ def _audio_deliver(result: Any, clip: Any, plan: out_mod.Outputs, staging: Path)
     out, seconds = out_mod.deliver(src, plan.paths[0], video=clip.media)
     written: list[tuple[str, float | None]] = [(str(out), seconds)]
     for f in result.files:
-        if f.suffix in (".srt", ".vtt"):
-            written.append((str(out_mod.deliver_text(f, out.with_suffix(f.suffix))), None))
+        if f == src:
+            continue
+        if f.parent.resolve() != staging.resolve():
+            if f.exists():
+                written.append((str(f), None))
+            continue
+        tag = f.name[len(src.stem):] if f.name.startswith(src.stem + ".") else "." + f.name
+        written.append((str(out_mod.deliver_text(f, out_mod.beside(out, tag))), None))
     return written
 
 
@@ -89,19 +96,20 @@ def _estimator(op: str, preset: str | None, **opts: Any):
             return workflows.estimate(ctx, "preset", clip=thing, preset=preset)
         if op == "narrate":
             return workflows.estimate(ctx, "narrate", text=thing, **opts)
-        return workflows.estimate(ctx, op, clip=thing)
+        return workflows.estimate(ctx, op, clip=thing, **opts)
     return estimate
 
 
 def _audio_job(args, name: str, tag: str, run, *, fields=None, options=None,
-               estimate_op: str | None = None) -> Job:
+               estimate_op: str | None = None, side_tags: tuple[str, ...] = (),
+               estimate_opts: dict[str, Any] | None = None) -> Job:
     preset = getattr(args, "preset", None)
     return Job(name, Naming(preset or tag, AUDIO_OUT + VIDEO_OUT,
-                            fields={"preset": preset, **(fields or {})}),
+                            fields={"preset": preset, **(fields or {})}, side_tags=side_tags),
                prepare=lambda src: clip_from(args, src),
                run=(lambda ctx, clip: workflows.run_preset(ctx, preset, clip=clip)) if preset
                else run, deliver=_audio_deliver, options={**(options or {}), "preset": preset},
-               estimate=_estimator(estimate_op or name, preset),
+               estimate=_estimator(estimate_op or name, preset, **(estimate_opts or {})),
                precheck=_video_precheck(args), describe=_texts)
 
 
@@ -136,15 +144,56 @@ def cmd_dub(args, token, console) -> int:
     opts: dict[str, Any] = {"target_language": args.target_language, "voice": args.voice,
                             "preserve_voice": args.preserve_voice,
                             "fit_duration": args.fit_duration, "subtitles": args.subtitles}
-    for key in ("timing", "keep_background", "stems_out"):  # only when given: older dub() lacks them
-        value = getattr(args, key, None)
-        if value is not None:
-            opts[key] = Path(value) if key == "stems_out" else value
+    studio = _studio_options(args)
+    opts.update(studio)
     lang = args.target_language or _preset_language(args.preset)
     job = _audio_job(args, "dub", f"dub-{lang}" if lang else "dub",
                      lambda ctx, clip: workflows.dub(ctx, clip, **opts),
-                     fields={"lang": lang}, options={k: str(v) for k, v in opts.items()})
+                     fields={"lang": lang}, options={k: str(v) for k, v in opts.items()},
+                     side_tags=() if args.preset else _dub_side_tags(args, studio),
+                     estimate_opts={k: v for k, v in studio.items() if k != "stems_out"})
+    job.precheck = _no_subtitles_to_stdout(args, job.precheck)
     return run_job(args, token, job, _media_inputs(args, console), console)
+
+
+def _studio_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--timing, --keep-background and --stems-out as given (older dub() lacks them), checked."""
+    given = {k: getattr(args, k, None) for k in ("timing", "keep_background", "stems_out")}
+    given = {k: v for k, v in given.items() if v is not None}
+    flags = {"timing": "--timing", "keep_background": "--keep-background",
+             "stems_out": "--stems-out"}
+    if given and args.preset:
+        raise InputError(f"{', '.join(flags[k] for k in given)} cannot be used with --preset: "
+                         "the preset sets how it dubs.",
+                         hint=f"Drop --preset and pass --to LANG, or drop {flags[next(iter(given))]}.")
+    if "stems_out" in given:
+        folder = Path(given["stems_out"])
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"--stems-out {folder} is a file; the stems need a folder.",
+                             hint="Pass a folder, e.g. --stems-out stems/")
+        given["stems_out"] = folder
+    return given
+
+
+def _dub_side_tags(args: argparse.Namespace, studio: dict[str, Any]) -> tuple[str, ...]:
+    """The files a dub may write beside its audio: the transcript (studio dub), subtitles."""
+    from ttsai_plugin.workflows.dub_studio import wants_studio
+    full = wants_studio(studio.get("timing", "sentence"), studio.get("keep_background"),
+                        studio.get("stems_out"), False)
+    tags = (".transcript.json",) if full else ()
+    if args.subtitles:
+        tags += (".srt", ".vtt") + ((".original.srt",) if full else ())
+    return tags
+
+
+def _no_subtitles_to_stdout(args: argparse.Namespace, then: Any):
+    def check(clip: Any, plan: out_mod.Outputs) -> None:
+        if plan.to_stdout and args.subtitles:
+            raise InputError("--subtitles writes files beside the output, but the dub goes to "
+                             "stdout.", hint="Give -o FILE (or -o DIR/) to keep the subtitles.")
+        if then is not None:
+            then(clip, plan)
+    return check
 
 
 def _preset_language(name: str | None) -> str | None:

@@ -34,6 +34,7 @@ class Naming:
     kind: str = "audio"
     fields: dict[str, str | None] = field(default_factory=dict)
     stem_names: tuple[str, ...] = ()
+    side_tags: tuple[str, ...] = ()  # files written beside the result: ".transcript.json" …
 
     @property
     def default_template(self) -> str:
@@ -46,11 +47,13 @@ class Naming:
 
 @dataclass
 class Outputs:
-    """One input's outputs: ``paths`` (stems: filled per stem name by ``for_stem``), or stdout."""
+    """One input's outputs: ``paths`` (stems: filled per stem name by ``for_stem``), or stdout;
+    ``side``: the files the run also writes beside the first path, named after it."""
 
     paths: list[Path]
     stdout_suffix: str | None = None
     for_stem: Callable[[str], Path] | None = None
+    side: list[Path] = field(default_factory=list)
 
     @property
     def to_stdout(self) -> bool:
@@ -131,7 +134,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         if parsed is None:
             target = Path(out)
             _check_suffix(target, naming.allowed)
-            plans.append(Outputs([target]))
+            plans.append(Outputs([target], side=[beside(target, t) for t in naming.side_tags]))
             continue
         where = base / src.rel if base is not None else (
             src.path.parent if out is None else Path())
@@ -149,9 +152,14 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         paths = [make(s) for s in _suffixes(args, naming, src)]
         for p in paths:
             _check_suffix(p, naming.allowed)
-        plans.append(Outputs(paths))
+        plans.append(Outputs(paths, side=[beside(paths[0], t) for t in naming.side_tags]))
     _check_targets(inputs, plans)
     return plans
+
+
+def beside(out: Path, tag: str) -> Path:
+    """A side file named after the result: ``out/es.wav`` + ``.transcript.json``."""
+    return out.with_name(out.stem + tag)
 
 
 def _with(args: argparse.Namespace, **changes: object) -> argparse.Namespace:
@@ -169,7 +177,7 @@ def _check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
     sources = {f.path.resolve(): f for f in inputs if not f.stdin}
     owner: dict[Path, InputFile] = {}
     for src, outputs in zip(inputs, plans):
-        for p in outputs.paths:
+        for p in outputs.paths + outputs.side:
             key = p.resolve()
             if key in sources:
                 raise InputError(f"Refusing to overwrite the input {sources[key].label}.",
@@ -182,7 +190,7 @@ def _check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
 
 
 def existing(outputs: Outputs) -> list[Path]:
-    return [p for p in outputs.paths if p.exists() or p.is_symlink()]
+    return [p for p in outputs.paths + outputs.side if p.exists() or p.is_symlink()]
 
 
 # --- delivery ---------------------------------------------------------------------------
