@@ -46,6 +46,8 @@ def test_a_missing_engine_library_is_a_500_that_says_how_to_install_it(monkeypat
 
     monkeypatch.setenv("TTSAI_ENGINE_CLASSICAL", "1")                # the RNNoise path
     monkeypatch.setitem(sys.modules, "pyrnnoise.rnnoise", None)      # import now fails
+    monkeypatch.delitem(sys.modules, "_ttsai_rnnoise", raising=False)
+    monkeypatch.setattr(module.importlib.util, "find_spec", lambda *a, **k: None)  # not installed
     with pytest.raises(InternalServerError) as err:
         module.enhance(np.zeros(4800, np.float32), 48000)
     assert "pyrnnoise" in str(err.value) and "ttsai-plugin[engine]" in err.value.hint
