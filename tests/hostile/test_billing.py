@@ -62,7 +62,10 @@ def test_a_clip_jobs_estimate_is_what_the_engine_bills(engine, speech, tmp_path,
     with ctx.client:
         estimate = workflows.estimate(ctx, operation, clip=clip)
         CLIP_JOBS[operation](ctx, clip)
-        assert _billed(ctx) == estimate.credits, (operation, seconds, estimate.detail)
+        if estimate.upper_bound:  # labelled "up to" (a dub whose lines are found after separating)
+            assert 0 < _billed(ctx) <= estimate.credits, (operation, seconds, estimate.detail)
+        else:
+            assert _billed(ctx) == estimate.credits, (operation, seconds, estimate.detail)
 
 
 def test_a_range_of_exactly_three_seconds_bills_three_seconds(engine, speech, tmp_path):
