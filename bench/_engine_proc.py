@@ -16,6 +16,17 @@ from _common import ServerTiming
 from ttsai_plugin.local import EngineConfig, FaultConfig, create_app
 
 
+def serve_until_stdin_closes(app) -> None:
+    """Serve ``app`` on a free loopback port, print its URL, stop when the parent closes stdin."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"http://127.0.0.1:{server.server_port}/v1/", flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.shutdown()
+
+
 def fast_processing() -> None:
     """Swap the engine's DSP/ASR for pass-throughs (enhance/dereverb return their input, stems
     split it in halves, speech-to-text makes one segment per stretch of sound), so an hour of
@@ -55,13 +66,7 @@ def main() -> None:
                                   realtime_factor=config.get("realtime_factor", 0.0),
                                   faults=FaultConfig(**config["faults"]),
                                   data_dir=config["data_dir"]))
-    server = make_server("127.0.0.1", 0, ServerTiming(app, config.get("timing_log")), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"http://127.0.0.1:{server.server_port}/v1/", flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        server.shutdown()
+    serve_until_stdin_closes(ServerTiming(app, config.get("timing_log")))
 
 
 if __name__ == "__main__":

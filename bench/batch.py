@@ -45,8 +45,6 @@ def engine_child(config: dict) -> None:
     """The local engine on loopback, each request appended to ``config['log']``."""
     import logging
 
-    from werkzeug.serving import make_server
-
     from ttsai_plugin.local import EngineConfig, create_app
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     keys = config["keys"]
@@ -69,13 +67,8 @@ def engine_child(config: dict) -> None:
             log.flush()
         return body
 
-    server = make_server("127.0.0.1", 0, logged, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"http://127.0.0.1:{server.server_port}/v1/", flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        server.shutdown()
+    from _engine_proc import serve_until_stdin_closes
+    serve_until_stdin_closes(logged)
 
 
 class Engine:
