@@ -96,7 +96,8 @@ case "$MODE" in
     blender_venv 5.2 "$(find_python313)" 5.2.3
     say "running the test suite"
     # The suite runs on the classical offline engine, the one the Blender extension ships;
-    # the neural backends (the `neural` extra) are measured by bench/engine_quality.py.
+    # the stories about the neural backends (the `neural` extra) switch it back on for
+    # themselves, and bench/engine_quality.py measures both.
     export TTSAI_ENGINE_CLASSICAL=1
     set +e
     python -m pytest -q -ra "$@"

@@ -20,6 +20,15 @@ needs = {m.key: pytest.mark.skipif(not registry.available(m), reason=f"{m.distri
 NARRATION = "Welcome to the channel. Today we clean up the audio of an old interview."
 
 
+@pytest.fixture(autouse=True)
+def neural_engine(monkeypatch):
+    """These stories are about the neural backends, so the classical switch is off for them."""
+    monkeypatch.setenv("TTSAI_ENGINE_CLASSICAL", "0")
+    speech._catalog.cache_clear()
+    yield
+    speech._catalog.cache_clear()
+
+
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 

@@ -43,9 +43,10 @@ def result(speech, backend):
     return recognition.transcribe(samples, sr, timestamps=True)
 
 
-def test_whisper_hears_the_narration_almost_word_for_word(speech):
+def test_whisper_hears_the_narration_almost_word_for_word(speech, monkeypatch):
     if not models_registry.available(models_registry.WHISPER):
         pytest.skip("the neural extra is not installed")
+    monkeypatch.setenv("TTSAI_ENGINE_CLASSICAL", "0")
     samples, sr = speech
     out = recognition.transcribe(samples, sr)
     print("whisper heard:", out["text"])
