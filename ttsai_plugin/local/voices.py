@@ -5,7 +5,6 @@ Each voice's ``model`` says what speaks it: ``piper`` (the neural English voice,
 """
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -13,17 +12,9 @@ import numpy as np
 from .errors import bad_request
 from .processing import speech
 
-_lock = threading.Lock()
-_catalog: list[dict[str, Any]] | None = None
-
-
 def catalog() -> list[dict[str, Any]]:
-    """Every voice the engine speaks with (listed once, then cached)."""
-    global _catalog
-    with _lock:
-        if _catalog is None:
-            _catalog = [dict(v) for v in speech.list_voices()]
-        return _catalog
+    """Every voice the engine speaks with now (``speech`` caches the list per engine switch)."""
+    return speech.list_voices()
 
 
 def find(voice_id: str) -> dict[str, Any]:

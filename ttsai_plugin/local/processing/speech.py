@@ -108,15 +108,15 @@ def _pick(options: tuple[str, ...], name: str) -> str:
     return options[zlib.crc32(name.encode()) % len(options)]
 
 
-@functools.lru_cache(maxsize=1)
-def _catalog() -> tuple[dict, ...]:
+@functools.lru_cache(maxsize=2)
+def _catalog(neural: bool) -> tuple[dict, ...]:
+    """The voice list with or without the neural voice (cached per switch position)."""
     voices: list[dict] = []
     for v in espeak_voices():
         voices.append(_entry(v.code, v.name, v.language, v.gender))
         voices.append(_entry(f"{v.code}+{FEMALE_VARIANT}", f"{v.name}, female", v.language,
                              "female"))
     codes = _by_code()
-    neural = piper_available()
     if neural:
         voices.insert(0, _entry(tts_piper.VOICE_ID, tts_piper.VOICE_NAME, "en", tts_piper.GENDER,
                                 tts_piper.MODEL))
@@ -153,7 +153,7 @@ def uses_piper(voice: str, language: str | None = None) -> bool:
 
 def list_voices() -> list[dict]:
     """The contract-shaped voice list: ``{id, name, model, language, gender, preview_url}``."""
-    return [dict(v) for v in _catalog()]
+    return [dict(v) for v in _catalog(piper_available())]
 
 
 def _kokoro_parts(voice: str) -> tuple[str, str, str] | None:
