@@ -26,6 +26,17 @@ fi
 PY311=$(command -v python3.11 || true)
 [ -n "$PY311" ] || { echo "Python 3.11 is required (python3.11 not found)" >&2; exit 1; }
 
+# pip's own chatter (build-backend notices, index warnings) goes to a log shown only on failure
+pip_install() {  # venv-dir args...
+  local venv=$1 log; shift
+  log=$(mktemp)
+  if ! "$venv/bin/pip" install -q "$@" >"$log" 2>&1; then
+    grep -v "is ignored: it is neither a file nor a directory" "$log" | tail -40 >&2
+    rm -f "$log"; echo "pip install $* failed (see above)" >&2; exit 1
+  fi
+  rm -f "$log"
+}
+
 stamp() { sha256sum pyproject.toml constraints.txt tools/bootstrap.sh | sha256sum | cut -c1-16; }
 venv_ok() { [ -x "$1/bin/python" ] && [ "$(cat "$1/.stamp" 2>/dev/null)" = "$2" ]; }
 
@@ -33,8 +44,8 @@ if ! venv_ok .venv "$(stamp)"; then
   say "creating .venv (Python 3.11) with ttsai-plugin, its engine and its offline models"
   rm -rf .venv
   "$PY311" -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[engine,neural,dev]' -c constraints.txt  # the versions CI tested
+  pip_install .venv --upgrade pip
+  pip_install .venv -e '.[engine,neural,dev]' -c constraints.txt  # the versions CI tested
   stamp > .venv/.stamp
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
@@ -71,12 +82,12 @@ blender_venv() {  # name python bpy-version
     say "installing Blender $ver as a Python module into $dir"
     rm -rf "$dir"
     "$py" -m venv "$dir"
-    "$dir/bin/pip" install -q --upgrade pip
-    "$dir/bin/pip" install -q "bpy==$ver"
+    pip_install "$dir" --upgrade pip
+    pip_install "$dir" "bpy==$ver"
     echo "bpy==$ver" > "$dir/.stamp"
   fi
   # tests/blender run pytest inside Blender's Python
-  "$dir/bin/python" -c 'import pytest' 2>/dev/null || "$dir/bin/pip" install -q pytest
+  "$dir/bin/python" -c 'import pytest' 2>/dev/null || pip_install "$dir" pytest
 }
 
 case "$MODE" in
