@@ -110,6 +110,8 @@ case "$MODE" in
     # the stories about the neural backends (the `neural` extra) switch it back on for
     # themselves, and bench/engine_quality.py measures both.
     export TTSAI_ENGINE_CLASSICAL=1
+    # and Blender's offline story installs the companion Local Engine zip too (~1 min)
+    export TTSAI_BLENDER_LOCAL_ENGINE=${TTSAI_BLENDER_LOCAL_ENGINE:-1}
     set +e
     python -m pytest -q -ra "$@"
     rc=$?

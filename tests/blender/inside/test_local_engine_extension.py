@@ -18,8 +18,8 @@ HERE = Path(__file__).resolve().parent
 def test_with_the_local_engine_extension_transcribe_and_analyze_work_offline(tmp_path):
     engine_zip = os.environ.get("TTSAI_BLENDER_ENGINE_ZIP")
     if not engine_zip:
-        pytest.skip("the companion zip is built only with TTSAI_BLENDER_LOCAL_ENGINE=1 "
-                    "(~105 MB of wheels: pocketsphinx, librosa, numba, llvmlite)")
+        pytest.skip("the companion zip is not built: TTSAI_BLENDER_LOCAL_ENGINE is not 1 "
+                    "(the test command sets it; ~105 MB of wheels: pocketsphinx, librosa, ...)")
     vse.need_audio()
     (tmp_path / "home").mkdir()
     (tmp_path / "project").mkdir()
