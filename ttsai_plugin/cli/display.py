@@ -165,10 +165,8 @@ class Console:
             self.result(lines)
 
 
-def credits_line(used: float, client: Any) -> str:
-    """``Credits: 18 used, 999,946 left`` from this job's figure and the client's state."""
-    state = getattr(client, "credits", None)
-    left = getattr(state, "remaining", None)
+def credits_line(used: float, left: float | None) -> str:
+    """``Credits: 18 used, 999,946 left``: this job's figure and the balance after it."""
     return f"Credits: {used:,.6g} used" + (f", {left:,.6g} left" if left is not None else "")
 
 

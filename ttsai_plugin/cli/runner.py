@@ -174,7 +174,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                 elif said and job.batch_lines:
                     lines = [f"{r.item.label}: " + "; ".join(said)] + lines
                 if not r.finished.cached:
-                    lines.append(credits_line(r.finished.credits, client))
+                    lines.append(credits_line(r.finished.credits, r.finished.remaining))
                 console.result(lines)
 
         events = _Events(progress, finished, token)
@@ -279,10 +279,18 @@ def _summary_line(report, client: Any) -> str:
         parts.append(f"{s['skipped']} skipped")
     if s["failed"]:
         parts.append(f"{s['failed']} failed")
-    left = getattr(getattr(client, "credits", None), "remaining", None)
+    left = _balance_after(report, client)
     money = f"{s['credits_used']:,.6g} credits used" + (f", {left:,.6g} left" if left is not None
                                                          else "")
     return f"Batch: {', '.join(parts)} · {money} · {clock(report.seconds)}"
+
+
+def _balance_after(report, client: Any) -> float | None:
+    """The balance after the batch: the lowest any file's answers reported (files finish out
+    of order, so the client's last-heard figure may be an earlier one), else the client's."""
+    seen = [r.finished.remaining for r in report.results
+            if r.finished is not None and r.finished.remaining is not None]
+    return min(seen) if seen else getattr(getattr(client, "credits", None), "remaining", None)
 
 
 def _item_json(job: Job, r: ItemResult) -> dict[str, Any]:
@@ -295,7 +303,8 @@ def _item_json(job: Job, r: ItemResult) -> dict[str, Any]:
         result, written = r.finished.value
         data.update({"command": job.name,
                      "outputs": [{"path": p, "duration": d} for p, d in written],
-                     "credits_used": r.finished.credits, "mock": getattr(result, "mock", None),
+                     "credits_used": r.finished.credits,
+                     "credits_remaining": r.finished.remaining, "mock": getattr(result, "mock", None),
                      "notes": getattr(result, "notes", []), "cached": r.finished.cached})
         if job.describe is not None:
             data.update(job.describe(result)[0])
