@@ -309,11 +309,11 @@ class BaseClient:
         with self._state_lock:
             before = self.credits
             self.credits = self.credits.updated(headers)
+            if rate is not None:
+                self.rate_limit = rate
         if self.credits is not before:
             note_billed(_num(headers.get("x-credits-used")),
                         _num(headers.get("x-credits-remaining")))
-            if rate is not None:
-                self.rate_limit = rate
         if rate is not None:
             self.limiter.observe(rate.remaining, rate.reset_in, rate.limit)
 
