@@ -27,7 +27,8 @@ ESTIMATE_OPS = {"dub": "dub", "enhance": "enhance", "dereverb": "dereverb",
 def _media_inputs(args: argparse.Namespace, console: Console) -> list[InputFile]:
     found = expand(args.inputs, recursive=args.recursive, suffixes=MEDIA_SUFFIXES,
                    what="audio or video", note=console.note, exclude=BatchLedger().made())
-    check_media(found)
+    if not getattr(args, "estimate", False):  # an estimate names each unreadable file itself
+        check_media(found)
     return found
 
 

@@ -55,7 +55,8 @@ def error_line(error: BaseException, *, about: str | None = None) -> str:
     """``ttsai: error: [<about>: ]<what happened>. <what to do>`` on one line."""
     message, hint = _message_and_hint(error)
     text = join(message, hint) if hint else " ".join(message.split())
-    return "ttsai: error: " + (f"{about}: " if about else "") + text
+    named = about and not text.startswith(about)  # "a.wav: a.wav is not audio" says it twice
+    return "ttsai: error: " + (f"{about}: " if named else "") + text
 
 
 def error_code(error: BaseException) -> str:

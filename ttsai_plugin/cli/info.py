@@ -10,7 +10,8 @@ from typing import Any
 
 from ttsai_plugin import workflows
 from ttsai_plugin.cli.display import Console
-from ttsai_plugin.cli.inputs import MEDIA_SUFFIXES, check_media, clip_from, expand, text_from
+from ttsai_plugin.cli.estimates import estimate_each
+from ttsai_plugin.cli.inputs import MEDIA_SUFFIXES, clip_from, expand, text_from
 from ttsai_plugin.cli.runner import make_client
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import Context
@@ -85,36 +86,19 @@ def cmd_estimate(args, token, console: Console) -> int:
     text = text_from(args) if (args.text or args.file) else None
     files = expand(args.inputs, recursive=args.recursive, suffixes=MEDIA_SUFFIXES,
                    what="audio or video", note=console.note) if args.inputs else []
-    check_media(files)
     if any(f.stdin for f in files):
         raise InputError("An estimate needs the file itself, not stdin.",
                          hint="Name the file: `ttsai estimate enhance talk.wav`.")
-    rows, total, upper = [], 0.0, False
     with contextlib.closing(make_client(args)) as client:
         ctx = Context(client, Path.cwd())
-        for src in files or [None]:
+
+        def one(src):
             clip = clip_from(args, src) if src is not None else None
             if ALIASES.get(op, op) not in _known_ops():
-                est = workflows.estimate(ctx, "preset", clip=clip, text=text, preset=op)
-            else:
-                opts = {"model": args.model, "reference": args.reference} if op == "narrate" else {}
-                est = workflows.estimate(ctx, op, clip=clip, text=text, **opts)
-            total += est.credits
-            upper = upper or est.upper_bound
-            rows.append({"input": src.label if src else None, "credits": est.credits,
-                         "detail": est.detail, "upper_bound": est.upper_bound})
-    prefix = "up to " if upper else ""
-    if len(rows) == 1:
-        console.emit({"operation": args.operation, **{k: v for k, v in rows[0].items()
-                                                      if k != "input"}},
-                     [f"{prefix}{total:g} credits: {rows[0]['detail']}"])
-        return 0
-    lines = [f"{r['input']}: {'up to ' if r['upper_bound'] else ''}{r['credits']:g} credits "
-             f"({r['detail']})" for r in rows] + [
-        f"Total: {prefix}{total:g} credits for {len(rows)} files"]
-    console.emit({"operation": args.operation, "credits": total, "upper_bound": upper,
-                  "items": rows}, lines)
-    return 0
+                return workflows.estimate(ctx, "preset", clip=clip, text=text, preset=op)
+            opts = {"model": args.model, "reference": args.reference} if op == "narrate" else {}
+            return workflows.estimate(ctx, op, clip=clip, text=text, **opts)
+        return estimate_each(console, args.operation, files or [None], one)
 
 
 def cmd_presets(args, token, console: Console) -> int:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 from ttsai_plugin.cli import outputs as out_mod
 from ttsai_plugin.cli.display import Console, credits_line, error_json, exit_code, result_lines
+from ttsai_plugin.cli.estimates import estimate_each
 from ttsai_plugin.cli.inputs import InputFile, StdinFile
 from ttsai_plugin.cli.progress import BatchProgress, clock
 from ttsai_plugin.errors import InputError
@@ -316,22 +317,5 @@ def _estimate(args, job: Job, client: Any, items: list[BatchItem], console: Cons
     if job.estimate is None:
         raise InputError(f"`ttsai {job.name}` has nothing to estimate.")
     ctx = Context(client, Path.cwd())
-    rows, total, upper = [], 0.0, False
-    for item in items:
-        est = job.estimate(ctx, job.prepare(item.payload[0]))
-        total += est.credits
-        upper = upper or est.upper_bound
-        rows.append({"input": item.label, "credits": est.credits, "detail": est.detail,
-                     "upper_bound": est.upper_bound})
-    prefix = "up to " if upper else ""
-    lines = [f"{r['input']}: {'up to ' if r['upper_bound'] else ''}{r['credits']:g} credits "
-             f"({r['detail']})" for r in rows]
-    if len(rows) > 1:
-        lines.append(f"Total: {prefix}{total:g} credits for {len(rows)} files")
-    else:
-        lines = [f"{prefix}{total:g} credits: {rows[0]['detail']}"]
-    data = {"operation": job.name, "credits": total, "upper_bound": upper, "items": rows}
-    if len(rows) == 1:
-        data["detail"] = rows[0]["detail"]
-    console.emit(data, lines)
-    return 0
+    return estimate_each(console, job.name, [item.payload[0] for item in items],
+                         lambda src: job.estimate(ctx, job.prepare(src)))
