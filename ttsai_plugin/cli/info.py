@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -138,10 +139,28 @@ def cmd_config(args, token, console: Console) -> int:
         console.emit({"config": str(path)}, [f"Saved to {path}"])
         return 0
     settings = effective_settings()
-    lines = [f"{s['name']:<10} {s['value']:<40} ({s['source']})" for s in settings]
+    lines = settings_table(settings, shutil.get_terminal_size().columns)
     console.emit({"settings": {s["name"]: {"value": s["value"], "source": s["source"]}
                                for s in settings}}, lines)
     return 0
+
+
+def settings_table(settings: list[dict[str, str]], width: int) -> list[str]:
+    """Name, value and source in aligned columns, the value column as wide as the terminal lets
+    the most rows fit; a row whose value is longer has its source on the next line."""
+    names = max(len(s["name"]) for s in settings)
+
+    def fit(column: int, s: dict[str, str]) -> bool:
+        return len(s["value"]) <= column and names + column + len(s["source"]) + 4 <= width
+    column = max(sorted({len(s["value"]) for s in settings}),
+                 key=lambda c: sum(fit(c, s) for s in settings))
+    lines = []
+    for s in settings:
+        if fit(column, s):
+            lines.append(f"{s['name']:<{names}} {s['value']:<{column}} ({s['source']})")
+        else:
+            lines += [f"{s['name']:<{names}} {s['value']}", f"{'':<{names}} ({s['source']})"]
+    return lines
 
 
 def effective_settings() -> list[dict[str, str]]:
