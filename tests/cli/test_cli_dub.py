@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import srt
@@ -20,6 +21,7 @@ from tests.studio_checks import correlation, mono
 pytestmark = pytest.mark.timeout(300)
 
 SENTENCES = (("Hello and welcome to the show.", 0.5), ("Thank you for watching.", 3.4))
+ROOT = Path(__file__).resolve().parents[2]
 RATE = 16000  # what studio_checks.mono decodes to
 SIDE = ["es.original.srt", "es.srt", "es.transcript.json", "es.vtt", "es.wav"]
 
@@ -174,7 +176,6 @@ def test_flags_that_cannot_work_together_are_refused_before_any_work(env, talk, 
     for args, says in [
         (["--preset", "dub-spanish", "--timing", "clip"], "--timing cannot be used with --preset"),
         (["--to", "es", "--stems-out", a_file], "is a file; the stems need a folder"),
-        (["--to", "es", "--subtitles", "-o", "-"], "the dub goes to stdout"),
     ]:
         proc = ttsai(env, "dub", talk[0], *args, ok=False)
         assert proc.returncode == 2 and says in one_line_error(proc), (args, proc.stderr)
@@ -182,3 +183,37 @@ def test_flags_that_cannot_work_together_are_refused_before_any_work(env, talk, 
     bad = ttsai(env, "dub", talk[0], "--to", "es", "--timing", "word", ok=False)
     assert bad.returncode == 2 and "invalid choice: 'word'" in bad.stderr
     assert names(tmp_path) == ["notes.txt"]
+
+
+def test_a_dub_piped_to_stdout_keeps_its_transcript_and_subtitles_in_the_current_folder(
+        env, talk, tmp_path):
+    """`-o -` has no "beside": the audio goes down the pipe, the side files into the current
+    folder named as the default output would be, and stderr says where; none overwritten."""
+    here = tmp_path / "here"
+    here.mkdir()
+    args = [*[sys.executable, "-m", "ttsai_plugin.cli"], "dub", str(talk[0]), "--to", "es",
+            "--subtitles", "-o", "-"]
+    env = {**env, "PYTHONPATH": str(ROOT)}  # this checkout's ttsai, run from another folder
+    proc = subprocess.run(args, env=env, cwd=here, capture_output=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout[:4] == b"RIFF"  # only the audio on stdout
+    made = ["talk.dub-es.original.srt", "talk.dub-es.srt", "talk.dub-es.transcript.json",
+            "talk.dub-es.vtt"]
+    assert names(here) == made
+    said = proc.stderr.decode()
+    assert "went to stdout" in said and str(here) in said and "talk.dub-es.transcript.json" in said
+    assert json.loads((here / "talk.dub-es.transcript.json").read_text("utf-8"))
+
+    again = subprocess.run(args, env=env, cwd=here, capture_output=True, timeout=240)
+    assert again.returncode == 2 and again.stdout == b""
+    assert "talk.dub-es" in again.stderr.decode() and "already exists" in again.stderr.decode()
+
+
+def test_a_transcript_piped_to_stdout_still_writes_the_subtitles_named_with_vtt(env, talk,
+                                                                                tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ttsai_plugin.cli", "transcribe", str(talk[0]),
+                           "-o", "-", "--format", "txt", "--vtt", str(tmp_path / "talk.vtt")],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert "welcome" in proc.stdout.lower()
+    assert (tmp_path / "talk.vtt").read_text("utf-8").startswith("WEBVTT")

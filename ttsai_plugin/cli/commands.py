@@ -34,15 +34,18 @@ def _media_inputs(args: argparse.Namespace, console: Console) -> list[InputFile]
 
 def _audio_deliver(result: Any, clip: Any, plan: out_mod.Outputs, staging: Path):
     """The result's audio at its output (or stdout); its side files (subtitles, a dub's
-    transcript) beside it, named after it; files sent elsewhere (--stems-out) listed as they are."""
+    transcript) beside it, named after it (with stdout: in the current folder, see
+    ``Outputs``); files sent elsewhere (--stems-out) listed as they are."""
     src = result.audio[0].path
     if plan.to_stdout:
         tmp = staging / f"stdout{plan.stdout_suffix}"
         out_mod.deliver(src, tmp, video=clip.media)
         out_mod.to_stdout(tmp)
-        return [("stdout", media.duration(tmp))]
-    out, seconds = out_mod.deliver(src, plan.paths[0], video=clip.media)
-    written: list[tuple[str, float | None]] = [(str(out), seconds)]
+        written: list[tuple[str, float | None]] = [("stdout", media.duration(tmp))]
+    else:
+        out, seconds = out_mod.deliver(src, plan.paths[0], video=clip.media)
+        written = [(str(out), seconds)]
+    anchor = plan.side_anchor
     for f in result.files:
         if f == src:
             continue
@@ -51,7 +54,7 @@ def _audio_deliver(result: Any, clip: Any, plan: out_mod.Outputs, staging: Path)
                 written.append((str(f), None))
             continue
         tag = f.name[len(src.stem):] if f.name.startswith(src.stem + ".") else "." + f.name
-        written.append((str(out_mod.deliver_text(f, out_mod.beside(out, tag))), None))
+        written.append((str(out_mod.deliver_text(f, out_mod.beside(anchor, tag))), None))
     return written
 
 
@@ -153,7 +156,6 @@ def cmd_dub(args, token, console) -> int:
                      fields={"lang": lang}, options={k: str(v) for k, v in opts.items()},
                      side_tags=() if args.preset else _dub_side_tags(args, studio),
                      estimate_opts={k: v for k, v in studio.items() if k != "stems_out"})
-    job.precheck = _no_subtitles_to_stdout(args, job.precheck)
     return run_job(args, token, job, _media_inputs(args, console), console)
 
 
@@ -185,16 +187,6 @@ def _dub_side_tags(args: argparse.Namespace, studio: dict[str, Any]) -> tuple[st
     if args.subtitles:
         tags += (".srt", ".vtt") + ((".original.srt",) if full else ())
     return tags
-
-
-def _no_subtitles_to_stdout(args: argparse.Namespace, then: Any):
-    def check(clip: Any, plan: out_mod.Outputs) -> None:
-        if plan.to_stdout and args.subtitles:
-            raise InputError("--subtitles writes files beside the output, but the dub goes to "
-                             "stdout.", hint="Give -o FILE (or -o DIR/) to keep the subtitles.")
-        if then is not None:
-            then(clip, plan)
-    return check
 
 
 def _preset_language(name: str | None) -> str | None:
@@ -279,8 +271,7 @@ def cmd_transcribe(args, token, console) -> int:
             tmp = staging / f"stdout{plan.stdout_suffix}"
             _write_transcript(result, made, tmp)
             out_mod.to_stdout(tmp)
-            return [("stdout", None)]
-        written = []
+        written = [("stdout", None)] if plan.to_stdout else []
         for t in [*plan.paths, *extra]:
             _write_transcript(result, made, t)
             written.append((str(t), None))

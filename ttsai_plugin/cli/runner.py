@@ -174,6 +174,10 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                     lines = said + lines
                 elif said and job.batch_lines:
                     lines = [f"{r.item.label}: " + "; ".join(said)] + lines
+                here = [p for p, _ in written[1:] if not Path(p).is_absolute()]
+                if r.item.payload[1].to_stdout and here:
+                    lines.append(f"Note: the result went to stdout; {', '.join(here)} went to "
+                                 f"the current folder ({Path.cwd()}).")
                 if not r.finished.cached:
                     lines.append(credits_line(r.finished.credits, r.finished.remaining))
                 console.result(lines)
