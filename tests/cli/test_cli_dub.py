@@ -217,3 +217,13 @@ def test_a_transcript_piped_to_stdout_still_writes_the_subtitles_named_with_vtt(
     assert proc.returncode == 0, proc.stderr
     assert "welcome" in proc.stdout.lower()
     assert (tmp_path / "talk.vtt").read_text("utf-8").startswith("WEBVTT")
+
+
+def test_a_preset_dub_keeps_the_transcripts_as_well_as_the_subtitles(env, talk, tmp_path):
+    """dub-spanish writes subtitles; the dub's transcript (.transcript.json) and the original's
+    subtitles came out of the same run and were dropped by the preset."""
+    out = tmp_path / "out"
+    ttsai(env, "dub", talk[0], "--preset", "dub-spanish", "-o", out / "es.wav")
+    assert names(out) == SIDE
+    saved = json.loads((out / "es.transcript.json").read_text("utf-8"))
+    assert "Thank you for watching." in saved["original_text"]
