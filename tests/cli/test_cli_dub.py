@@ -227,3 +227,29 @@ def test_a_preset_dub_keeps_the_transcripts_as_well_as_the_subtitles(env, talk, 
     assert names(out) == SIDE
     saved = json.loads((out / "es.transcript.json").read_text("utf-8"))
     assert "Thank you for watching." in saved["original_text"]
+
+
+def test_stems_of_same_named_inputs_never_overwrite_each_other(env, talk, tmp_path):
+    import shutil
+    for side in ("a", "b"):
+        (tmp_path / "takes" / side).mkdir(parents=True)
+        shutil.copyfile(talk[0], tmp_path / "takes" / side / "x.wav")
+    a, b = tmp_path / "takes" / "a" / "x.wav", tmp_path / "takes" / "b" / "x.wav"
+    out = ["-o", f"{tmp_path / 'dubs'}/{{index}}-{{stem}}.{{ext}}"]
+
+    refused = ttsai(env, "dub", a, b, "--to", "es", *out, "--stems-out", tmp_path / "st", ok=False)
+    assert refused.returncode == 2 and "would both be written to" in one_line_error(refused)
+    assert not (tmp_path / "st").exists() and not (tmp_path / "dubs").exists()
+
+    ttsai(env, "dub", a, b, "--to", "es", *out, "--stems-out", f"{tmp_path / 'st'}/{{index}}-{{stem}}")
+    assert names(tmp_path / "st") == ["1-x", "2-x"]
+    assert "x.dub-es.voice.wav" in names(tmp_path / "st" / "1-x")
+    assert "x.dub-es.voice.wav" in names(tmp_path / "st" / "2-x")
+
+    # a folder input keeps its subfolders, as -o DIR/ does
+    ttsai(env, "dub", tmp_path / "takes", "-r", "--to", "es", "-o", f"{tmp_path / 'd2'}/",
+          "--stems-out", tmp_path / "st2")
+    assert names(tmp_path / "st2") == ["a", "b"]
+    again = ttsai(env, "dub", tmp_path / "takes", "-r", "--to", "es", "-o", f"{tmp_path / 'd3'}/",
+                  "--stems-out", tmp_path / "st2", ok=False)
+    assert again.returncode == 2 and "already exists" in one_line_error(again)

@@ -151,12 +151,43 @@ def cmd_dub(args, token, console) -> int:
     studio = _studio_options(args)
     opts.update(studio)
     lang = args.target_language or _preset_language(args.preset)
+    inputs = _media_inputs(args, console)
+    stems_dirs = _stems_folders(studio.get("stems_out"), inputs, lang or "")
     job = _audio_job(args, "dub", f"dub-{lang}" if lang else "dub",
-                     lambda ctx, clip: workflows.dub(ctx, clip, **opts),
+                     lambda ctx, clip: workflows.dub(ctx, clip, **{
+                         **opts, **({"stems_out": stems_dirs[clip.media]} if stems_dirs
+                                    else {})}),
                      fields={"lang": lang}, options={k: str(v) for k, v in opts.items()},
                      side_tags=() if args.preset else _dub_side_tags(args, studio),
                      estimate_opts={k: v for k, v in studio.items() if k != "stems_out"})
-    return run_job(args, token, job, _media_inputs(args, console), console)
+    if stems_dirs:
+        job.also_writes = lambda src: _stems_files(stems_dirs[src.path], src, lang or "")
+    return run_job(args, token, job, inputs, console)
+
+
+def _stems_folders(given: Path | None, inputs: list[InputFile], lang: str) -> dict[Path, Path]:
+    """Each input's --stems-out folder, by the rules of the main outputs: a folder keeps the
+    inputs' subfolders (as -o DIR/ does), a template ({stem}, {dir}, {index}, {lang}) is
+    rendered per input."""
+    if given is None:
+        return {}
+    from ttsai_plugin import naming_template
+    text = str(given)
+    if not naming_template.is_template(text):
+        return {src.path: given / src.rel for src in inputs}
+    parsed = naming_template.parse(text, {"stem", "dir", "index", "lang", "tag"})
+    return {src.path: Path(parsed.render({"stem": src.stem, "dir": str(src.path.parent),
+                                          "index": i, "lang": lang, "tag": f"dub-{lang}",
+                                          "ext": "wav", "stem_name": None, "preset": None}))
+            for i, src in enumerate(inputs, start=1)}
+
+
+def _stems_files(folder: Path, src: InputFile, lang: str) -> list[Path]:
+    """The files a dub's --stems-out writes for ``src`` (named as dub_studio names them), so
+    two inputs onto one name, or an existing file, are refused before any work."""
+    base = slug(src.stem, 60)
+    return [folder / f"{base}.dub-{slug(lang, 16)}.voice.wav", folder / f"{base}.bed.wav",
+            folder / f"{base}.vocals.wav"]
 
 
 def _studio_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -116,7 +116,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
                       else f"{src.stem}{suffixes[0]}")
         plans = [Outputs([], stdout_suffix=suffixes[0], anchor=anchor,
                          side=[beside(anchor, t) for t in naming.side_tags])]
-        _check_targets(inputs, plans)
+        check_targets(inputs, plans)
         return plans
     if out is None and inputs and inputs[0].stdin:
         if sys.stdout.isatty():
@@ -167,7 +167,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         for p in paths:
             _check_suffix(p, naming.allowed)
         plans.append(Outputs(paths, side=[beside(paths[0], t) for t in naming.side_tags]))
-    _check_targets(inputs, plans)
+    check_targets(inputs, plans)
     return plans
 
 
@@ -186,7 +186,7 @@ def _check_suffix(out: Path, allowed: tuple[str, ...]) -> None:
                          hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
 
 
-def _check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
+def check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
     """Two inputs onto one file, or an output over an input, are refused before any work."""
     sources = {f.path.resolve(): f for f in inputs if not f.stdin}
     owner: dict[Path, InputFile] = {}

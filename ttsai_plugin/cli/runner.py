@@ -39,6 +39,7 @@ class Job:
     describe: Callable[[Any], tuple[dict[str, Any], list[str]]] | None = None
     precheck: Callable[[Any, out_mod.Outputs], None] | None = None
     batch_lines: bool = False  # describe's lines are the result: shown in batches too
+    also_writes: Callable[[InputFile], list[Path]] | None = None  # e.g. a dub's --stems-out
 
 
 def make_client(args: argparse.Namespace):
@@ -106,6 +107,10 @@ def run_job(args: argparse.Namespace, token: Any, job: Job, inputs: list[InputFi
             inputs[0].path = stdin.read()
         plans = out_mod.plan(args, job.naming, inputs) if job.naming.allowed else \
             [out_mod.Outputs([]) for _ in inputs]
+        if job.also_writes is not None:
+            for src, p in zip(inputs, plans):
+                p.side += job.also_writes(src)
+            out_mod.check_targets(inputs, plans)
         console.data_on_stdout = any(p.to_stdout for p in plans)
         return _run(args, token, job, inputs, plans, console)
     finally:
