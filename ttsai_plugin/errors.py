@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ttsai_plugin.sentences import clause, join
+
 
 class TTSAIError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -19,7 +21,7 @@ class TTSAIError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message
         self.hint = hint
-        super().__init__(message if not hint else f"{message} {hint}")
+        super().__init__(join(message, hint) if hint else message)
 
 
 # --- the API's own answers -------------------------------------------------------------
@@ -70,7 +72,7 @@ class InsufficientCreditsError(APIError):
         if need is not None or have is not None:
             parts = [f"this needs {need:g} credits" if need is not None else "",
                      f"the account has {have:g}" if have is not None else ""]
-            message = f"{message.rstrip('.')}: {', '.join(p for p in parts if p)}."
+            message = f"{clause(message)}: {', '.join(p for p in parts if p)}."
         super().__init__(message, **kwargs)
 
     @property

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ttsai_plugin.errors import InputError
+from ttsai_plugin.sentences import sentence
 
 FIELDS: dict[str, str] = {
     "stem": "the input's file name without its extension (talk for talk.mp4)",
@@ -50,7 +51,7 @@ class Template:
             try:
                 text = format(value, spec or "")
             except (ValueError, TypeError) as e:
-                raise InputError(f"{{{name}:{spec}}} in the output template: {e}.",
+                raise InputError(f"{{{name}:{spec}}} in the output template: {sentence(str(e))}",
                                  hint="For example {index:03d} for 001, 002 …") from None
             out.append(text if name == "dir" else _UNSAFE_PART.sub("_", text))
         return "".join(out)
@@ -69,7 +70,7 @@ def parse(text: str, allowed: set[str] | frozenset[str] | None = None) -> Templa
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as e:
-        raise InputError(f"The output template {text!r} is malformed: {e}.",
+        raise InputError(f"The output template {text!r} is malformed: {sentence(str(e))}",
                          hint="Fields look like {stem}; write {{ or }} for a literal brace.") from None
     names = set()
     for _, name, _, _ in parts:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -295,9 +296,34 @@ def test_every_option_has_help_and_config_shows_where_settings_come_from(env, tm
     secret = "sk-tts-never-shown-424242"
     shown = run({**env, "TTSAI_API_KEY": secret}, "config")
     assert secret not in shown.stdout + shown.stderr
-    assert "api_key    set" in shown.stdout and "environment TTSAI_API_KEY" in shown.stdout
+    assert re.search(r"^api_key +set ", shown.stdout, re.M)
+    assert "environment TTSAI_API_KEY" in shown.stdout
     data = json.loads(run(env, "config", "--json").stdout)["settings"]
     assert data["api_key"]["value"] == "not set" and data["base_url"]["source"] == "default"
+
+
+def test_config_keeps_its_columns_when_a_path_is_long_and_never_shows_the_key(env, tmp_path):
+    secret = "sk-tts-never-shown-737373"
+    deep = tmp_path / "a-studio-share" / "with-a-rather-long-cache-folder-name" / "for-ttsai"
+    where = {**env, "TTSAI_API_KEY": secret, "TTSAI_CACHE_DIR": str(deep)}
+    wide = run({**where, "COLUMNS": "300"}, "config").stdout
+    rows = wide.splitlines()
+    assert len(rows) == 8 and secret not in wide
+    assert len(str(deep)) > 40 and any(str(deep) in r for r in rows)
+    assert len({r.index(" (") if r.startswith("cache") else r.rindex(" (") for r in rows}) == 1
+    assert re.search(r"^api_key +set +\(environment TTSAI_API_KEY\)$", wide, re.M)
+
+    narrow = run({**where, "COLUMNS": "90"}, "config").stdout
+    assert secret not in narrow
+    lines = narrow.splitlines()
+    value_column = lines[0].index("set")
+    inline = [ln for ln in lines if not ln.startswith(" ") and ln.endswith(")")]
+    wrapped = [ln for ln in lines if ln.startswith(" ")]
+    assert len(inline) + len(wrapped) == 8 and inline
+    assert len({ln.rindex(" (") for ln in inline}) == 1 and all(len(ln) <= 90 for ln in inline)
+    assert all(ln.index("(") == value_column for ln in wrapped)  # a source under its value
+    long_row = next(i for i, ln in enumerate(lines) if str(deep) in ln)
+    assert lines[long_row + 1].strip() == "(environment TTSAI_CACHE_DIR)"
 
 
 def test_bash_completes_commands_and_options(env, tmp_path):

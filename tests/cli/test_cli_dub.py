@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import srt
@@ -20,6 +21,7 @@ from tests.studio_checks import correlation, mono
 pytestmark = pytest.mark.timeout(300)
 
 SENTENCES = (("Hello and welcome to the show.", 0.5), ("Thank you for watching.", 3.4))
+ROOT = Path(__file__).resolve().parents[2]
 RATE = 16000  # what studio_checks.mono decodes to
 SIDE = ["es.original.srt", "es.srt", "es.transcript.json", "es.vtt", "es.wav"]
 
@@ -174,7 +176,6 @@ def test_flags_that_cannot_work_together_are_refused_before_any_work(env, talk, 
     for args, says in [
         (["--preset", "dub-spanish", "--timing", "clip"], "--timing cannot be used with --preset"),
         (["--to", "es", "--stems-out", a_file], "is a file; the stems need a folder"),
-        (["--to", "es", "--subtitles", "-o", "-"], "the dub goes to stdout"),
     ]:
         proc = ttsai(env, "dub", talk[0], *args, ok=False)
         assert proc.returncode == 2 and says in one_line_error(proc), (args, proc.stderr)
@@ -182,3 +183,73 @@ def test_flags_that_cannot_work_together_are_refused_before_any_work(env, talk, 
     bad = ttsai(env, "dub", talk[0], "--to", "es", "--timing", "word", ok=False)
     assert bad.returncode == 2 and "invalid choice: 'word'" in bad.stderr
     assert names(tmp_path) == ["notes.txt"]
+
+
+def test_a_dub_piped_to_stdout_keeps_its_transcript_and_subtitles_in_the_current_folder(
+        env, talk, tmp_path):
+    """`-o -` has no "beside": the audio goes down the pipe, the side files into the current
+    folder named as the default output would be, and stderr says where; none overwritten."""
+    here = tmp_path / "here"
+    here.mkdir()
+    args = [*[sys.executable, "-m", "ttsai_plugin.cli"], "dub", str(talk[0]), "--to", "es",
+            "--subtitles", "-o", "-"]
+    env = {**env, "PYTHONPATH": str(ROOT)}  # this checkout's ttsai, run from another folder
+    proc = subprocess.run(args, env=env, cwd=here, capture_output=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout[:4] == b"RIFF"  # only the audio on stdout
+    made = ["talk.dub-es.original.srt", "talk.dub-es.srt", "talk.dub-es.transcript.json",
+            "talk.dub-es.vtt"]
+    assert names(here) == made
+    said = proc.stderr.decode()
+    assert "went to stdout" in said and str(here) in said and "talk.dub-es.transcript.json" in said
+    assert json.loads((here / "talk.dub-es.transcript.json").read_text("utf-8"))
+
+    again = subprocess.run(args, env=env, cwd=here, capture_output=True, timeout=240)
+    assert again.returncode == 2 and again.stdout == b""
+    assert "talk.dub-es" in again.stderr.decode() and "already exists" in again.stderr.decode()
+
+
+def test_a_transcript_piped_to_stdout_still_writes_the_subtitles_named_with_vtt(env, talk,
+                                                                                tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ttsai_plugin.cli", "transcribe", str(talk[0]),
+                           "-o", "-", "--format", "txt", "--vtt", str(tmp_path / "talk.vtt")],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert "welcome" in proc.stdout.lower()
+    assert (tmp_path / "talk.vtt").read_text("utf-8").startswith("WEBVTT")
+
+
+def test_a_preset_dub_keeps_the_transcripts_as_well_as_the_subtitles(env, talk, tmp_path):
+    """dub-spanish writes subtitles; the dub's transcript (.transcript.json) and the original's
+    subtitles came out of the same run and were dropped by the preset."""
+    out = tmp_path / "out"
+    ttsai(env, "dub", talk[0], "--preset", "dub-spanish", "-o", out / "es.wav")
+    assert names(out) == SIDE
+    saved = json.loads((out / "es.transcript.json").read_text("utf-8"))
+    assert "Thank you for watching." in saved["original_text"]
+
+
+def test_stems_of_same_named_inputs_never_overwrite_each_other(env, talk, tmp_path):
+    import shutil
+    for side in ("a", "b"):
+        (tmp_path / "takes" / side).mkdir(parents=True)
+        shutil.copyfile(talk[0], tmp_path / "takes" / side / "x.wav")
+    a, b = tmp_path / "takes" / "a" / "x.wav", tmp_path / "takes" / "b" / "x.wav"
+    out = ["-o", f"{tmp_path / 'dubs'}/{{index}}-{{stem}}.{{ext}}"]
+
+    refused = ttsai(env, "dub", a, b, "--to", "es", *out, "--stems-out", tmp_path / "st", ok=False)
+    assert refused.returncode == 2 and "would both be written to" in one_line_error(refused)
+    assert not (tmp_path / "st").exists() and not (tmp_path / "dubs").exists()
+
+    ttsai(env, "dub", a, b, "--to", "es", *out, "--stems-out", f"{tmp_path / 'st'}/{{index}}-{{stem}}")
+    assert names(tmp_path / "st") == ["1-x", "2-x"]
+    assert "x.dub-es.voice.wav" in names(tmp_path / "st" / "1-x")
+    assert "x.dub-es.voice.wav" in names(tmp_path / "st" / "2-x")
+
+    # a folder input keeps its subfolders, as -o DIR/ does
+    ttsai(env, "dub", tmp_path / "takes", "-r", "--to", "es", "-o", f"{tmp_path / 'd2'}/",
+          "--stems-out", tmp_path / "st2")
+    assert names(tmp_path / "st2") == ["a", "b"]
+    again = ttsai(env, "dub", tmp_path / "takes", "-r", "--to", "es", "-o", f"{tmp_path / 'd3'}/",
+                  "--stems-out", tmp_path / "st2", ok=False)
+    assert again.returncode == 2 and "already exists" in one_line_error(again)

@@ -22,7 +22,8 @@ from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
 from .retry import RetryPolicy
 from .timeouts import request_timeout
 from .transfer import stream_to_file, upload_part
-from .types import CreditState, RateLimitState
+from .credit_scope import note_billed
+from .types import CreditState, RateLimitState, _num
 
 log = logging.getLogger("ttsai_plugin.api")
 
@@ -306,9 +307,13 @@ class BaseClient:
             return
         rate = RateLimitState.from_headers(headers)
         with self._state_lock:
+            before = self.credits
             self.credits = self.credits.updated(headers)
             if rate is not None:
                 self.rate_limit = rate
+        if self.credits is not before:
+            note_billed(_num(headers.get("x-credits-used")),
+                        _num(headers.get("x-credits-remaining")))
         if rate is not None:
             self.limiter.observe(rate.remaining, rate.reset_in, rate.limit)
 

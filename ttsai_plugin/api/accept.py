@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import BadAudioError, MediaError
 from ..media import ffmpeg
+from ..sentences import clause
 
 _INPUT = re.compile(r"Input #0, (.+?), from ")
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -82,7 +83,7 @@ def inspect(path: Path, *, what: str) -> Checked:
                           what=f"check the {what} answer")
     except MediaError as e:
         raise BadAudioError(f"The {what} answer is not audio that can be decoded "
-                            f"({e.message})", hint="It was not kept; try again.") from None
+                            f"({clause(e.message)}).", hint="It was not kept; try again.") from None
     container = _INPUT.search(text)
     times = _TIME.findall(text)
     seconds = _hms(times[-1]) if times else 0.0

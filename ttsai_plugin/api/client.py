@@ -13,6 +13,7 @@ from ..errors import (APIError, APITimeoutError, InputError, LimitExceededError,
 from . import accept
 from ._base import Answer, BaseClient
 from ._errors import scrub
+from .credit_scope import note_billed
 from .paths import endpoint
 from .transfer import atomic_temp_dir, check_upload, format_for, temp_beside
 from .types import (AudioResult, Analysis, ChatTurn, ModelInfo, Stems, TaskResult, Transcript,
@@ -278,6 +279,7 @@ class TTSAIClient(BaseClient):
             return
         with self._state_lock:
             self.credits = self.credits.billed(_num(used), _num(left))
+        note_billed(_num(used), _num(left))
 
     def _audio(self, name: str, out: PathLike, expect: accept.Expect,
                **kwargs: Any) -> AudioResult:

@@ -20,6 +20,7 @@ from typing import Any
 import platformdirs
 
 from ..errors import ConfigError
+from ..sentences import sentence
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def load_config_file(path: Path | None = None) -> dict[str, str]:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"The config file {path} is not valid TOML: {e}.",
+        raise ConfigError(f"The config file {path} is not valid TOML: {sentence(str(e))}",
                           hint="Fix or delete it, or run `ttsai config` again.") from None
     if os.name == "posix" and "api_key" in data and path.stat().st_mode & 0o077:
         log.warning("The config file %s holding the API key is readable by other users; "
@@ -168,7 +169,7 @@ def check_base_url(url: str, *, in_process: bool = False) -> str:
     try:
         parsed = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError) as e:
-        raise ConfigError(f"The API base URL {url!r} is not a URL: {e}.") from None
+        raise ConfigError(f"The API base URL {url!r} is not a URL: {sentence(str(e))}") from None
     if parsed.scheme not in ("https", "http") or not parsed.host:
         raise ConfigError(f"The API base URL {url!r} must start with https:// and name a host.",
                           hint=f"For TTS.ai use {DEFAULT_BASE_URL}")

@@ -27,21 +27,25 @@ ESTIMATE_OPS = {"dub": "dub", "enhance": "enhance", "dereverb": "dereverb",
 def _media_inputs(args: argparse.Namespace, console: Console) -> list[InputFile]:
     found = expand(args.inputs, recursive=args.recursive, suffixes=MEDIA_SUFFIXES,
                    what="audio or video", note=console.note, exclude=BatchLedger().made())
-    check_media(found)
+    if not getattr(args, "estimate", False):  # an estimate names each unreadable file itself
+        check_media(found)
     return found
 
 
 def _audio_deliver(result: Any, clip: Any, plan: out_mod.Outputs, staging: Path):
     """The result's audio at its output (or stdout); its side files (subtitles, a dub's
-    transcript) beside it, named after it; files sent elsewhere (--stems-out) listed as they are."""
+    transcript) beside it, named after it (with stdout: in the current folder, see
+    ``Outputs``); files sent elsewhere (--stems-out) listed as they are."""
     src = result.audio[0].path
     if plan.to_stdout:
         tmp = staging / f"stdout{plan.stdout_suffix}"
         out_mod.deliver(src, tmp, video=clip.media)
         out_mod.to_stdout(tmp)
-        return [("stdout", media.duration(tmp))]
-    out, seconds = out_mod.deliver(src, plan.paths[0], video=clip.media)
-    written: list[tuple[str, float | None]] = [(str(out), seconds)]
+        written: list[tuple[str, float | None]] = [("stdout", media.duration(tmp))]
+    else:
+        out, seconds = out_mod.deliver(src, plan.paths[0], video=clip.media)
+        written = [(str(out), seconds)]
+    anchor = plan.side_anchor
     for f in result.files:
         if f == src:
             continue
@@ -50,7 +54,7 @@ def _audio_deliver(result: Any, clip: Any, plan: out_mod.Outputs, staging: Path)
                 written.append((str(f), None))
             continue
         tag = f.name[len(src.stem):] if f.name.startswith(src.stem + ".") else "." + f.name
-        written.append((str(out_mod.deliver_text(f, out_mod.beside(out, tag))), None))
+        written.append((str(out_mod.deliver_text(f, out_mod.beside(anchor, tag))), None))
     return written
 
 
@@ -147,13 +151,43 @@ def cmd_dub(args, token, console) -> int:
     studio = _studio_options(args)
     opts.update(studio)
     lang = args.target_language or _preset_language(args.preset)
+    inputs = _media_inputs(args, console)
+    stems_dirs = _stems_folders(studio.get("stems_out"), inputs, lang or "")
     job = _audio_job(args, "dub", f"dub-{lang}" if lang else "dub",
-                     lambda ctx, clip: workflows.dub(ctx, clip, **opts),
+                     lambda ctx, clip: workflows.dub(ctx, clip, **{
+                         **opts, **({"stems_out": stems_dirs[clip.media]} if stems_dirs
+                                    else {})}),
                      fields={"lang": lang}, options={k: str(v) for k, v in opts.items()},
                      side_tags=() if args.preset else _dub_side_tags(args, studio),
                      estimate_opts={k: v for k, v in studio.items() if k != "stems_out"})
-    job.precheck = _no_subtitles_to_stdout(args, job.precheck)
-    return run_job(args, token, job, _media_inputs(args, console), console)
+    if stems_dirs:
+        job.also_writes = lambda src: _stems_files(stems_dirs[src.path], src, lang or "")
+    return run_job(args, token, job, inputs, console)
+
+
+def _stems_folders(given: Path | None, inputs: list[InputFile], lang: str) -> dict[Path, Path]:
+    """Each input's --stems-out folder, by the rules of the main outputs: a folder keeps the
+    inputs' subfolders (as -o DIR/ does), a template ({stem}, {dir}, {index}, {lang}) is
+    rendered per input."""
+    if given is None:
+        return {}
+    from ttsai_plugin import naming_template
+    text = str(given)
+    if not naming_template.is_template(text):
+        return {src.path: given / src.rel for src in inputs}
+    parsed = naming_template.parse(text, {"stem", "dir", "index", "lang", "tag"})
+    return {src.path: Path(parsed.render({"stem": src.stem, "dir": str(src.path.parent),
+                                          "index": i, "lang": lang, "tag": f"dub-{lang}",
+                                          "ext": "wav", "stem_name": None, "preset": None}))
+            for i, src in enumerate(inputs, start=1)}
+
+
+def _stems_files(folder: Path, src: InputFile, lang: str) -> list[Path]:
+    """The files a dub's --stems-out writes for ``src`` (named as dub_studio names them), so
+    two inputs onto one name, or an existing file, are refused before any work."""
+    base = slug(src.stem, 60)
+    return [folder / f"{base}.dub-{slug(lang, 16)}.voice.wav", folder / f"{base}.bed.wav",
+            folder / f"{base}.vocals.wav"]
 
 
 def _studio_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,16 +218,6 @@ def _dub_side_tags(args: argparse.Namespace, studio: dict[str, Any]) -> tuple[st
     if args.subtitles:
         tags += (".srt", ".vtt") + ((".original.srt",) if full else ())
     return tags
-
-
-def _no_subtitles_to_stdout(args: argparse.Namespace, then: Any):
-    def check(clip: Any, plan: out_mod.Outputs) -> None:
-        if plan.to_stdout and args.subtitles:
-            raise InputError("--subtitles writes files beside the output, but the dub goes to "
-                             "stdout.", hint="Give -o FILE (or -o DIR/) to keep the subtitles.")
-        if then is not None:
-            then(clip, plan)
-    return check
 
 
 def _preset_language(name: str | None) -> str | None:
@@ -278,8 +302,7 @@ def cmd_transcribe(args, token, console) -> int:
             tmp = staging / f"stdout{plan.stdout_suffix}"
             _write_transcript(result, made, tmp)
             out_mod.to_stdout(tmp)
-            return [("stdout", None)]
-        written = []
+        written = [("stdout", None)] if plan.to_stdout else []
         for t in [*plan.paths, *extra]:
             _write_transcript(result, made, t)
             written.append((str(t), None))

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from ttsai_plugin.errors import (APIError, AuthenticationError, Cancelled, ConfigError,
                                  InputError, PermissionDeniedError, PresetError, TTSAIError)
+from ttsai_plugin.sentences import join
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_CANCELLED, EXIT_PIPE = 0, 1, 2, 3, 130, 141
 _OS_HINTS = {
@@ -53,10 +54,9 @@ def _message_and_hint(error: BaseException) -> tuple[str, str | None]:
 def error_line(error: BaseException, *, about: str | None = None) -> str:
     """``ttsai: error: [<about>: ]<what happened>. <what to do>`` on one line."""
     message, hint = _message_and_hint(error)
-    if hint and message and message.rstrip("'\")»”")[-1:] not in tuple(".!?:…"):
-        message += "."  # 'Name or service not known Check the network' read as one sentence
-    text = message + (f" {hint}" if hint else "")
-    return "ttsai: error: " + (f"{about}: " if about else "") + " ".join(text.split())
+    text = join(message, hint) if hint else " ".join(message.split())
+    named = about and not text.startswith(about)  # "a.wav: a.wav is not audio" says it twice
+    return "ttsai: error: " + (f"{about}: " if named else "") + text
 
 
 def error_code(error: BaseException) -> str:
@@ -165,10 +165,8 @@ class Console:
             self.result(lines)
 
 
-def credits_line(used: float, client: Any) -> str:
-    """``Credits: 18 used, 999,946 left`` from this job's figure and the client's state."""
-    state = getattr(client, "credits", None)
-    left = getattr(state, "remaining", None)
+def credits_line(used: float, left: float | None) -> str:
+    """``Credits: 18 used, 999,946 left``: this job's figure and the balance after it."""
     return f"Credits: {used:,.6g} used" + (f", {left:,.6g} left" if left is not None else "")
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from ttsai_plugin import workflows
 from ttsai_plugin.cli.display import Console
-from ttsai_plugin.cli.inputs import MEDIA_SUFFIXES, check_media, clip_from, expand, text_from
+from ttsai_plugin.cli.estimates import estimate_each
+from ttsai_plugin.cli.inputs import MEDIA_SUFFIXES, clip_from, expand, text_from
 from ttsai_plugin.cli.runner import make_client
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import Context
@@ -85,36 +87,19 @@ def cmd_estimate(args, token, console: Console) -> int:
     text = text_from(args) if (args.text or args.file) else None
     files = expand(args.inputs, recursive=args.recursive, suffixes=MEDIA_SUFFIXES,
                    what="audio or video", note=console.note) if args.inputs else []
-    check_media(files)
     if any(f.stdin for f in files):
         raise InputError("An estimate needs the file itself, not stdin.",
                          hint="Name the file: `ttsai estimate enhance talk.wav`.")
-    rows, total, upper = [], 0.0, False
     with contextlib.closing(make_client(args)) as client:
         ctx = Context(client, Path.cwd())
-        for src in files or [None]:
+
+        def one(src):
             clip = clip_from(args, src) if src is not None else None
             if ALIASES.get(op, op) not in _known_ops():
-                est = workflows.estimate(ctx, "preset", clip=clip, text=text, preset=op)
-            else:
-                opts = {"model": args.model, "reference": args.reference} if op == "narrate" else {}
-                est = workflows.estimate(ctx, op, clip=clip, text=text, **opts)
-            total += est.credits
-            upper = upper or est.upper_bound
-            rows.append({"input": src.label if src else None, "credits": est.credits,
-                         "detail": est.detail, "upper_bound": est.upper_bound})
-    prefix = "up to " if upper else ""
-    if len(rows) == 1:
-        console.emit({"operation": args.operation, **{k: v for k, v in rows[0].items()
-                                                      if k != "input"}},
-                     [f"{prefix}{total:g} credits: {rows[0]['detail']}"])
-        return 0
-    lines = [f"{r['input']}: {'up to ' if r['upper_bound'] else ''}{r['credits']:g} credits "
-             f"({r['detail']})" for r in rows] + [
-        f"Total: {prefix}{total:g} credits for {len(rows)} files"]
-    console.emit({"operation": args.operation, "credits": total, "upper_bound": upper,
-                  "items": rows}, lines)
-    return 0
+                return workflows.estimate(ctx, "preset", clip=clip, text=text, preset=op)
+            opts = {"model": args.model, "reference": args.reference} if op == "narrate" else {}
+            return workflows.estimate(ctx, op, clip=clip, text=text, **opts)
+        return estimate_each(console, args.operation, files or [None], one)
 
 
 def cmd_presets(args, token, console: Console) -> int:
@@ -154,10 +139,28 @@ def cmd_config(args, token, console: Console) -> int:
         console.emit({"config": str(path)}, [f"Saved to {path}"])
         return 0
     settings = effective_settings()
-    lines = [f"{s['name']:<10} {s['value']:<40} ({s['source']})" for s in settings]
+    lines = settings_table(settings, shutil.get_terminal_size().columns)
     console.emit({"settings": {s["name"]: {"value": s["value"], "source": s["source"]}
                                for s in settings}}, lines)
     return 0
+
+
+def settings_table(settings: list[dict[str, str]], width: int) -> list[str]:
+    """Name, value and source in aligned columns, the value column as wide as the terminal lets
+    the most rows fit; a row whose value is longer has its source on the next line."""
+    names = max(len(s["name"]) for s in settings)
+
+    def fit(column: int, s: dict[str, str]) -> bool:
+        return len(s["value"]) <= column and names + column + len(s["source"]) + 4 <= width
+    column = max(sorted({len(s["value"]) for s in settings}),
+                 key=lambda c: sum(fit(c, s) for s in settings))
+    lines = []
+    for s in settings:
+        if fit(column, s):
+            lines.append(f"{s['name']:<{names}} {s['value']:<{column}} ({s['source']})")
+        else:
+            lines += [f"{s['name']:<{names}} {s['value']}", f"{'':<{names}} ({s['source']})"]
+    return lines
 
 
 def effective_settings() -> list[dict[str, str]]:

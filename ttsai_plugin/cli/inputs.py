@@ -15,6 +15,7 @@ from typing import Callable
 
 from ttsai_plugin.clips import Clip
 from ttsai_plugin.errors import InputError, MediaError
+from ttsai_plugin.sentences import clause
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif",
                   ".aiff", ".aifc", ".wma", ".ac3", ".eac3", ".amr", ".caf", ".w64", ".mka",
@@ -170,7 +171,7 @@ def clip_from(args: argparse.Namespace, src: InputFile) -> Clip:
     try:
         _check_range(clip, start, end, src.label if src.stdin else path.name)
     except MediaError as e:
-        raise InputError(f"{src.label} is not an audio or video file ({e.message}).",
+        raise InputError(f"{src.label} is not an audio or video file ({clause(e.message)}).",
                          hint="Give audio or video (wav, mp3, flac, mp4, mov …).") from None
     return clip
 

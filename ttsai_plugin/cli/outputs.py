@@ -48,16 +48,24 @@ class Naming:
 @dataclass
 class Outputs:
     """One input's outputs: ``paths`` (stems: filled per stem name by ``for_stem``), or stdout;
-    ``side``: the files the run also writes beside the first path, named after it."""
+    ``side``: the files the run also writes beside the first path, named after it. With
+    stdout there is no "beside": side files go to the current folder, named after the
+    output the input would get there by default (``anchor``)."""
 
     paths: list[Path]
     stdout_suffix: str | None = None
     for_stem: Callable[[str], Path] | None = None
     side: list[Path] = field(default_factory=list)
+    anchor: Path | None = None
 
     @property
     def to_stdout(self) -> bool:
         return self.stdout_suffix is not None
+
+    @property
+    def side_anchor(self) -> Path | None:
+        """The path side files are named after: the output, or stdout's stand-in."""
+        return self.paths[0] if self.paths else self.anchor
 
 
 def _suffixes(args: argparse.Namespace, naming: Naming, src: InputFile) -> list[str]:
@@ -103,7 +111,13 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         suffixes = _suffixes(args, naming, inputs[0])
         if len(suffixes) > 1:
             raise InputError("stdout holds one format.", hint="Give one --format.")
-        return [Outputs([], stdout_suffix=suffixes[0])]
+        src = inputs[0]
+        anchor = Path(f"{src.stem}.{naming.tag}{suffixes[0]}" if naming.tag
+                      else f"{src.stem}{suffixes[0]}")
+        plans = [Outputs([], stdout_suffix=suffixes[0], anchor=anchor,
+                         side=[beside(anchor, t) for t in naming.side_tags])]
+        check_targets(inputs, plans)
+        return plans
     if out is None and inputs and inputs[0].stdin:
         if sys.stdout.isatty():
             raise InputError("Audio from stdin needs somewhere to go.",
@@ -153,7 +167,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         for p in paths:
             _check_suffix(p, naming.allowed)
         plans.append(Outputs(paths, side=[beside(paths[0], t) for t in naming.side_tags]))
-    _check_targets(inputs, plans)
+    check_targets(inputs, plans)
     return plans
 
 
@@ -172,7 +186,7 @@ def _check_suffix(out: Path, allowed: tuple[str, ...]) -> None:
                          hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
 
 
-def _check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
+def check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
     """Two inputs onto one file, or an output over an input, are refused before any work."""
     sources = {f.path.resolve(): f for f in inputs if not f.stdin}
     owner: dict[Path, InputFile] = {}

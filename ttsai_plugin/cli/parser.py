@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fit the dub per sentence or over the whole clip")
     g.add_argument("--keep-background", action=argparse.BooleanOptionalAction, default=None,
                    help="keep music and effects under the dub (default: automatic)")
-    g.add_argument("--stems-out", metavar="DIR", help="also save the separated stems here")
+    g.add_argument("--stems-out", metavar="DIR",
+                   help="also save the separated stems here: a folder (subfolders kept as "
+                        "with -o DIR/) or a template, e.g. 'stems/{index}-{stem}'")
 
     p = add("enhance", "Remove noise and improve clarity.")
     _inputs(p)

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 from ttsai_plugin.cli import outputs as out_mod
 from ttsai_plugin.cli.display import Console, credits_line, error_json, exit_code, result_lines
+from ttsai_plugin.cli.estimates import estimate_each
 from ttsai_plugin.cli.inputs import InputFile, StdinFile
 from ttsai_plugin.cli.progress import BatchProgress, clock
 from ttsai_plugin.errors import InputError
@@ -38,6 +39,7 @@ class Job:
     describe: Callable[[Any], tuple[dict[str, Any], list[str]]] | None = None
     precheck: Callable[[Any, out_mod.Outputs], None] | None = None
     batch_lines: bool = False  # describe's lines are the result: shown in batches too
+    also_writes: Callable[[InputFile], list[Path]] | None = None  # e.g. a dub's --stems-out
 
 
 def make_client(args: argparse.Namespace):
@@ -105,6 +107,10 @@ def run_job(args: argparse.Namespace, token: Any, job: Job, inputs: list[InputFi
             inputs[0].path = stdin.read()
         plans = out_mod.plan(args, job.naming, inputs) if job.naming.allowed else \
             [out_mod.Outputs([]) for _ in inputs]
+        if job.also_writes is not None:
+            for src, p in zip(inputs, plans):
+                p.side += job.also_writes(src)
+            out_mod.check_targets(inputs, plans)
         console.data_on_stdout = any(p.to_stdout for p in plans)
         return _run(args, token, job, inputs, plans, console)
     finally:
@@ -173,8 +179,12 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                     lines = said + lines
                 elif said and job.batch_lines:
                     lines = [f"{r.item.label}: " + "; ".join(said)] + lines
+                here = [p for p, _ in written[1:] if not Path(p).is_absolute()]
+                if r.item.payload[1].to_stdout and here:
+                    lines.append(f"Note: the result went to stdout; {', '.join(here)} went to "
+                                 f"the current folder ({Path.cwd()}).")
                 if not r.finished.cached:
-                    lines.append(credits_line(r.finished.credits, client))
+                    lines.append(credits_line(r.finished.credits, r.finished.remaining))
                 console.result(lines)
 
         events = _Events(progress, finished, token)
@@ -279,10 +289,18 @@ def _summary_line(report, client: Any) -> str:
         parts.append(f"{s['skipped']} skipped")
     if s["failed"]:
         parts.append(f"{s['failed']} failed")
-    left = getattr(getattr(client, "credits", None), "remaining", None)
+    left = _balance_after(report, client)
     money = f"{s['credits_used']:,.6g} credits used" + (f", {left:,.6g} left" if left is not None
                                                          else "")
     return f"Batch: {', '.join(parts)} · {money} · {clock(report.seconds)}"
+
+
+def _balance_after(report, client: Any) -> float | None:
+    """The balance after the batch: the lowest any file's answers reported (files finish out
+    of order, so the client's last-heard figure may be an earlier one), else the client's."""
+    seen = [r.finished.remaining for r in report.results
+            if r.finished is not None and r.finished.remaining is not None]
+    return min(seen) if seen else getattr(getattr(client, "credits", None), "remaining", None)
 
 
 def _item_json(job: Job, r: ItemResult) -> dict[str, Any]:
@@ -295,7 +313,8 @@ def _item_json(job: Job, r: ItemResult) -> dict[str, Any]:
         result, written = r.finished.value
         data.update({"command": job.name,
                      "outputs": [{"path": p, "duration": d} for p, d in written],
-                     "credits_used": r.finished.credits, "mock": getattr(result, "mock", None),
+                     "credits_used": r.finished.credits,
+                     "credits_remaining": r.finished.remaining, "mock": getattr(result, "mock", None),
                      "notes": getattr(result, "notes", []), "cached": r.finished.cached})
         if job.describe is not None:
             data.update(job.describe(result)[0])
@@ -307,22 +326,5 @@ def _estimate(args, job: Job, client: Any, items: list[BatchItem], console: Cons
     if job.estimate is None:
         raise InputError(f"`ttsai {job.name}` has nothing to estimate.")
     ctx = Context(client, Path.cwd())
-    rows, total, upper = [], 0.0, False
-    for item in items:
-        est = job.estimate(ctx, job.prepare(item.payload[0]))
-        total += est.credits
-        upper = upper or est.upper_bound
-        rows.append({"input": item.label, "credits": est.credits, "detail": est.detail,
-                     "upper_bound": est.upper_bound})
-    prefix = "up to " if upper else ""
-    lines = [f"{r['input']}: {'up to ' if r['upper_bound'] else ''}{r['credits']:g} credits "
-             f"({r['detail']})" for r in rows]
-    if len(rows) > 1:
-        lines.append(f"Total: {prefix}{total:g} credits for {len(rows)} files")
-    else:
-        lines = [f"{prefix}{total:g} credits: {rows[0]['detail']}"]
-    data = {"operation": job.name, "credits": total, "upper_bound": upper, "items": rows}
-    if len(rows) == 1:
-        data["detail"] = rows[0]["detail"]
-    console.emit(data, lines)
-    return 0
+    return estimate_each(console, job.name, [item.payload[0] for item in items],
+                         lambda src: job.estimate(ctx, job.prepare(src)))

@@ -37,10 +37,13 @@ def per_chars(rate_per_1k: float, chars: int) -> float:
 
 @dataclass(frozen=True)
 class Charge:
-    """A reservation against one key's balance."""
+    """A reservation against one key's balance; ``after``: the balance it left, which its
+    answer reports (not the balance when the answer is sent, which requests reserved
+    meanwhile have lowered)."""
 
     key: str
     amount: float
+    after: float = 0.0
 
 
 class Ledger:
@@ -65,7 +68,7 @@ class Ledger:
                     "You do not have enough credits for this request.",
                     credits_required=as_number(amount), credits_available=as_number(available))
             self._balances[key] = available - amount
-            return Charge(key, amount)
+            return Charge(key, amount, available - amount)
 
     def refund(self, charge: Charge) -> None:
         with self._lock:
@@ -75,7 +78,7 @@ class Ledger:
     def headers(self, charge: Charge) -> dict[str, str]:
         """``X-Credits-Used`` / ``X-Credits-Remaining`` for a billed answer."""
         return {"X-Credits-Used": _text(charge.amount),
-                "X-Credits-Remaining": _text(self.balance(charge.key))}
+                "X-Credits-Remaining": _text(charge.after)}
 
 
 def as_number(x: float) -> float | int:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol, Sequence
 
 from ttsai_plugin.errors import Cancelled, ConfigError, InputError, MediaError
+from ttsai_plugin.sentences import sentence
 
 _lock = threading.Lock()
 _configured: str | None = None
@@ -225,9 +226,9 @@ def reason_and_hint(stderr: str) -> tuple[str, str | None]:
     for phrase, hint in _HINTS:
         for line in meaningful:
             if phrase in line.lower():
-                return line.rstrip(".") + ".", hint
+                return sentence(line), hint
     reason = meaningful[-1] if meaningful else (lines[-1] if lines else "ffmpeg failed")
-    return reason.rstrip(".") + ".", None
+    return sentence(reason), None
 
 
 def run(args: Sequence[Any], *, what: str, cancel: CancelCheck | None = None,

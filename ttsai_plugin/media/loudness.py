@@ -18,6 +18,7 @@ from ttsai_plugin.media.audio import codec_args, pcm_chunks
 from ttsai_plugin.media.ffmpeg import CancelCheck
 from ttsai_plugin.media.files import atomic_output, source
 from ttsai_plugin.media.probe import audio_stream, probe
+from ttsai_plugin.sentences import sentence
 
 _MIN_SECONDS = 0.4                              # one BS.1770 gating block
 _CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)    # L R C Ls Rs
@@ -105,7 +106,7 @@ def loudness(path: str | os.PathLike[str], *, cancel: CancelCheck | None = None)
     try:
         return meter.integrated()
     except InputError as exc:
-        raise InputError(f"{p.name}: {exc.message}") from None
+        raise InputError(f"{p.name}: {sentence(exc.message)}", hint=exc.hint) from None
 
 
 _TAPS: dict[int, np.ndarray] = {}

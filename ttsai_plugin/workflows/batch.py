@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
+from ttsai_plugin.api.credit_scope import credit_scope
 from ttsai_plugin.errors import Cancelled
 
 DONE, CACHED, SKIPPED, FAILED, CANCELLED = "done", "cached", "skipped", "failed", "cancelled"
@@ -31,12 +32,15 @@ class BatchItem:
 
 @dataclass
 class Finished:
-    """What a work function hands back: its value, the files it wrote, credits, cache hit."""
+    """What a work function hands back: its value, the files it wrote, credits, cache hit;
+    ``remaining``: the balance the service reported after this item's own last billed answer
+    (filled in by :func:`run_batch`; other items running at once bill the same account)."""
 
     value: Any = None
     outputs: list[Path] = field(default_factory=list)
     credits: float = 0.0
     cached: bool = False
+    remaining: float | None = None
 
 
 @dataclass
@@ -113,8 +117,11 @@ def run_batch(items: Sequence[BatchItem], work: Work, *, jobs: int = 1, cancel: 
             if ledger and item.key:
                 ledger.intend(item.key)
             try:
-                done = work(item, (lambda f, m: events.progress(item, f, m)) if events
-                            else (lambda f, m: None), cancel)
+                with credit_scope() as tally:
+                    done = work(item, (lambda f, m: events.progress(item, f, m)) if events
+                                else (lambda f, m: None), cancel)
+                if done.remaining is None:
+                    done.remaining = tally.remaining
                 if ledger and item.key:
                     ledger.record(item.key, done.outputs, credits=done.credits)
                 result = ItemResult(item, CACHED if done.cached else DONE, finished=done)

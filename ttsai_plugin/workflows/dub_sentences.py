@@ -11,6 +11,7 @@ import numpy as np
 
 from ttsai_plugin import media
 from ttsai_plugin.errors import BadRequestError, InputError
+from ttsai_plugin.sentences import sentence
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.dub_background import frame_levels
 
@@ -232,7 +233,7 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
         lines.append(line)
     for span, exc in skipped:
         notes.append(f"Left the line at {span.start:.2f}–{span.end:.2f} s undubbed: "
-                     f"{exc.message}")
+                     f"{sentence(exc.message)}")
     track = _join(parts, rate, duration, work)
     return Dubbed(track, lines, answers, notes)
 

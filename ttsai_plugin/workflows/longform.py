@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence, TypeVar
 import numpy as np
 import soundfile as sf
 
+from ttsai_plugin.api.credit_scope import carry
 from ttsai_plugin.api.timeouts import expecting
 from ttsai_plugin.errors import Cancelled
 from ttsai_plugin.media.upload import SPLIT_OVERLAP
@@ -235,7 +236,7 @@ def run_parts(ctx: Context, parts: Sequence[Part], call: Callable[[Part], T], *,
         return result
 
     pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="ttsai-part")
-    futures: list[Future] = [pool.submit(one, p) for p in parts]
+    futures: list[Future] = [pool.submit(carry(one), p) for p in parts]
     try:
         pending = set(futures)
         while pending:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ttsai_plugin import media
+from ttsai_plugin.api.credit_scope import carry
 from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.jobs import heartbeat
@@ -134,7 +135,7 @@ def _synthesise(ctx: Context, chunks: list[Chunk], work: Path, ref: Path | None,
     with moving as update, join, ThreadPoolExecutor(max_workers=workers,
                                                     thread_name_prefix="ttsai-narrate") as pool:
         beat.append(update)
-        futures = [pool.submit(one, i, c) for i, c in enumerate(chunks)]
+        futures = [pool.submit(carry(one), i, c) for i, c in enumerate(chunks)]
         _, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for f in pending:
             f.cancel()

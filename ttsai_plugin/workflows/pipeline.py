@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 import soundfile as sf
 
 from ttsai_plugin import media
+from ttsai_plugin.api import credit_scope
 from ttsai_plugin.api.paths import endpoint
 from ttsai_plugin.cache import Digest, file_digest
 from ttsai_plugin.jobs import heartbeat
@@ -302,8 +303,12 @@ def _service(ctx: Context) -> bytes:
 
 
 def charged(ctx: Context, answer: Any) -> float:
-    """Credits one answer cost: its own figure, else the client's last ``X-Credits-Used``."""
+    """Credits one answer cost: its own figure, else the last ``X-Credits-Used`` of this work
+    (the client's own last figure may be another file's, in a batch)."""
     value = getattr(answer, "credits_used", None)
-    if value is None:
+    scope = credit_scope.current()
+    if value is None and scope is not None:
+        value = scope.used_last
+    elif value is None:
         value = getattr(getattr(ctx.client, "credits", None), "used_last", None)
     return float(value or 0.0)

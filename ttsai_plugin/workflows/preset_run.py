@@ -48,6 +48,7 @@ def run_preset(ctx: Context, preset: Preset | str | Path, clip: Any = None,
     total = WorkflowResult([], mute_source=not keeps_source)
     current: Clip | None = clip
     last: WorkflowResult | None = None
+    kept: list[tuple[Path, str]] = []
     with pipeline.workdir(ctx) as work:
         for i, step in enumerate(p.steps):
             n = len(p.steps)
@@ -65,16 +66,30 @@ def run_preset(ctx: Context, preset: Preset | str | Path, clip: Any = None,
             total.original_text = r.original_text or total.original_text
             total.translated_text = r.translated_text or total.translated_text
             total.placements += r.captions
-            total.files += [f for f in r.files if f.suffix in (".srt", ".vtt")]
+            kept += side_files(r)
             if r.audio:
                 last = r
                 if step.op != "split_stems":
                     name = clip.name if clip is not None else "Narration"
                     current = Clip(r.audio[0].path, timeline_start=start, name=name)
         base = base_name(clip) if clip is not None else slug(text or "")
-        _publish(ctx, p, base, last, total, start)
+        _publish(ctx, p, base, last, total, start, dict((tag, f) for f, tag in kept))
     ctx.report(1.0, f"{p.name}: done")
     return total
+
+
+def side_files(r: WorkflowResult) -> list[tuple[Path, str]]:
+    """A step's files other than its audio (subtitles, transcripts .txt/.json …), each with its
+    tag: its name after the step's audio name (``.original.srt``), else its suffix."""
+    audio = {a.path for a in r.audio}
+    stem = r.audio[0].path.stem if r.audio else None
+    found = []
+    for f in r.files:
+        if f in audio or f.is_dir():
+            continue
+        tag = f.name[len(stem):] if stem and f.name.startswith(stem + ".") else f.suffix
+        found.append((f, tag))
+    return found
 
 
 def _narrate(ctx: Context, text: str, options: dict[str, Any], start: float) -> WorkflowResult:
@@ -83,11 +98,12 @@ def _narrate(ctx: Context, text: str, options: dict[str, Any], start: float) -> 
 
 
 def _publish(ctx: Context, p: Preset, base: str, last: WorkflowResult | None,
-             total: WorkflowResult, start: float) -> None:
-    """Move the final audio (or stems folder) and caption files out of the work folder."""
+             total: WorkflowResult, start: float, side: dict[str, Path]) -> None:
+    """Move the final audio (or stems folder) and every step's side files (by tag, a later
+    step's over an earlier one's) out of the work folder."""
     moved: dict[Path, Path] = {}
-    for f in total.files:
-        moved[f] = publish(f, ctx.out_dir / f"{base}.{p.name}{f.suffix}")
+    for tag, f in side.items():
+        moved[f] = publish(f, ctx.out_dir / f"{base}.{p.name}{tag}")
     total.files = list(moved.values())
     total.placements = [dataclasses.replace(c, path=moved.get(c.path, c.path))
                         for c in total.placements]
