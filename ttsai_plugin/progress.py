@@ -133,6 +133,7 @@ class PartsMeter:
         self.count = len(self.weights)
         self._guess, self._min_guess, self._clock = first_guess, min_guess, clock
         self._running: dict[int, float] = {}
+        self._floor: dict[int, float] = {}
         self._lock = threading.Lock()
         self.done = 0
         self._done_weight = 0.0
@@ -143,8 +144,14 @@ class PartsMeter:
         with self._lock:
             self._running[index] = self._clock()
 
+    def at_least(self, index: int, fraction: float) -> None:
+        """A running part is known to be at least this far (its upload, measured in bytes)."""
+        with self._lock:
+            self._floor[index] = max(self._floor.get(index, 0.0), min(0.95, fraction))
+
     def finished(self, index: int) -> None:
         with self._lock:
+            self._floor.pop(index, None)
             began = self._running.pop(index, self._clock())
             self._busy += self._clock() - began
             self._done_weight += self.weights[index]
@@ -160,10 +167,11 @@ class PartsMeter:
             for index, began in self._running.items():
                 weight, elapsed = self.weights[index], now - began
                 if pace:
-                    guess += weight * min(0.95, elapsed / max(1e-6, pace * weight))
+                    part = min(0.95, elapsed / max(1e-6, pace * weight))
                 else:
                     expect = max(self._min_guess, self._guess * weight)
-                    guess += weight * min(0.95, elapsed / (elapsed + expect))
+                    part = min(0.95, elapsed / (elapsed + expect))
+                guess += weight * max(part, self._floor.get(index, 0.0))
             self._shown = max(self._shown, min(1.0, (self._done_weight + guess) / self.total))
             return self._shown
 

@@ -14,6 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from ttsai_plugin.api.timeouts import expecting
+from ttsai_plugin.api.transfer import watching
 from ttsai_plugin.errors import Cancelled
 from ttsai_plugin.media.upload import SPLIT_OVERLAP
 from ttsai_plugin.progress import PartsMeter, ProgressTracker, eta_text
@@ -37,6 +38,8 @@ FRAME = 0.02
 SEARCH_SECONDS = 20.0  # how far from its even target a cut may move to find a pause
 _EPS = 1e-6
 HEARTBEAT = 1.0  # seconds between progress updates while parts run
+UPLOAD_SHARE = 0.3  # of a part's progress, what its upload counts for
+MB = 1024 * 1024
 _BLOCK = 1 << 16
 
 
@@ -229,7 +232,7 @@ def run_parts(ctx: Context, parts: Sequence[Part], call: Callable[[Part], T], *,
         if ctx.cancelled:
             raise Cancelled("Cancelled.", hint="Nothing was left half-written.")
         beat.started(part)
-        with expecting(part.seconds):
+        with expecting(part.seconds), watching(lambda *moved: beat.moved(part, *moved)):
             result = call(part)
         beat.finished(part)
         return result
@@ -261,12 +264,31 @@ class _Beat:
         self.meter = PartsMeter([p.seconds for p in parts])
         self.eta = ProgressTracker()
         self.t0 = time.monotonic()
+        self.bytes: dict[int, tuple[str, int, int | None]] = {}  # latest transfer per part
+
+    def moved(self, part: Part, direction: str, done: int, total: int | None) -> None:
+        self.bytes[part.index] = (direction, done, total)
+        if direction == "upload" and total:
+            self.meter.at_least(part.index, UPLOAD_SHARE * done / total)
 
     def started(self, part: Part) -> None:
         self.meter.started(part.index)
 
     def finished(self, part: Part) -> None:
         self.meter.finished(part.index)
+        self.bytes.pop(part.index, None)
+
+    def transfers(self) -> str:
+        """``uploading 12/80 MB`` over the parts in flight (bytes both ways, as they move)."""
+        said = []
+        for direction in ("upload", "download"):
+            moving = [(d, t) for k, d, t in list(self.bytes.values()) if k == direction]
+            if moving and (direction == "download" or any(d < (t or 0) for d, t in moving)):
+                done = sum(d for d, _ in moving) / MB
+                total = sum(t or 0 for _, t in moving) / MB
+                said.append(f"{direction}ing {done:.1f}" + (f"/{total:.1f}" if total else "")
+                            + " MB")
+        return ", ".join(said)
 
     def tick(self) -> None:
         share = self.meter.share()
@@ -274,6 +296,8 @@ class _Beat:
             self.eta(share)
         done, count = self.meter.done, self.meter.count
         where = "on the service" if count == 1 else f"{done}/{count} parts"
+        moving = self.transfers()
+        where += f", {moving}" if moving else ""
         left = eta_text(self.eta.state.eta) if done else ""
         self.ctx.report(self.lo + (self.hi - self.lo) * share,
                         f"{self.label} ({where}) {time.monotonic() - self.t0:.0f} s"
