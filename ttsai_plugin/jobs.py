@@ -3,133 +3,16 @@ main thread. Host objects are never touched from a worker; ``on_main`` is the ho
 """
 from __future__ import annotations
 
-import contextlib
 import enum
 import inspect
 import threading
-import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable
 
 from ttsai_plugin.errors import Cancelled, TTSAIError
-
-Progress = Callable[[float, str], None]
-"""``progress(fraction 0..1, message)``: how workflows report how far they are."""
-
-
-@dataclass(frozen=True)
-class ProgressState:
-    """What every host shows of a running job: ``fraction`` (0..1, never going backwards),
-    ``message``, ``eta`` (seconds left, None until it can be estimated), and monotonic clock
-    times of the first and the latest report."""
-
-    fraction: float = 0.0
-    message: str = "Queued"
-    eta: float | None = None
-    updated_at: float = 0.0
-    started_at: float = 0.0
-
-    @property
-    def elapsed(self) -> float:
-        return max(0.0, self.updated_at - self.started_at)
-
-
-ETA_AFTER = (0.03, 2.0)  # an ETA once this fraction is done and this many seconds have passed
-
-
-class ProgressTracker:
-    """The single source of truth for a job's progress: call it as ``progress(fraction,
-    message)`` from any thread; ``state`` is the latest ``ProgressState`` (monotonic, with an
-    ETA from the pace so far), and ``sink`` (a host's bar or status line) gets each update."""
-
-    def __init__(self, sink: Progress | None = None, *, message: str = "Queued",
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._sink, self._clock = sink, clock
-        self._lock = threading.Lock()
-        self._state = ProgressState(message=message)
-        self._began: float | None = None
-
-    @property
-    def state(self) -> ProgressState:
-        with self._lock:
-            return self._state
-
-    def __call__(self, fraction: float, message: str = "") -> None:
-        now = self._clock()
-        with self._lock:
-            if self._began is None:
-                self._began = now
-            f = min(1.0, max(self._state.fraction, float(fraction)))
-            elapsed = now - self._began
-            eta = None
-            if f >= 1.0:
-                eta = 0.0
-            elif f >= ETA_AFTER[0] and elapsed >= ETA_AFTER[1]:
-                eta = elapsed * (1.0 - f) / f
-            self._state = ProgressState(f, message or self._state.message, eta, now, self._began)
-            state = self._state
-        if self._sink is not None:
-            self._sink(state.fraction, state.message)
-
-    def set(self, fraction: float, message: str) -> None:
-        """Overwrite the state (a job's final 'Done' / 'Cancelled'), keeping its clock."""
-        with self._lock:
-            self._state = replace(self._state, fraction=fraction, message=message,
-                                  eta=0.0 if fraction >= 1.0 else self._state.eta)
-
-
-HEARTBEAT_SECONDS = 1.0
-
-
-@contextlib.contextmanager
-def heartbeat(progress: Progress | None, fraction: float, message: str, *,
-              until: float | None = None, every: float = HEARTBEAT_SECONDS,
-              pace: float = 30.0) -> Iterator[Progress]:
-    """While the block runs (a blocking request, an ffmpeg pass), report the message with the
-    seconds elapsed every ``every`` s, the fraction creeping towards (never reaching)
-    ``until``: half-way after ``pace`` s. Yields ``update(fraction, message)`` for the block's
-    own milestones: reported at once, and the beat goes on from there, never backwards."""
-    lock = threading.RLock()
-    began = time.monotonic()
-    top = fraction if until is None else until
-    state = {"base": fraction, "message": message, "since": began, "shown": fraction}
-
-    def send(f: float, text: str) -> None:
-        with lock:  # held while reporting, so two threads never report out of order
-            f = state["shown"] = max(state["shown"], f)
-            if progress is not None:
-                progress(f, text)
-
-    def update(f: float, text: str = "") -> None:
-        with lock:
-            state["base"] = max(state["shown"], f)
-            state["message"], state["since"] = text or state["message"], time.monotonic()
-        send(f, state["message"])
-
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(every):
-            with lock:
-                now = time.monotonic()
-                waited = now - state["since"]
-                base = state["base"]
-                f = base + max(0.0, top - base) * waited / (waited + pace)
-                text = f"{state['message']} {now - began:.0f} s"
-            send(f, text)
-
-    send(fraction, message)
-    ticker = threading.Thread(target=beat, name="ttsai-heartbeat", daemon=True)
-    if progress is not None:
-        ticker.start()
-    try:
-        yield update
-    finally:
-        stop.set()
-        if ticker.is_alive():
-            ticker.join()
+from ttsai_plugin.progress import (  # noqa: F401 - re-exported: jobs is where hosts look
+    HEARTBEAT_SECONDS, Progress, ProgressState, ProgressTracker, StepProgress, heartbeat)
 
 
 class CancelToken:
@@ -164,42 +47,6 @@ class JobState(str, enum.Enum):
     @property
     def finished(self) -> bool:
         return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
-
-
-@dataclass(frozen=True)
-class _Step:
-    start: float
-    width: float
-
-
-class StepProgress:
-    """Split one progress callback into weighted sub-steps.
-
-    ``steps = StepProgress(progress, {"extract": 1, "upload": 2, "process": 6})``;
-    ``steps["upload"](0.5, "Uploading")`` reports 1/9 + 0.5·2/9 overall.
-    """
-
-    def __init__(self, progress: Progress | None,
-                 weights: Mapping[str, float] | Sequence[tuple[str, float]]) -> None:
-        items = list(weights.items() if isinstance(weights, Mapping) else weights)
-        if not items or any(w < 0 for _, w in items) or sum(w for _, w in items) <= 0:
-            raise ValueError("StepProgress needs at least one step with a positive weight")
-        total = float(sum(w for _, w in items))
-        self._progress = progress
-        self._steps: dict[str, _Step] = {}
-        at = 0.0
-        for name, weight in items:
-            self._steps[name] = _Step(at, weight / total)
-            at += weight / total
-
-    def __getitem__(self, name: str) -> Progress:
-        step = self._steps[name]
-
-        def report(fraction: float, message: str = "") -> None:
-            if self._progress is not None:
-                f = min(1.0, max(0.0, fraction))
-                self._progress(min(1.0, step.start + f * step.width), message)
-        return report
 
 
 class Job:

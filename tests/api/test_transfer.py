@@ -87,3 +87,30 @@ def test_a_missing_file_on_the_cdn_says_the_link_may_have_expired(client, api, t
         client.download(api.cdn.url + "files/gone.wav", tmp_path / "x.wav")
     assert info.value.status == 404 and type(info.value) is APIError
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_upload_and_its_answer_show_their_bytes_moving(engine, tmp_path):
+    """A 90-second studio WAV sent to the local engine over loopback: the watcher sees the
+    upload climb to the file's size in many steps, then the download climb to its length."""
+    import numpy as np
+    import soundfile as sf
+
+    from ttsai_plugin.api import TTSAIClient
+    from ttsai_plugin.api.transfer import watching
+    from ttsai_plugin.local import DEV_KEY
+
+    src = tmp_path / "long-take.wav"
+    t = np.arange(90 * 48_000) / 48_000
+    tone = (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    sf.write(src, np.stack([tone, tone], axis=1), 48_000, subtype="PCM_16")
+    seen: dict[str, list[tuple[int, int | None]]] = {"upload": [], "download": []}
+    with TTSAIClient(api_key=DEV_KEY, base_url=engine.url, plan="pro") as client, \
+            watching(lambda direction, done, total: seen[direction].append((done, total))):
+        result = client.convert(src, out=tmp_path / "copy.wav")
+    size = src.stat().st_size
+    ups = [d for d, _ in seen["upload"]]
+    assert ups == sorted(ups) and ups[-1] == size and len(set(ups)) > 100
+    assert {total for _, total in seen["upload"]} == {size}
+    downs = [d for d, _ in seen["download"]]
+    assert downs == sorted(downs) and len(set(downs)) > 100
+    assert downs[-1] == result.path.stat().st_size == seen["download"][-1][1]

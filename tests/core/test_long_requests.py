@@ -81,9 +81,25 @@ def test_a_job_reports_an_eta_that_shrinks_and_never_goes_back():
     now[0] = 20.0
     tracker(0.2, "late report")
     assert tracker.state.fraction == 0.25 and tracker.state.message == "late report"
+    stalled = tracker.state.eta
+    assert 30.0 < stalled < 60.0, "a stall makes the ETA grow, but not all at once"
     now[0] = 30.0
     tracker(0.75, "three quarters")
-    assert tracker.state.eta == pytest.approx(10.0)
+    assert 10.0 <= tracker.state.eta < 20.0 and tracker.state.eta < stalled
+
+
+def test_an_eta_counts_down_smoothly_when_one_part_is_much_faster():
+    now = [0.0]
+    tracker = ProgressTracker(clock=lambda: now[0])
+    shown = []
+    for step in range(1, 20):  # steady: 1 % a second, one burst of 20 % at 10 s
+        now[0] = float(step)
+        tracker(step / 100 + (0.2 if step >= 10 else 0.0))
+        shown.append(tracker.state.eta)
+    raw_before, raw_after = 91.0, (1 - 0.30) / (0.30 / 10)
+    assert 60 < shown[8] < 100, shown[8]
+    jump = shown[8] - shown[9]
+    assert 0 < jump < 0.5 * (raw_before - raw_after), "the burst moved the ETA only part way"
 
 
 def test_a_heartbeat_moves_a_blocking_step_without_going_back():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import soundfile as sf
 from ttsai_plugin import media, workflows
 from ttsai_plugin.errors import Cancelled, InputError
 from ttsai_plugin.jobs import CancelToken
+from ttsai_plugin.workflows import Context
 from ttsai_plugin.workflows.textsplit import split_text
 
 from tests.workflows.conftest import all_files
@@ -93,3 +95,46 @@ def test_youtube_narration_preset_speaks_then_levels_to_minus_14_lufs(ctx):
     assert p.path.name == "welcome-back-to-the-channel-today-we.youtube-narration.wav"
     assert media.loudness(p.path) == pytest.approx(-14.0, abs=0.5)
     assert p.duration == pytest.approx(media.duration(p.path)) and not result.mute_source
+
+
+def test_a_long_narration_shows_progress_that_moves_forward_with_an_eta(tmp_path):
+    """What a host's status line shows while a slow service speaks a long script, part by part:
+    the fraction never drops, something changes at least every 2 s, and once the first part
+    is back there is an ETA."""
+    from dataclasses import replace
+
+    from ttsai_plugin.api import TTSAIClient
+    from ttsai_plugin.jobs import JobRunner
+    from ttsai_plugin.local import DEV_KEY, PLANS, EngineConfig, serve
+
+    pro = replace(PLANS["pro"], requests_per_minute=100_000)
+    server = serve(EngineConfig(keys={DEV_KEY: "pro"}, plans={**PLANS, "pro": pro},
+                                credits={DEV_KEY: 1_000_000}, realtime_factor=0.02))
+    sentence = "The editor trims every clip before the narration starts, and the voice follows. "
+    script = sentence * 160  # about 13,000 characters: several parts, a few waves of them
+    runner = JobRunner(max_workers=1)
+    try:
+        with TTSAIClient(api_key=DEV_KEY, base_url=server.url, plan="pro") as client:
+            ctx = Context(client, tmp_path / "out")
+            job = runner.submit(lambda progress: workflows.narrate(
+                Context(ctx.client, ctx.out_dir, progress=progress), script), label="Narrate")
+            seen = []
+            while not job.done:
+                seen.append((time.monotonic(), job.progress_state))
+                time.sleep(0.05)
+            job.wait(0)
+    finally:
+        runner.shutdown()
+        server.close()
+    fractions = [s.fraction for _, s in seen]
+    assert fractions == sorted(fractions), "progress went backwards"
+    shown = [(t, (s.fraction, s.message)) for t, s in seen]
+    changes = [shown[0]] + [b for a, b in zip(shown, shown[1:]) if a[1] != b[1]]
+    gaps = [b[0] - a[0] for a, b in zip(changes, changes[1:])]
+    assert seen[-1][0] - seen[0][0] > 4, "the slow service should have taken a while"
+    assert max(gaps) < 2.0, f"progress stood still for {max(gaps):.1f} s"
+    after_first = [s for _, s in seen if "Narrated part " in s.message
+                   and "Narrated part 0/" not in s.message]
+    assert after_first and all(s.eta is not None for s in after_first[1:])
+    etas = [s.eta for s in after_first[1:]]
+    assert max(etas) < 3 * (seen[-1][0] - seen[0][0]), f"an ETA far off the real time: {etas}"

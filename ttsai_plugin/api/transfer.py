@@ -2,6 +2,8 @@
 partial file at the destination (temp file beside ``out``, renamed only when complete)."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import mimetypes
 import os
 import re
@@ -9,6 +11,7 @@ import time
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -55,10 +58,52 @@ def check_upload(path: str | os.PathLike[str], ep: Endpoint) -> Path:
     return path
 
 
+Watcher = Callable[[str, int, "int | None"], None]
+"""``watcher(direction, bytes_so_far, total_or_None)``; direction is "upload" or "download"."""
+
+_watcher: contextvars.ContextVar[Watcher | None] = contextvars.ContextVar(
+    "ttsai_transfer_watcher", default=None)
+
+
+@contextlib.contextmanager
+def watching(watcher: Watcher) -> Iterator[None]:
+    """Report the bytes of every upload and download made on this thread inside the block
+    (a long upload shows it moving while the service has not answered yet)."""
+    token = _watcher.set(watcher)
+    try:
+        yield
+    finally:
+        _watcher.reset(token)
+
+
+class _CountingFile:
+    """An upload file that tells the watcher how many bytes httpx has read from it so far."""
+
+    def __init__(self, handle: Any, total: int, watcher: Watcher) -> None:
+        self._handle, self._total, self._watcher, self._sent = handle, total, watcher, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._sent = min(self._total, self._handle.tell())
+        self._watcher("upload", self._sent, self._total)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+
 def upload_part(path: Path) -> tuple[str, object, str]:
-    """A multipart (name, open file, type) triple; httpx streams it in 64 KB chunks."""
+    """A multipart (name, open file, type) triple; httpx streams it in 64 KB chunks, counted
+    for the watcher of ``watching`` when there is one."""
     ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return path.name, path.open("rb"), ctype
+    handle = path.open("rb")
+    watcher = _watcher.get()
+    if watcher is not None:
+        handle = _CountingFile(handle, os.fstat(handle.fileno()).st_size, watcher)
+    return path.name, handle, ctype
 
 
 def temp_beside(out: Path) -> Path:
@@ -121,6 +166,8 @@ def stream_to_file(response: httpx.Response, out: Path, *, limit: int = MAX_DOWN
         raise _too_large(out.name, int(expected), limit)
     tmp = temp_beside(out)
     written = 0
+    watcher = _watcher.get()
+    total = int(expected) if expected is not None and expected.isdigit() else None
     try:
         with tmp.open("wb") as f:
             try:
@@ -129,6 +176,8 @@ def stream_to_file(response: httpx.Response, out: Path, *, limit: int = MAX_DOWN
                     if written > limit:
                         raise _too_large(out.name, written, limit)
                     f.write(chunk)
+                    if watcher is not None:
+                        watcher("download", written, total)
             except httpx.TimeoutException as e:
                 raise APITimeoutError(f"The download of {out.name} stalled ({type(e).__name__}).",
                                       hint="Check the connection and try again.") from None

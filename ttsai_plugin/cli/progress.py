@@ -1,7 +1,7 @@
 """Progress on stderr while files are processed: on a terminal one bar for the batch (files
 done, elapsed, ETA) with the current file and its step; elsewhere plain lines (logs and CI
-stay readable). It renders what the core reports (fraction, message) and works out elapsed
-time and ETA from the fraction over time."""
+stay readable). Each file's reports go through the core's ``ProgressTracker`` (the same one
+Blender and OBS show: never backwards), and the batch's ETA is a tracker's smoothed one."""
 from __future__ import annotations
 
 import sys
@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+from ttsai_plugin.progress import ProgressTracker
 from ttsai_plugin.workflows.batch import BatchItem, ItemResult
 
 
@@ -34,7 +35,8 @@ class BatchProgress:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.t0 = time.monotonic()
         self._lock = threading.Lock()
-        self._running: dict[int, float] = {}
+        self._running: dict[int, ProgressTracker] = {}
+        self._overall = ProgressTracker()
         self._last: dict[int, str] = {}
         self._finished = 0
         self._bar: Any = None
@@ -43,14 +45,12 @@ class BatchProgress:
     # --- numbers ---------------------------------------------------------------------
 
     def fraction(self) -> float:
-        return min(1.0, (self._finished + sum(self._running.values())) / self.total)
+        running = sum(t.state.fraction for t in self._running.values())
+        return min(1.0, (self._finished + running) / self.total)
 
     def eta(self) -> float | None:
-        f = self.fraction()
-        elapsed = time.monotonic() - self.t0
-        if f < 0.02 or elapsed < 0.5:
-            return None
-        return elapsed * (1 - f) / f
+        self._overall(self.fraction())
+        return self._overall.state.eta
 
     def timing(self) -> str:
         eta = self.eta()
@@ -61,13 +61,15 @@ class BatchProgress:
 
     def started(self, item: BatchItem) -> None:
         with self._lock:
-            self._running[item.index] = 0.0
+            self._running[item.index] = ProgressTracker()
 
     def progress(self, item: BatchItem, fraction: float, message: str) -> None:
         if not self.enabled:
             return
         with self._lock:
-            self._running[item.index] = max(0.0, min(1.0, fraction))
+            tracker = self._running.setdefault(item.index, ProgressTracker())
+            tracker(max(0.0, min(1.0, fraction)), message)
+            fraction = tracker.state.fraction
             self._current = f"{item.label}: {message}"
             if self.tty:
                 self._draw()
@@ -104,7 +106,9 @@ class BatchProgress:
                 self.tty = False
                 return
         self._bar.n = round(self.fraction() * self.total, 2)
-        self._bar.set_postfix_str(self._current[:60], refresh=False)
+        eta = self.eta()
+        self._bar.set_postfix_str((f"ETA {clock(eta)} " if eta is not None else "")
+                                  + self._current[:60], refresh=False)
         self._bar.refresh()
 
     def write(self, line: str, stream: TextIO) -> None:
@@ -129,6 +133,6 @@ def _make_bar(stream: TextIO, total: int, label: str) -> Any:
     except ImportError:  # no tqdm: plain lines
         return None
     fmt = ("{desc} {percentage:3.0f}%|{bar}| " + ("{n:.0f}/{total_fmt} files " if total > 1 else "")
-           + "{elapsed} elapsed, ETA {remaining} {postfix}")
+           + "{elapsed} elapsed{postfix}")
     return tqdm(total=total, file=stream, leave=False, dynamic_ncols=True, desc=label,
                 bar_format=fmt)

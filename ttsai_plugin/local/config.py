@@ -84,7 +84,7 @@ class EngineConfig:
     credits: dict[str, float] = field(default_factory=lambda: {DEV_KEY: 1_000_000})
     default_credits: float = 0.0
     latency: float = 0.0
-    realtime_factor: float = 0.0  # each upload takes at least this x its audio's length (a slow service)
+    realtime_factor: float = 0.0  # uploads and speech take >= this x their audio's length
     faults: FaultConfig = field(default_factory=FaultConfig)
     data_dir: Path | None = None
     public_base_url: str | None = None

@@ -4,7 +4,6 @@ the source. Progress moves while parts run (a heartbeat at least every second)."
 from __future__ import annotations
 
 import math
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -16,8 +15,10 @@ import soundfile as sf
 
 from ttsai_plugin.api.credit_scope import carry
 from ttsai_plugin.api.timeouts import expecting
+from ttsai_plugin.api.transfer import watching
 from ttsai_plugin.errors import Cancelled
 from ttsai_plugin.media.upload import SPLIT_OVERLAP
+from ttsai_plugin.progress import PartsMeter, ProgressTracker, eta_text
 from ttsai_plugin.workflows.context import Context
 
 T = TypeVar("T")
@@ -38,6 +39,8 @@ FRAME = 0.02
 SEARCH_SECONDS = 20.0  # how far from its even target a cut may move to find a pause
 _EPS = 1e-6
 HEARTBEAT = 1.0  # seconds between progress updates while parts run
+UPLOAD_SHARE = 0.3  # of a part's progress, what its upload counts for
+MB = 1024 * 1024
 _BLOCK = 1 << 16
 
 
@@ -230,7 +233,7 @@ def run_parts(ctx: Context, parts: Sequence[Part], call: Callable[[Part], T], *,
         if ctx.cancelled:
             raise Cancelled("Cancelled.", hint="Nothing was left half-written.")
         beat.started(part)
-        with expecting(part.seconds):
+        with expecting(part.seconds), watching(lambda *moved: beat.moved(part, *moved)):
             result = call(part)
         beat.finished(part)
         return result
@@ -254,51 +257,52 @@ def run_parts(ctx: Context, parts: Sequence[Part], call: Callable[[Part], T], *,
 
 
 class _Beat:
-    """Progress of parts in flight: media seconds done plus an estimate for running parts."""
+    """Progress of parts in flight, weighted by their media seconds (``PartsMeter``), with the
+    elapsed time, parts done and an ETA from the pace so far in the message."""
 
     def __init__(self, ctx: Context, parts: list[Part], label: str, lo: float, hi: float) -> None:
         self.ctx, self.label, self.lo, self.hi = ctx, label, lo, hi
-        self.total = sum(p.seconds for p in parts) or 1.0
-        self.count = len(parts)
+        self.meter = PartsMeter([p.seconds for p in parts])
+        self.eta = ProgressTracker()
         self.t0 = time.monotonic()
-        self.running: dict[int, tuple[float, float]] = {}
-        self.done_seconds = 0.0
-        self.done = 0
-        self.busy = 0.0  # wall seconds the finished parts took
-        self.shown = lo
-        self.lock = threading.Lock()
+        self.bytes: dict[int, tuple[str, int, int | None]] = {}  # latest transfer per part
+
+    def moved(self, part: Part, direction: str, done: int, total: int | None) -> None:
+        self.bytes[part.index] = (direction, done, total)
+        if direction == "upload" and total:
+            self.meter.at_least(part.index, UPLOAD_SHARE * done / total)
 
     def started(self, part: Part) -> None:
-        with self.lock:
-            self.running[part.index] = (time.monotonic(), part.seconds)
+        self.meter.started(part.index)
 
     def finished(self, part: Part) -> None:
-        with self.lock:
-            began, seconds = self.running.pop(part.index, (time.monotonic(), part.seconds))
-            self.busy += time.monotonic() - began
-            self.done_seconds += seconds
-            self.done += 1
+        self.meter.finished(part.index)
+        self.bytes.pop(part.index, None)
+
+    def transfers(self) -> str:
+        """``uploading 12/80 MB`` over the parts in flight (bytes both ways, as they move)."""
+        said = []
+        for direction in ("upload", "download"):
+            moving = [(d, t) for k, d, t in list(self.bytes.values()) if k == direction]
+            if moving and (direction == "download" or any(d < (t or 0) for d, t in moving)):
+                done = sum(d for d, _ in moving) / MB
+                total = sum(t or 0 for _, t in moving) / MB
+                said.append(f"{direction}ing {done:.1f}" + (f"/{total:.1f}" if total else "")
+                            + " MB")
+        return ", ".join(said)
 
     def tick(self) -> None:
-        now = time.monotonic()
-        with self.lock:
-            pace = self.busy / self.done_seconds if self.done_seconds else None
-            guess = 0.0
-            for began, seconds in self.running.values():
-                elapsed = now - began
-                expect = pace * seconds if pace else max(5.0, 0.2 * seconds)
-                guess += seconds * min(0.95, elapsed / (elapsed + expect) if not pace
-                                       else elapsed / expect)
-            share = (self.done_seconds + guess) / self.total
-            done, elapsed = self.done, now - self.t0
-        fraction = max(self.shown, self.lo + (self.hi - self.lo) * min(1.0, share))
-        self.shown = fraction
-        where = "on the service" if self.count == 1 else f"{done}/{self.count} parts"
-        eta = ""
-        if done and share > 0.02:
-            left = elapsed * (1 - share) / share
-            eta = f", about {left:.0f} s left" if left < 120 else f", about {left / 60:.0f} min left"
-        self.ctx.report(fraction, f"{self.label} ({where}) {elapsed:.0f} s{eta}")
+        share = self.meter.share()
+        if self.meter.done:  # the ETA is measured from the first part back: before it, guessed
+            self.eta(share)
+        done, count = self.meter.done, self.meter.count
+        where = "on the service" if count == 1 else f"{done}/{count} parts"
+        moving = self.transfers()
+        where += f", {moving}" if moving else ""
+        left = eta_text(self.eta.state.eta) if done else ""
+        self.ctx.report(self.lo + (self.hi - self.lo) * share,
+                        f"{self.label} ({where}) {time.monotonic() - self.t0:.0f} s"
+                        + (f", {left}" if left else ""))
 
 
 def retime(parts: Sequence[Part], segment_lists: Sequence[Sequence[Any]]) -> list[dict]:

@@ -1,6 +1,8 @@
 """Speech routes: text to speech, speech to text, the models and voices lists, task results."""
 from __future__ import annotations
 
+import time
+
 from werkzeug.wrappers import Response
 
 from .. import audio, credits, models, voices
@@ -30,7 +32,9 @@ def tts(ctx: RequestContext) -> Response:
     language = language_param(ctx)
     stream = p.boolean("stream", False)
     ctx.bill(credits.per_chars(model.credits_per_1k_chars or 0, len(text)))
+    started = time.monotonic()
     samples, sr = speech.synthesize(text, voice["id"], speed=speed, language=language)
+    ctx.pace(audio.duration(samples, sr), started)
     return audio_response(samples, sr, fmt, stream=stream)
 
 
