@@ -2,8 +2,6 @@
 track is the dub over the music (kept by default), the second the untouched original."""
 from __future__ import annotations
 
-import pytest
-
 import subprocess
 
 from tests import media_factory
@@ -11,8 +9,6 @@ from tests.obs.media_checks import audio_track, sha256, similarity, video_frames
 from tests.studio_checks import onset
 
 
-@pytest.mark.xfail(reason="known regression since the engine's 2-stem split became classic REPET "
-                          "(#14): one line is placed 0.4 s early; tracked in #15", strict=False)
 def test_dub_button_keeps_the_music_under_the_dubbed_sentences(connected, media_dir, tmp_path):
     talk, true_bed, spans = media_factory.talk_over_music(media_dir)
     recording = tmp_path / "recordings" / "2026-12-02 06-00-00.mkv"

@@ -18,7 +18,7 @@ from ttsai_plugin.workflows import Context
 from ttsai_plugin.workflows.dub_sentences import MAX_TEMPO, TEMPO_RANGE, fit_line
 
 from tests import media_factory
-from tests.studio_checks import correlation, mono, onset_errors
+from tests.studio_checks import correlation, mono, onset, onset_errors
 from tests.workflows.conftest import CountingTransport, visible_files
 
 AT = 2.0  # where the clip sits on the timeline
@@ -144,6 +144,24 @@ def test_for_the_cli_and_obs_the_bed_is_mixed_under_the_dub_in_one_file(editor_d
     over_bed = (x[speech] ** 2).mean() / (bed[speech] ** 2).mean()
     original = (mono(path)[speech] ** 2).mean() / (bed[speech] ** 2).mean()
     assert over_bed > 1.5 and 0.5 < over_bed / original < 2   # the dub at the original's level
+
+
+def test_under_the_dub_the_music_is_the_source_s_so_each_line_starts_where_it_was_said(
+        editor_dub, shared, talk):
+    """What the separation took for voice between the lines (a drum hit REPET did not see
+    repeat) is music: it plays in the mix and on the bed strip, never a hole before a line."""
+    path, true_bed, spans = talk
+    rate = 16000
+    mixed = workflows.dub(_ctx(shared, "cli"), Clip(path, name="talk"), target_language="es")
+    bed, voice = editor_dub[0].audio
+    heard = {"mixed": mono(mixed.placements[0].path), "strips": mono(bed.path) + mono(voice.path)}
+    music = mono(true_bed)
+    pause = slice(int(spans[0][1] * rate) + 4000, int(spans[1][0] * rate) - 2000)
+    for name, x in heard.items():
+        new = x - music[: len(x)] * (x[pause] @ music[pause]) / (music[pause] @ music[pause])
+        found = [onset(new, rate, start) for start, _end in spans]
+        assert all(f is not None and abs(f - s) <= 0.1 for f, (s, _e) in zip(found, spans)), (
+            name, found)
 
 
 def test_one_strip_per_sentence_lets_the_editor_nudge_a_line(editor_dub, shared, talk):

@@ -20,6 +20,9 @@ FRAME = 0.05              # seconds per level frame
 BED_SPREAD_DB = 30.0      # a clip whose quiet frames stay this close to its loud ones has a bed
 BED_FLOOR_DBFS = -60.0    # ... and only when those quiet frames are actually audible
 HEADROOM = 0.98           # the mix is scaled down (never clipped) when it would peak above this
+LINE_LEAD = 0.05          # seconds before a spoken line that still count as its speech
+LINE_TAIL = 0.10          # ... and after it (a word's decay)
+GATE_RAMP = 0.02          # seconds of raised-cosine crossfade between speech and pause
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,48 @@ def separate(ctx: Context, clip: Any, work: Path) -> Separated:
     paths = {Path(p.path).stem: Path(p.path) for p in result.audio}
     return Separated(paths["vocals"], paths["accompaniment"], result.credits_used, result.mock,
                      result.cached)
+
+
+def give_back_pauses(ctx: Context, sep: Separated, lines: list[tuple[float, float]],
+                     work: Path) -> Separated:
+    """``sep`` with what the separation took for voice outside the spoken ``lines``
+    (seconds) moved back to the bed: between the lines it is music (a hit REPET did not see
+    repeat, a quiet bed's residue), and left in the speech stem it would be dropped with the
+    original voice, a hole in the music under the dub. The two still sum to the source."""
+    with sf.SoundFile(str(sep.bed)) as f:
+        rate, channels, subtype = f.samplerate, f.channels, f.subtype
+    bed_out, voice_out = work / "bed-with-pauses.wav", work / "vocals-lines.wav"
+    at = 0
+    with atomic_output(bed_out, sep.bed) as tmp_bed, atomic_output(voice_out, sep.vocals) as \
+            tmp_voice, sf.SoundFile(str(tmp_bed), "w", samplerate=rate, channels=channels,
+                                    format="WAV", subtype=subtype) as wb, \
+            sf.SoundFile(str(tmp_voice), "w", samplerate=rate, channels=channels, format="WAV",
+                         subtype=subtype) as wv:
+        for bed, voice in _pairs(sep.bed, sep.vocals):
+            ctx.check_cancelled()
+            keep = speech_gate(at, len(bed), rate, lines)[:, None]
+            wb.write(np.clip(bed + voice * (1.0 - keep), -1.0, 1.0))
+            wv.write(voice * keep)
+            at += len(bed)
+    return replace(sep, vocals=voice_out, bed=bed_out)
+
+
+def speech_gate(first: int, count: int, rate: int,
+                lines: list[tuple[float, float]]) -> np.ndarray:
+    """1.0 on samples ``first..first+count`` inside a line (widened by ``LINE_LEAD`` and
+    ``LINE_TAIL``), 0.0 in the pauses, with ``GATE_RAMP`` raised-cosine edges outside."""
+    gate = np.zeros(count, np.float32)
+    if count == 0:
+        return gate
+    t = (first + np.arange(count)) / rate
+    for start, end in lines:
+        a, b = start - LINE_LEAD, end + LINE_TAIL
+        if b + GATE_RAMP < t[0] or a - GATE_RAMP > t[-1]:
+            continue
+        inside = np.clip(np.minimum(t - (a - GATE_RAMP), (b + GATE_RAMP) - t) / GATE_RAMP,
+                         0.0, 1.0)
+        gate = np.maximum(gate, (np.sin(inside * np.pi / 2) ** 2).astype(np.float32))
+    return gate
 
 
 BLOCK = 1 << 18           # frames per block when streaming a track (hours never sit in memory)

@@ -16,7 +16,8 @@ from ttsai_plugin.clips import Clip, Placement
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import captions, dub_background, pipeline
 from ttsai_plugin.workflows.context import Context
-from ttsai_plugin.workflows.dub_sentences import Line, dub_lines, find_lines, line_pieces
+from ttsai_plugin.workflows.dub_sentences import (SEGMENT_RATE, Line, dub_lines, find_lines,
+                                                  line_pieces)
 from ttsai_plugin.workflows.results import Estimate, WorkflowResult
 from ttsai_plugin.workflows.source import publish, slug, used_range
 
@@ -79,6 +80,8 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         notes += meta.get("notes", [])
         ctx.report(0.92, "Placing the dub")
         if bed:
+            bed = dub_background.give_back_pauses(ctx, bed, _spoken(lines, timing, bed.vocals,
+                                                                    work), work)
             voice_track = _level_matched(voice_track, bed.vocals, work)
         spoken = [(float(a), float(b)) for a, b in captions.speech_spans(
             *media.decode(voice_track, mono=True))] if subtitles and timing == "clip" else None
@@ -116,6 +119,17 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
 def _length(clip: Any) -> float:
     start, end = used_range(clip)
     return end - start
+
+
+def _spoken(lines: list[Line], timing: str, speech: Path,
+            work: Path) -> list[tuple[float, float]]:
+    """Where the source speaks: the dubbed lines' spans, or for a whole-clip dub (one line
+    over the clip) the lines found on the separated speech."""
+    if timing != "clip":
+        return [(x.source_start, x.source_end) for x in lines]
+    small = media.extract(speech, work / "spoken-levels.wav", sample_rate=SEGMENT_RATE,
+                          channels=1)
+    return [(x.start, x.end) for x in find_lines(*media.decode(small, mono=True))]
 
 
 def _whole(ctx: Context, clip: Any, speech: Path | None, work: Path, clip_dub: Any, **opts):
