@@ -17,6 +17,10 @@ BEAM_SIZE = 5
 NO_SPEECH = 0.6            # Whisper's own "this was not speech" probability above which a
                            # segment with a weak transcript is dropped
 MIN_LOGPROB = -1.0
+# faster-whisper decode options; bench/whisper_settings.py measures each against the others.
+DECODE = {"beam_size": BEAM_SIZE, "vad_filter": True,
+          "vad_parameters": {"min_silence_duration_ms": 300},
+          "condition_on_previous_text": False}
 
 
 def threads() -> int:
@@ -43,9 +47,7 @@ def _t(seconds: float, duration: float) -> float:
 def transcribe16k(x: np.ndarray, *, timestamps: bool) -> list[dict]:
     """Contract-shaped segments of 16 kHz mono float32 speech."""
     segments, _ = model().transcribe(
-        x.astype(np.float32), language="en", beam_size=BEAM_SIZE, word_timestamps=timestamps,
-        vad_filter=True, vad_parameters={"min_silence_duration_ms": 300},
-        condition_on_previous_text=False)
+        x.astype(np.float32), language="en", word_timestamps=timestamps, **DECODE)
     duration = len(x) / RATE
     out = []
     for s in segments:
