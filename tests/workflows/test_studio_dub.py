@@ -222,15 +222,33 @@ def test_clip_timing_without_background_is_the_whole_clip_dub_of_before(shared, 
     assert visible_files(ctx.out_dir) == [ctx.out_dir / "talk_music.dub-es.wav"]
 
 
-def test_a_language_the_service_refuses_stops_at_the_first_sentence(shared, media_dir):
-    path, _none, _spans = media_factory.talk_over_music(media_dir, "talk_dry.wav", bed_db=None)
+def test_a_language_the_service_refuses_stops_the_dub_with_nothing_left_behind(shared,
+                                                                               media_dir):
+    path, _none, spans = media_factory.talk_over_music(media_dir, "talk_dry.wav", bed_db=None)
     transport = shared[1]
     sent = len(transport.requests)
     ctx = _ctx(shared, "refused")
     with pytest.raises(APIError, match="language"):
         workflows.dub(ctx, Clip(path), target_language="tlh")
-    assert sum("/speech-translate" in r for r in transport.requests[sent:]) == 1
+    assert sum("/speech-translate" in r for r in transport.requests[sent:]) <= len(spans)
     assert visible_files(ctx.out_dir) == []
+
+
+def test_the_lines_are_dubbed_at_once_within_the_plan_and_placed_in_order(engine, media_dir,
+                                                                           tmp_path):
+    from ttsai_plugin.local import DEV_KEY
+    path, _none, spans = media_factory.talk_over_music(media_dir, "talk_dry.wav", bed_db=None)
+    transport = CountingTransport()
+    seen: list[str] = []
+    with TTSAIClient(api_key=DEV_KEY, base_url=engine.url, plan="pro",
+                     transport=transport) as client:
+        result = workflows.dub(Context(client, tmp_path / "out", progress=lambda f, m:
+                                       seen.append(m)), Clip(path), target_language="de")
+    assert 1 < transport.peak <= client.plan.concurrent      # in parallel, never past the plan
+    lines = json.loads(next(f for f in result.files if f.suffix == ".json").read_text())["lines"]
+    assert [ln["index"] for ln in lines] == list(range(1, len(spans) + 1))
+    assert [ln["source_start"] for ln in lines] == pytest.approx([a for a, _b in spans], abs=0.1)
+    assert any(f"{len(spans)}/{len(spans)}" in m for m in seen), seen
 
 
 @pytest.mark.parametrize("natural, span, room, tempo, length, reported", [
@@ -253,7 +271,7 @@ def test_cancel_between_sentences_leaves_nothing_that_looks_finished(editor_dub,
     path = talk[0]
     ctx = _ctx(shared, "cancelled")
     token = CancelToken()
-    ctx.cancel, ctx.progress = token, (lambda f, m: token.cancel() if "line 2/" in m else None)
+    ctx.cancel, ctx.progress = token, (lambda f, m: token.cancel() if "Dubbing" in m else None)
     with pytest.raises(Cancelled):
         workflows.dub(ctx, Clip(path), target_language="fr")
     assert visible_files(ctx.out_dir) == []

@@ -14,6 +14,7 @@ from ttsai_plugin.errors import BadRequestError, InputError
 from ttsai_plugin.sentences import sentence
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.dub_background import frame_levels
+from ttsai_plugin.workflows.longform import Part, run_parts
 
 SEGMENT_RATE = 16000     # Hz the speech is analysed at
 FRAME = 0.02             # seconds per level frame
@@ -192,20 +193,16 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
         raise InputError("No speech found to dub: the clip is silent or only music.",
                          hint="Select a clip with someone speaking.")
     pieces = line_pieces(spans, duration)
+    sent = _translate_all(ctx, speech, pieces, work, translate, lo, hi)
+    if all(isinstance(x, BadRequestError) for x in sent):
+        raise sent[-1]
     lines, answers, notes, skipped = [], [], [], []
     parts: list[tuple[int, int, Path]] = []   # start sample, length, fitted file
     rate = 0
     for i, span in enumerate(spans):
-        ctx.report(lo + (hi - lo) * i / len(spans), f"Dubbing line {i + 1}/{len(spans)}")
-        a, b = pieces[i]
-        piece = media.extract(speech, work / f"line-{i:03d}.wav", start=a, end=b,
-                              cancel=ctx.cancel)
-        try:
-            answer = translate(piece, work / f"line-{i:03d}.dub.wav")
-        except BadRequestError as exc:
-            if not _about_the_audio(exc) or (i == len(spans) - 1 and not answers):
-                raise
-            skipped.append((span, exc))
+        answer = sent[i]
+        if isinstance(answer, BadRequestError):
+            skipped.append((span, answer))
             continue
         ctx.check_cancelled()
         answers.append(answer)
@@ -236,6 +233,25 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
                      f"{sentence(exc.message)}")
     track = _join(parts, rate, duration, work)
     return Dubbed(track, lines, answers, notes)
+
+
+def _translate_all(ctx: Context, speech: Path, pieces: list[tuple[float, float]], work: Path,
+                   translate: Translate, lo: float, hi: float) -> list[Any]:
+    """Every line's translation, in line order, sent within the plan's concurrency by
+    ``longform.run_parts`` (progress by seconds done; the first failure stops the rest). A
+    line whose audio the service refused (no words in it) is its ``BadRequestError``."""
+    parts = [Part(i, media.extract(speech, work / f"line-{i:03d}.wav", start=a, end=b,
+                                   cancel=ctx.cancel), a, b, a, b)
+             for i, (a, b) in enumerate(pieces)]
+
+    def one(part: Part) -> Any:
+        try:
+            return translate(part.path, work / f"line-{part.index:03d}.dub.wav")
+        except BadRequestError as exc:
+            if not _about_the_audio(exc):
+                raise
+            return exc
+    return run_parts(ctx, parts, one, label="Dubbing lines", lo=lo, hi=hi)
 
 
 def _faded(samples: np.ndarray, rate: int) -> np.ndarray:
