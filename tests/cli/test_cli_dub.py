@@ -253,3 +253,27 @@ def test_stems_of_same_named_inputs_never_overwrite_each_other(env, talk, tmp_pa
     again = ttsai(env, "dub", tmp_path / "takes", "-r", "--to", "es", "-o", f"{tmp_path / 'd3'}/",
                   "--stems-out", tmp_path / "st2", ok=False)
     assert again.returncode == 2 and "already exists" in one_line_error(again)
+
+
+def test_a_quick_three_sentence_talk_is_reported_as_three_sentences_not_one_line(env,
+                                                                              tmp_path):
+    """Said briskly, the pauses between the sentences are too short to cut at: the dub is one
+    line, and the report says so instead of "1 line(s)" for a 3-sentence talk."""
+    quick = media_factory.speech(tmp_path, "quick.wav", rate=220, text="Good morning everyone. "
+                                 "Today we talk about rivers. Thank you for coming.")
+    notes = json.loads(ttsai(env, "dub", quick, "--to", "es", "-o", tmp_path / "es.wav",
+                             "--json").stdout)["notes"]
+    proc = ttsai(env, "dub", quick, "--to", "es", "-o", tmp_path / "again.wav", "-v")
+    assert "line(s)" not in proc.stderr
+    assert "Dubbed into es: 3 sentences in 1 line" in proc.stderr
+    assert any(n.startswith("Dubbed 3 sentences as 1 line: sentences less than 0.35 s apart")
+               for n in notes), notes
+    lines = json.loads((tmp_path / "es.transcript.json").read_text("utf-8"))["lines"]
+    assert len(lines) == 1
+
+
+def test_a_talk_with_clear_pauses_is_reported_line_by_line(env, tmp_path):
+    slow = media_factory.speech(tmp_path, "slow.wav", text="Good morning everyone. "
+                                "Today we talk about rivers. Thank you for coming.")
+    proc = ttsai(env, "dub", slow, "--to", "es", "-o", tmp_path / "es.wav", "-v")
+    assert "Dubbed into es: 3 lines" in proc.stderr and "Dubbed 3 sentences" not in proc.stdout

@@ -254,6 +254,20 @@ def _translate_all(ctx: Context, speech: Path, pieces: list[tuple[float, float]]
     return run_parts(ctx, parts, one, label="Dubbing lines", lo=lo, hi=hi)
 
 
+def dubbed_summary(lines: list[Line], *, whole: bool = False) -> tuple[str, str | None]:
+    """What was dubbed, truthfully: lines placed and, when the recognised text holds more
+    sentences than that, a note saying why they were dubbed together."""
+    from ttsai_plugin.workflows.textsplit import _sentences
+    count = sum(max(1, len(_sentences(line.original_text))) for line in lines)
+    said = f"{len(lines)} line{'' if len(lines) == 1 else 's'}"
+    if count <= len(lines):
+        return said, None
+    why = ("the clip is dubbed in one piece (clip timing)" if whole else
+           f"sentences less than {MIN_PAUSE:g} s apart are dubbed together as one line")
+    return (f"{count} sentences in {said}",
+            f"Dubbed {count} sentences as {said}: {why}.")
+
+
 def _faded(samples: np.ndarray, rate: int) -> np.ndarray:
     """A line with ``EDGE_FADE`` raised-cosine fades at both ends: a cut inside a word (a
     trimmed or shortened line) starts and stops without a click."""

@@ -14,7 +14,7 @@ from typing import Any
 from ttsai_plugin import media
 from ttsai_plugin.clips import Clip, Placement
 from ttsai_plugin.errors import InputError
-from ttsai_plugin.workflows import captions, dub_background, pipeline
+from ttsai_plugin.workflows import captions, dub_background, dub_sentences, pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.dub_sentences import (SEGMENT_RATE, Line, dub_lines, find_lines,
                                                   line_pieces)
@@ -110,7 +110,10 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         if subtitles:
             placements += _subtitles(out, lines, work, voice_offset + 1, target_language,
                                      whole=spoken)
-    ctx.report(1.0, f"Dubbed into {target_language}: {len(lines)} line(s)")
+    said, why = dub_sentences.dubbed_summary(lines, whole=timing == "clip")
+    if why:
+        notes.append(why)
+    ctx.report(1.0, f"Dubbed into {target_language}: {said}")
     return WorkflowResult(placements, credits_used=credits, mock=pipeline.note_mock(mocks),
                           files=out.files, notes=notes, original_text=texts["original_text"],
                           translated_text=texts["translated_text"], cached=all(hits))
