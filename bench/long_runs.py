@@ -52,11 +52,16 @@ class Run:
         return max((b - a for a, b in zip(stamps, stamps[1:])), default=float("inf"))
 
 
-def run_cli(args: list[str], url: str) -> Run:
-    """One `ttsai` command in a fresh interpreter: wall time, peak RSS, progress lines."""
+def run_cli(args: list[str], url: str | None) -> Run:
+    """One `ttsai` command in a fresh interpreter: wall time, peak RSS, progress lines.
+    ``url`` None: keyless (no key anywhere), so the CLI runs the local engine in-process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TTSAI_CACHE_DIR": tempfile.mkdtemp()}
-    cmd = [sys.executable, "-m", "ttsai_plugin.cli", *args, "--base-url", url,
-           "--api-key", DEV_KEY, "--no-cache"]
+    if url is None:
+        for name in ("TTSAI_API_KEY", "TTSAI_BASE_URL", "TTSAI_PLAN"):
+            env.pop(name, None)
+        env["TTSAI_CONFIG"] = str(Path(tempfile.mkdtemp()) / "none.toml")
+    where = ["--base-url", url, "--api-key", DEV_KEY] if url is not None else []
+    cmd = [sys.executable, "-m", "ttsai_plugin.cli", *args, *where, "--no-cache"]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, env=env)
@@ -244,6 +249,9 @@ def main() -> None:
                         help="server seconds per second of audio")
     parser.add_argument("--real-processing", action="store_true")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--keyless", action="store_true",
+                        help="no key: the CLI picks its in-process local engine (real DSP); "
+                             "peak RSS is then the engine's and the client's together")
     parser.add_argument("--show-progress", action="store_true", help="print the CLI's lines")
     parser.add_argument("--source", choices=("podcast", "screen"), default="podcast",
                         help="looped espeak speech (WAV) or an H.264/AAC screen recording")
@@ -272,7 +280,7 @@ def main() -> None:
             out = work / f"out-{op}"
             out.mkdir()
             began = time.time()
-            run = run_cli(cli_args(op, src, out, script), eng.url)
+            run = run_cli(cli_args(op, src, out, script), None if args.keyless else eng.url)
             busy = busy_span(log, began, time.time())
             if run.code != 0:
                 print(f"{op}: the CLI failed ({run.code}): {run.stderr[-800:]}")
@@ -289,7 +297,7 @@ def main() -> None:
             print(f"{op}: ours {run.wall:.1f} s, peak RSS {run.rss_mb:.0f} MB{child}, longest gap "
                   f"between progress updates {gap:.2f} s, first after "
                   f"{run.lines[0][0] if run.lines else float('nan'):.1f} s; {what}")
-            if op == "narrate" or args.no_baseline or op not in ENDPOINTS:
+            if op == "narrate" or args.no_baseline or args.keyless or op not in ENDPOINTS:
                 _common.result(f"long_{op}_{args.source}_{seconds}s", ours=run.wall, baseline=None, unit="s",
                                goal=f"completes,<{RSS_GOAL:g}MB,gap<{GAP_GOAL:g}s",
                                met=run.rss_mb < RSS_GOAL and gap < GAP_GOAL)
