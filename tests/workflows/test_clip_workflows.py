@@ -85,16 +85,19 @@ def test_analyze_returns_key_and_tempo_and_places_nothing(ctx, music_wav):
     assert result.analysis.bpm == pytest.approx(120, abs=3)
 
 
-def test_a_repeat_costs_no_request(ctx, transport, speech_wav):
-    first = workflows.enhance(ctx, trimmed(speech_wav))
+def test_a_repeat_costs_no_request(ctx, transport, noisy_wav):
+    first = workflows.enhance(ctx, trimmed(noisy_wav))
+    kept = first.placements[0].path.read_bytes()
     requests = len(transport.requests)
-    second = workflows.enhance(ctx, trimmed(speech_wav))
+    second = workflows.enhance(ctx, trimmed(noisy_wav))
     assert len(transport.requests) == requests
     assert second.cached and second.credits_used == 0
     assert second.placements[0].path == first.placements[0].path
-    third = workflows.enhance(ctx, trimmed(speech_wav), strength=1)  # other options: asked again
+    third = workflows.enhance(ctx, trimmed(noisy_wav), strength=1)  # other options: asked again
     assert len(transport.requests) > requests and not third.cached
+    assert third.placements[0].path.read_bytes() != kept      # a gentler clean-up, another sound
     assert third.placements[0].path != first.placements[0].path  # never overwrites a result
+    assert first.placements[0].path.read_bytes() == kept
 
 
 def test_cancel_between_steps_leaves_no_partial_file(ctx, transport, speech_wav):
