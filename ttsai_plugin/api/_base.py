@@ -18,11 +18,11 @@ from ..errors import (APIConnectionError, APIError, APITimeoutError, ConfigError
 from ._errors import error_from_response, scrub
 from ._inprocess import InProcessTransport
 from .config import ClientConfig, Secret, is_loopback_host, resolve_config
+from .credit_scope import note_billed
 from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
 from .retry import RetryPolicy
 from .timeouts import request_timeout
 from .transfer import stream_to_file, upload_part
-from .credit_scope import note_billed
 from .types import CreditState, RateLimitState, _num
 
 log = logging.getLogger("ttsai_plugin.api")
@@ -305,17 +305,19 @@ class BaseClient:
         """Read credits and rate-limit headers into ``credits`` / ``rate_limit``."""
         if not self.on_api_origin(url):
             return
+        self._billed(_num(headers.get("x-credits-used")), _num(headers.get("x-credits-remaining")))
         rate = RateLimitState.from_headers(headers)
-        with self._state_lock:
-            before = self.credits
-            self.credits = self.credits.updated(headers)
-            if rate is not None:
-                self.rate_limit = rate
-        if self.credits is not before:
-            note_billed(_num(headers.get("x-credits-used")),
-                        _num(headers.get("x-credits-remaining")))
         if rate is not None:
+            with self._state_lock:
+                self.rate_limit = rate
             self.limiter.observe(rate.remaining, rate.reset_in, rate.limit)
+
+    def _billed(self, used: float | None, remaining: float | None) -> None:
+        """One answer's credits into the client's running state and the current work's tally
+        (both unchanged when the answer reported none)."""
+        with self._state_lock:
+            self.credits = self.credits.billed(used, remaining)
+        note_billed(used, remaining)
 
 
 def _form_value(value: Any) -> str:

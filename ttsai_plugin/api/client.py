@@ -13,7 +13,6 @@ from ..errors import (APIError, APITimeoutError, InputError, LimitExceededError,
 from . import accept
 from ._base import Answer, BaseClient
 from ._errors import scrub
-from .credit_scope import note_billed
 from .paths import endpoint
 from .transfer import atomic_temp_dir, check_upload, format_for, temp_beside
 from .types import (AudioResult, Analysis, ChatTurn, ModelInfo, Stems, TaskResult, Transcript,
@@ -274,12 +273,7 @@ class TTSAIClient(BaseClient):
 
     def _note_credits(self, body: dict[str, Any]) -> None:
         """Credits a task reported only in its JSON (no headers on a polled result)."""
-        used, left = body.get("credits_used"), body.get("credits_remaining")
-        if used is None and left is None:
-            return
-        with self._state_lock:
-            self.credits = self.credits.billed(_num(used), _num(left))
-        note_billed(_num(used), _num(left))
+        self._billed(_num(body.get("credits_used")), _num(body.get("credits_remaining")))
 
     def _audio(self, name: str, out: PathLike, expect: accept.Expect,
                **kwargs: Any) -> AudioResult:
