@@ -183,11 +183,10 @@ def _stems_folders(given: Path | None, inputs: list[InputFile], lang: str) -> di
 
 
 def _stems_files(folder: Path, src: InputFile, lang: str) -> list[Path]:
-    """The files a dub's --stems-out writes for ``src`` (named as dub_studio names them), so
-    two inputs onto one name, or an existing file, are refused before any work."""
-    base = slug(src.stem, 60)
-    return [folder / f"{base}.dub-{slug(lang, 16)}.voice.wav", folder / f"{base}.bed.wav",
-            folder / f"{base}.vocals.wav"]
+    """The files a dub's --stems-out writes for ``src``, so two inputs onto one name, or an
+    existing file, are refused before any work."""
+    from ttsai_plugin.workflows.dub_studio import stems_out_names
+    return [folder / name for name in stems_out_names(slug(src.stem, 60), lang)]
 
 
 def _studio_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
             *media.decode(voice_track, mono=True))] if subtitles and timing == "clip" else None
         out = _Publisher(ctx.out_dir, f"{base}.dub-{lang}", clip)
         if stems_out is not None:
-            out.copies(Path(stems_out), voice_track, bed)
+            out.copies(Path(stems_out), voice_track, bed, stems_out_names(base, lang))
         placements: list[Placement] = []
         separate_voice = bed is None or not mix or per_sentence_strips
         voice_offset = 1 if bed and separate_voice else 0
@@ -190,6 +190,13 @@ def _level_matched(track: Path, original_speech: Path, work: Path) -> Path:
     return dub_background.write_sum(track, work / "dub-levelled.wav", gain=gain)
 
 
+def stems_out_names(base: str, language: str) -> tuple[str, str, str]:
+    """The files ``stems_out`` gets for a dub of ``base`` (``source.base_name``) into
+    ``language``: the dubbed voice, the background and the original speech."""
+    return (f"{base}.dub-{slug(str(language), 16)}.voice.wav", f"{base}.bed.wav",
+            f"{base}.vocals.wav")
+
+
 class _Publisher:
     """Moves finished files next to the results as ``<base>.dub-<lang><tag>`` and makes the
     placements for them at the clip's position."""
@@ -212,13 +219,15 @@ class _Publisher:
     def text(self, content: str, tag: str, work: Path) -> Path:
         return self.put(captions.write_text(work / f"text{tag}", content), tag)
 
-    def copies(self, folder: Path, voice_track: Path, bed: Any) -> None:
-        """The dubbed voice and, with a bed, the background and the original speech."""
+    def copies(self, folder: Path, voice_track: Path, bed: Any,
+               names: tuple[str, str, str]) -> None:
+        """The dubbed voice and, with a bed, the background and the original speech, under
+        ``names`` (see ``stems_out_names``)."""
         folder.mkdir(parents=True, exist_ok=True)
-        wanted = [(voice_track, f"{self.stem}.voice.wav")]
+        voice, background, vocals = names
+        wanted = [(voice_track, voice)]
         if bed:
-            base = self.stem.rsplit(".dub-", 1)[0]
-            wanted += [(bed.bed, f"{base}.bed.wav"), (bed.vocals, f"{base}.vocals.wav")]
+            wanted += [(bed.bed, background), (bed.vocals, vocals)]
         for src, name in wanted:
             tmp = folder / f".{name}.part"
             shutil.copyfile(src, tmp)
