@@ -122,7 +122,7 @@ class Console:
     verbose: int = 0
     as_json: bool = False
     data_on_stdout: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     bar: Any = None  # the progress display, which must be cleared before a line is printed
 
     def __post_init__(self) -> None:
@@ -140,10 +140,12 @@ class Console:
                 print(line, file=stream, flush=True)
 
     def result(self, lines: list[str]) -> None:
-        """Human result lines (skipped with --json, which prints one object at the end)."""
+        """Human result lines (skipped with --json, which prints one object at the end), kept
+        together: lines of parallel jobs never interleave."""
         if not (self.quiet or self.as_json):
-            for line in lines:
-                self._print(line, self.results)
+            with self._lock:
+                for line in lines:
+                    self._print(line, self.results)
 
     def note(self, line: str, *, level: int = 0) -> None:
         """Status on stderr, shown from verbosity ``level`` on; never with -q."""
