@@ -120,6 +120,16 @@ def eta_text(seconds: float | None) -> str:
     return f"about {seconds / 60:.0f} min left"
 
 
+@dataclass(frozen=True)
+class MeterReading:
+    """What a workflow shows of its parts: ``share`` done (0..1), ``elapsed`` seconds since the
+    meter began, and ``left`` (``about 3 min left``, empty until a part has finished)."""
+
+    share: float
+    elapsed: float
+    left: str
+
+
 class PartsMeter:
     """How far a set of parts is, by weights known up front (media seconds, characters):
     finished parts count whole, running ones by their elapsed time against the pace the
@@ -139,6 +149,8 @@ class PartsMeter:
         self._done_weight = 0.0
         self._busy = 0.0  # wall seconds the finished parts took
         self._shown = 0.0
+        self._began = clock()
+        self._pace = ProgressTracker(clock=clock)
 
     def started(self, index: int) -> None:
         with self._lock:
@@ -174,6 +186,16 @@ class PartsMeter:
                 guess += weight * max(part, self._floor.get(index, 0.0))
             self._shown = max(self._shown, min(1.0, (self._done_weight + guess) / self.total))
             return self._shown
+
+    def reading(self) -> MeterReading:
+        """The share with the time so far and an ETA; the ETA is measured from the first
+        finished part on (before it the share is only guessed, so no ETA is claimed)."""
+        share = self.share()
+        left = ""
+        if self.done:
+            self._pace(share)
+            left = eta_text(self._pace.state.eta)
+        return MeterReading(share, self._clock() - self._began, left)
 
 
 HEARTBEAT_SECONDS = 1.0

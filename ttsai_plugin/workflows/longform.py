@@ -4,7 +4,6 @@ the source. Progress moves while parts run (a heartbeat at least every second)."
 from __future__ import annotations
 
 import math
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from ttsai_plugin.api.timeouts import expecting
 from ttsai_plugin.api.transfer import watching
 from ttsai_plugin.errors import Cancelled
 from ttsai_plugin.media.upload import SPLIT_OVERLAP
-from ttsai_plugin.progress import PartsMeter, ProgressTracker, eta_text
+from ttsai_plugin.progress import PartsMeter
 from ttsai_plugin.workflows.context import Context
 
 T = TypeVar("T")
@@ -263,8 +262,6 @@ class _Beat:
     def __init__(self, ctx: Context, parts: list[Part], label: str, lo: float, hi: float) -> None:
         self.ctx, self.label, self.lo, self.hi = ctx, label, lo, hi
         self.meter = PartsMeter([p.seconds for p in parts])
-        self.eta = ProgressTracker()
-        self.t0 = time.monotonic()
         self.bytes: dict[int, tuple[str, int, int | None]] = {}  # latest transfer per part
 
     def moved(self, part: Part, direction: str, done: int, total: int | None) -> None:
@@ -292,17 +289,14 @@ class _Beat:
         return ", ".join(said)
 
     def tick(self) -> None:
-        share = self.meter.share()
-        if self.meter.done:  # the ETA is measured from the first part back: before it, guessed
-            self.eta(share)
+        now = self.meter.reading()
         done, count = self.meter.done, self.meter.count
         where = "on the service" if count == 1 else f"{done}/{count} parts"
         moving = self.transfers()
         where += f", {moving}" if moving else ""
-        left = eta_text(self.eta.state.eta) if done else ""
-        self.ctx.report(self.lo + (self.hi - self.lo) * share,
-                        f"{self.label} ({where}) {time.monotonic() - self.t0:.0f} s"
-                        + (f", {left}" if left else ""))
+        self.ctx.report(self.lo + (self.hi - self.lo) * now.share,
+                        f"{self.label} ({where}) {now.elapsed:.0f} s"
+                        + (f", {now.left}" if now.left else ""))
 
 
 def retime(parts: Sequence[Part], segment_lists: Sequence[Sequence[Any]]) -> list[dict]:

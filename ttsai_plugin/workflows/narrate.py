@@ -5,7 +5,6 @@ a repeat is a lookup and a copy."""
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +13,7 @@ from ttsai_plugin import media
 from ttsai_plugin.api.credit_scope import carry
 from ttsai_plugin.clips import Placement
 from ttsai_plugin.errors import InputError
-from ttsai_plugin.progress import HEARTBEAT_SECONDS, PartsMeter, ProgressTracker, eta_text
+from ttsai_plugin.progress import HEARTBEAT_SECONDS, PartsMeter
 from ttsai_plugin.workflows import pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.results import WorkflowResult
@@ -103,7 +102,7 @@ def _synthesise(ctx: Context, chunks: list[Chunk], work: Path, ref: Path | None,
                              cancel=ctx.cancel)
 
     meter = PartsMeter([len(c.text) for c in chunks], first_guess=CHAR_SECONDS)
-    pace, lock, began = ProgressTracker(), threading.Lock(), time.monotonic()
+    lock = threading.Lock()
 
     def one(i: int, chunk: Chunk) -> tuple[dict[str, Any], bool]:
         ctx.check_cancelled()
@@ -137,13 +136,10 @@ def _synthesise(ctx: Context, chunks: list[Chunk], work: Path, ref: Path | None,
         return meta, hit
 
     def tick() -> None:
-        share = meter.share()
-        with lock:  # the ETA is measured from the first part back: before it, only guessed
-            if meter.done:
-                pace(share)
-            left = eta_text(pace.state.eta) if meter.done else ""
-            ctx.report(0.05 + 0.85 * share, f"Narrated part {meter.done}/{len(chunks)}, "
-                       f"{time.monotonic() - began:.0f} s" + (f", {left}" if left else ""))
+        with lock:  # parts finishing together report in order
+            now = meter.reading()
+            ctx.report(0.05 + 0.85 * now.share, f"Narrated part {meter.done}/{len(chunks)}, "
+                       f"{now.elapsed:.0f} s" + (f", {now.left}" if now.left else ""))
 
     workers = max(1, min(ctx.client.plan.concurrent, len(chunks)))
     with join, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ttsai-narrate") as pool:
