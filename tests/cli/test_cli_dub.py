@@ -277,3 +277,16 @@ def test_a_talk_with_clear_pauses_is_reported_line_by_line(env, tmp_path):
                                 "Today we talk about rivers. Thank you for coming.")
     proc = ttsai(env, "dub", slow, "--to", "es", "-o", tmp_path / "es.wav", "-v")
     assert "Dubbed into es: 3 lines" in proc.stderr and "Dubbed 3 sentences" not in proc.stdout
+
+
+def test_stems_of_a_trimmed_dub_are_named_for_the_range_and_checked_before_any_work(env, talk,
+                                                                                   tmp_path):
+    trim = ["--start", "1", "--end", "6"]
+    ttsai(env, "dub", talk[0], "--to", "es", *trim, "-o", tmp_path / "a.wav",
+          "--stems-out", tmp_path / "st")
+    stem = Path(talk[0]).stem
+    assert f"{stem}@1-6s.dub-es.voice.wav" in names(tmp_path / "st")
+    again = ttsai(env, "dub", talk[0], "--to", "es", *trim, "-o", tmp_path / "b.wav",
+                  "--stems-out", tmp_path / "st", ok=False)
+    assert again.returncode == 2 and "already exists" in one_line_error(again)
+    assert not (tmp_path / "b.wav").exists()

@@ -161,14 +161,14 @@ def cmd_dub(args, token, console) -> int:
                      side_tags=() if args.preset else _dub_side_tags(args, studio),
                      estimate_opts={k: v for k, v in studio.items() if k != "stems_out"})
     if stems_dirs:
-        job.also_writes = lambda src: _stems_files(stems_dirs[src.path], src, lang or "")
+        job.also_writes = lambda src: _stems_files(args, stems_dirs[src.path], src, lang or "")
     return run_job(args, token, job, inputs, console)
 
 
 def _stems_folders(given: Path | None, inputs: list[InputFile], lang: str) -> dict[Path, Path]:
     """Each input's --stems-out folder, by the rules of the main outputs: a folder keeps the
     inputs' subfolders (as -o DIR/ does), a template ({stem}, {dir}, {index}, {lang}) is
-    rendered per input."""
+    rendered per input with the values -o's templates get."""
     if given is None:
         return {}
     from ttsai_plugin import naming_template
@@ -176,17 +176,26 @@ def _stems_folders(given: Path | None, inputs: list[InputFile], lang: str) -> di
     if not naming_template.is_template(text):
         return {src.path: given / src.rel for src in inputs}
     parsed = naming_template.parse(text, {"stem", "dir", "index", "lang", "tag"})
-    return {src.path: Path(parsed.render({"stem": src.stem, "dir": str(src.path.parent),
-                                          "index": i, "lang": lang, "tag": f"dub-{lang}",
-                                          "ext": "wav", "stem_name": None, "preset": None}))
+    naming = Naming(f"dub-{lang}", (), fields={"lang": lang})
+    return {src.path: Path(parsed.render(out_mod.template_values(naming, src, i, ".wav")))
             for i, src in enumerate(inputs, start=1)}
 
 
-def _stems_files(folder: Path, src: InputFile, lang: str) -> list[Path]:
-    """The files a dub's --stems-out writes for ``src``, so two inputs onto one name, or an
-    existing file, are refused before any work."""
+def _stems_files(args: argparse.Namespace, folder: Path, src: InputFile,
+                 lang: str) -> list[Path]:
+    """The files a dub's --stems-out writes for ``src`` (named for the used range when
+    --start/--end trim it), so two inputs onto one name, or an existing file, are refused
+    before any work."""
+    from ttsai_plugin.errors import TTSAIError
     from ttsai_plugin.workflows.dub_studio import stems_out_names
-    return [folder / name for name in stems_out_names(slug(src.stem, 60), lang)]
+    from ttsai_plugin.workflows.source import base_name
+    base = slug(src.stem, 60)
+    if args.start or args.end is not None:
+        try:
+            base = base_name(clip_from(args, src))
+        except TTSAIError:  # the file's own error is reported in its turn in the batch
+            pass
+    return [folder / name for name in stems_out_names(base, lang)]
 
 
 def _studio_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -88,7 +88,8 @@ def _suffixes(args: argparse.Namespace, naming: Naming, src: InputFile) -> list[
     return [suffix]
 
 
-def _values(naming: Naming, src: InputFile, index: int, suffix: str) -> dict[str, object]:
+def template_values(naming: Naming, src: InputFile, index: int, suffix: str) -> dict[str, object]:
+    """What an output template's fields hold for ``src``, the ``index``-th input (from 1)."""
     return {"stem": src.stem, "ext": suffix.lstrip("."), "dir": str(src.path.parent),
             "tag": naming.tag, "index": index, "stem_name": None, **naming.fields}
 
@@ -155,7 +156,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
 
         def make(suffix: str, stem_name: str | None = None, *, src=src, index=index,
                  where=where) -> Path:
-            values = _values(naming, src, index, suffix)
+            values = template_values(naming, src, index, suffix)
             values["stem_name"] = stem_name
             return where / parsed.render(values)
         if naming.kind == "stems":
