@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ttsai_plugin import media, workflows
+from ttsai_plugin.cli import dub_flags
 from ttsai_plugin.cli import outputs as out_mod
 from ttsai_plugin.cli.display import Console
 from ttsai_plugin.cli.inputs import (MEDIA_SUFFIXES, TEXT_SUFFIXES, InputFile, check_media,
@@ -148,94 +149,22 @@ def cmd_dub(args, token, console) -> int:
     opts: dict[str, Any] = {"target_language": args.target_language, "voice": args.voice,
                             "preserve_voice": args.preserve_voice,
                             "fit_duration": args.fit_duration, "subtitles": args.subtitles}
-    studio = _studio_options(args)
+    studio = dub_flags.studio_options(args)
     opts.update(studio)
-    lang = args.target_language or _preset_language(args.preset)
+    lang = args.target_language or dub_flags.preset_language(args.preset)
     inputs = _media_inputs(args, console)
-    stems_dirs = _stems_folders(studio.get("stems_out"), inputs, lang or "")
+    stems_dirs = dub_flags.stems_folders(studio.get("stems_out"), inputs, lang or "")
     job = _audio_job(args, "dub", f"dub-{lang}" if lang else "dub",
                      lambda ctx, clip: workflows.dub(ctx, clip, **{
                          **opts, **({"stems_out": stems_dirs[clip.media]} if stems_dirs
                                     else {})}),
                      fields={"lang": lang}, options={k: str(v) for k, v in opts.items()},
-                     side_tags=() if args.preset else _dub_side_tags(args, studio),
+                     side_tags=() if args.preset else dub_flags.side_tags(args, studio),
                      estimate_opts={k: v for k, v in studio.items() if k != "stems_out"})
     if stems_dirs:
-        job.also_writes = lambda src: _stems_files(args, stems_dirs[src.path], src, lang or "")
+        job.also_writes = lambda src: dub_flags.stems_files(args, stems_dirs[src.path], src,
+                                                            lang or "")
     return run_job(args, token, job, inputs, console)
-
-
-def _stems_folders(given: Path | None, inputs: list[InputFile], lang: str) -> dict[Path, Path]:
-    """Each input's --stems-out folder, by the rules of the main outputs: a folder keeps the
-    inputs' subfolders (as -o DIR/ does), a template ({stem}, {dir}, {index}, {lang}) is
-    rendered per input with the values -o's templates get."""
-    if given is None:
-        return {}
-    from ttsai_plugin import naming_template
-    text = str(given)
-    if not naming_template.is_template(text):
-        return {src.path: given / src.rel for src in inputs}
-    parsed = naming_template.parse(text, {"stem", "dir", "index", "lang", "tag"})
-    naming = Naming(f"dub-{lang}", (), fields={"lang": lang})
-    return {src.path: Path(parsed.render(out_mod.template_values(naming, src, i, ".wav")))
-            for i, src in enumerate(inputs, start=1)}
-
-
-def _stems_files(args: argparse.Namespace, folder: Path, src: InputFile,
-                 lang: str) -> list[Path]:
-    """The files a dub's --stems-out writes for ``src`` (named for the used range when
-    --start/--end trim it), so two inputs onto one name, or an existing file, are refused
-    before any work."""
-    from ttsai_plugin.errors import TTSAIError
-    from ttsai_plugin.workflows.dub_studio import stems_out_names
-    from ttsai_plugin.workflows.source import base_name
-    base = slug(src.stem, 60)
-    if args.start or args.end is not None:
-        try:
-            base = base_name(clip_from(args, src))
-        except TTSAIError:  # the file's own error is reported in its turn in the batch
-            pass
-    return [folder / name for name in stems_out_names(base, lang)]
-
-
-def _studio_options(args: argparse.Namespace) -> dict[str, Any]:
-    """--timing, --keep-background and --stems-out as given (older dub() lacks them), checked."""
-    given = {k: getattr(args, k, None) for k in ("timing", "keep_background", "stems_out")}
-    given = {k: v for k, v in given.items() if v is not None}
-    flags = {"timing": "--timing", "keep_background": "--keep-background",
-             "stems_out": "--stems-out"}
-    if given and args.preset:
-        raise InputError(f"{', '.join(flags[k] for k in given)} cannot be used with --preset: "
-                         "the preset sets how it dubs.",
-                         hint=f"Drop --preset and pass --to LANG, or drop {flags[next(iter(given))]}.")
-    if "stems_out" in given:
-        folder = Path(given["stems_out"])
-        if folder.exists() and not folder.is_dir():
-            raise InputError(f"--stems-out {folder} is a file; the stems need a folder.",
-                             hint="Pass a folder, e.g. --stems-out stems/")
-        given["stems_out"] = folder
-    return given
-
-
-def _dub_side_tags(args: argparse.Namespace, studio: dict[str, Any]) -> tuple[str, ...]:
-    """The files a dub may write beside its audio: the transcript (studio dub), subtitles."""
-    from ttsai_plugin.workflows.dub_studio import wants_studio
-    full = wants_studio(studio.get("timing", "sentence"), studio.get("keep_background"),
-                        studio.get("stems_out"), False)
-    tags = (".transcript.json",) if full else ()
-    if args.subtitles:
-        tags += (".srt", ".vtt") + ((".original.srt",) if full else ())
-    return tags
-
-
-def _preset_language(name: str | None) -> str | None:
-    if not name:
-        return None
-    from ttsai_plugin.presets import get_preset
-    for step in get_preset(name).steps:
-        if step.op == "dub" and step.options.get("target_language"):
-            return str(step.options["target_language"])
-    return None
 
 
 def cmd_convert(args, token, console) -> int:
