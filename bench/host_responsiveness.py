@@ -34,12 +34,12 @@ TICK = 0.010
 def enhance_job(src: Path, out_dir: Path) -> Callable[[], Any]:
     """The work: enhance ``src`` through the in-process local engine, results in ``out_dir``."""
     from ttsai_plugin import workflows
-    from ttsai_plugin.api import TTSAIClient
+    from ttsai_plugin.clients import make_client
     from ttsai_plugin.clips import Clip
     from ttsai_plugin.workflows.context import Context
 
     def run(progress: Callable[[float, str], None] | None = None, cancel: Any = None) -> Any:
-        with TTSAIClient() as client:
+        with make_client() as client:
             ctx = Context(client, out_dir, progress=progress, cancel=cancel)
             return workflows.enhance(ctx, Clip(media=src, name=src.stem))
     return run

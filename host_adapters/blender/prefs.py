@@ -262,7 +262,7 @@ def engine_notice(s: Settings) -> str | None:
 def make_client(s: Settings) -> Any:
     """A TTSAIClient for these settings (runs on workers: no ``bpy`` here; the online-access
     check already ran on the main thread when the job was planned)."""
-    from ttsai_plugin.api import TTSAIClient
+    from ttsai_plugin import clients
     has_key, configured, _url = _effective(s)
     if not has_key and not configured:
         try:
@@ -272,7 +272,8 @@ def make_client(s: Settings) -> Any:
                 f"No API key is set and the built-in local engine is not installed ({exc.name}).",
                 hint="Set your TTS.ai API key in the add-on preferences, or run `ttsai serve` "
                      "and set the Base URL to its http://127.0.0.1 address.") from None
-    return TTSAIClient(api_key=s.api_key or None, base_url=s.base_url or None, plan=s.plan)
+    return clients.make_client(api_key=s.api_key or None, base_url=s.base_url or None,
+                               plan=s.plan)
 
 
 def user_dir() -> Path:

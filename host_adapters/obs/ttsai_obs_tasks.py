@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ttsai_plugin import media, presets, workflows
-from ttsai_plugin.api import TTSAIClient
+from ttsai_plugin.clients import make_client
 from ttsai_plugin.cache import ResultCache
 from ttsai_plugin.clips import Clip
 from ttsai_plugin.errors import (AuthenticationError, InputError, NotFoundError, PresetError,
@@ -116,7 +116,7 @@ def interrupted(running: set[str] | frozenset[str] = frozenset()) -> list[Journa
 
 
 def _context(conn: Connection, work: str, progress: Progress, cancel: Any) -> Context:
-    client = TTSAIClient(base_url=conn.base_url.strip() or None)
+    client = make_client(base_url=conn.base_url.strip() or None)
     out_dir = conn.media_dir / work
     out_dir.mkdir(parents=True, exist_ok=True)
     return Context(client=client, out_dir=out_dir, cache=ResultCache(), progress=progress,

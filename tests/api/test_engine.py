@@ -194,10 +194,10 @@ def test_engine_429s_are_retried_then_given_up_on(tmp_path):
 
 
 def test_no_key_anywhere_uses_the_in_process_engine(caplog, tmp_path):
-    import ttsai_plugin.api._base as base
-    base._notice_shown = False
+    from ttsai_plugin import clients
+    clients._notice_shown = False
     caplog.set_level(logging.INFO, logger="ttsai_plugin.api")
-    with TTSAIClient() as first, TTSAIClient() as second:
+    with clients.make_client() as first, clients.make_client() as second:
         assert first.is_local and second.is_local
         result = first.tts("Offline and fine.", voice=first.voices().voices[0].id,
                            out=tmp_path / "offline.wav")

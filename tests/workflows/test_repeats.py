@@ -119,12 +119,12 @@ def test_a_result_from_the_local_engine_is_not_reused_once_the_real_api_is_confi
         ctx, transport, speech_wav, tmp_path, monkeypatch):
     """Trying a job without a key (the built-in engine's stand-in results), then adding a key
     and running it again, must reach the service: the cache is per service."""
-    from ttsai_plugin.api import TTSAIClient
+    from ttsai_plugin.clients import make_client
     for name in ("TTSAI_API_KEY", "TTSAI_BASE_URL", "TTSAI_PLAN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TTSAI_CONFIG", str(tmp_path / "no-config.toml"))
     clip = Clip(speech_wav, source_in=0.0, source_out=2.0, name="take")
-    with TTSAIClient() as trial:
+    with make_client() as trial:
         assert trial.is_local
         workflows.enhance(Context(trial, tmp_path / "trial", ctx.cache), clip)
     paid = workflows.enhance(ctx, clip)  # ctx: a key and the API's base URL

@@ -17,7 +17,7 @@ from ..errors import (APIConnectionError, APIError, APITimeoutError, ConfigError
                       IncompleteResponseError, ResponseTooLargeError)
 from ._errors import error_from_response, scrub
 from ._inprocess import InProcessTransport
-from .config import ClientConfig, Secret, is_loopback_host, resolve_config
+from .config import DEV_KEY, ClientConfig, Secret, is_loopback_host, resolve_config
 from .credit_scope import note_billed
 from .limiter import PlanLimits, RateLimiter, plan_limits, shared_limiter
 from .retry import RetryPolicy
@@ -27,20 +27,14 @@ from .types import CreditState, RateLimitState, _num
 
 log = logging.getLogger("ttsai_plugin.api")
 
-LOCAL_BASE_URL = "http://local.ttsai/v1/"
-LOCAL_NOTICE = ("No TTS.ai API key configured: using the built-in local engine "
-                "(offline; translation and cloning are mocked)")
 MAX_REDIRECTS = 5
 MAX_ERROR_BODY = 1024 * 1024
 MAX_JSON_BODY = 32 * 1024 * 1024
 """No JSON answer is read past 32 MB (a 2-hour transcript with word timings is ~10 MB)."""
-_notice_lock = threading.Lock()
 try:
     VERSION = metadata.version("ttsai-plugin")
 except metadata.PackageNotFoundError:  # running from a source tree (e.g. inside Blender)
     VERSION = "dev"
-_notice_shown = False
-_local_app = None
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -51,23 +45,6 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 def _in_process(transport: httpx.BaseTransport | None) -> bool:
     return isinstance(transport, (InProcessTransport, httpx.WSGITransport, httpx.MockTransport))
-
-
-def _local_transport() -> tuple[httpx.BaseTransport, str]:
-    """The process's one in-process local engine (made on first use), and its dev key.
-
-    One engine per process, so every keyless client shares its files, credits and limits.
-    """
-    from ..local import DEV_KEY, EngineConfig, create_app
-
-    global _notice_shown, _local_app
-    with _notice_lock:
-        if not _notice_shown:
-            _notice_shown = True
-            log.info(LOCAL_NOTICE)
-        if _local_app is None:
-            _local_app = create_app(EngineConfig())
-    return InProcessTransport(_local_app), DEV_KEY
 
 
 @dataclass(frozen=True)
@@ -133,14 +110,10 @@ class BaseClient:
         self._public = self._api if shared else httpx.Client(**common)
 
     def _without_key(self, cfg: ClientConfig, transport: httpx.BaseTransport | None):
-        """No key anywhere: the in-process local engine, or the dev key for a local server."""
-        if not cfg.base_url_configured and transport is None:
-            transport, key = _local_transport()
-            self.is_local = True
-            return ClientConfig(Secret(key), LOCAL_BASE_URL, cfg.plan, True), transport
+        """No key anywhere: the dev key for a local server or an in-process app, else an
+        error (falling back to the built-in engine is ``ttsai_plugin.clients``' choice)."""
         host = httpx.URL(cfg.base_url).host
         if _in_process(transport) or is_loopback_host(host):
-            from ..local import DEV_KEY
             return ClientConfig(Secret(DEV_KEY), cfg.base_url, cfg.plan, True), transport
         raise ConfigError(f"No API key configured for {host}.",
                           hint="Set TTSAI_API_KEY or run `ttsai config --api-key ...`; "

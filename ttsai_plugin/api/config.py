@@ -22,6 +22,10 @@ import platformdirs
 from ..errors import ConfigError
 from ..sentences import sentence
 
+DEV_KEY = "sk-tts-local-dev"
+"""The documented development key every local engine accepts (never valid on api.tts.ai):
+what a client sends a loopback server when no key is configured."""
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.tts.ai/v1/"

@@ -43,14 +43,14 @@ class Job:
 
 
 def make_client(args: argparse.Namespace):
-    from ttsai_plugin.api import TTSAIClient
-    return TTSAIClient(api_key=args.api_key, base_url=args.base_url, plan=args.plan)
+    from ttsai_plugin.clients import make_client as make
+    return make(api_key=args.api_key, base_url=args.base_url, plan=args.plan)
 
 
 def local_notice(client: Any, console: Console) -> None:
     """Say once, on stderr, that no key is configured and the local engine answers."""
     if getattr(client, "is_local", False):
-        from ttsai_plugin.api._base import LOCAL_NOTICE
+        from ttsai_plugin.clients import LOCAL_NOTICE
         console.note(f"ttsai: {LOCAL_NOTICE}.")
 
 

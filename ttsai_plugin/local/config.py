@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEV_KEY = "sk-tts-local-dev"
-"""The documented development key of the local engine (never valid on api.tts.ai)."""
+from ttsai_plugin.api.config import DEV_KEY  # noqa: F401 - the engine's dev key, as clients know it
 
 
 @dataclass(frozen=True)
