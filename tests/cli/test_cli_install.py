@@ -65,3 +65,26 @@ def test_with_a_key_the_same_install_works_without_the_engine(bare_env, tmp_path
         server.close()
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "n.wav").stat().st_size > 10_000
+
+
+def test_without_espeak_ng_english_is_still_spoken_offline_and_spanish_says_what_to_install(
+        tmp_path):
+    """espeak-ng is a system program pip cannot install: with the neural extra, English needs
+    it not; another language gets one line naming the package."""
+    pytest.importorskip("piper")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    import shutil
+    for tool in ("ffmpeg", "ffprobe"):
+        if shutil.which(tool):
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+    env = {"HOME": str(tmp_path / "home"), "PATH": str(bin_dir), "PYTHONPATH": str(ROOT),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    english = ttsai(env, "narrate", "Hello there.", "-o", tmp_path / "en.wav")
+    assert english.returncode == 0, english.stderr
+    assert (tmp_path / "en.wav").stat().st_size > 10_000
+    spanish = ttsai(env, "narrate", "Hola amigos.", "--language", "es", "-o", tmp_path / "es.wav")
+    errors = [ln for ln in spanish.stderr.splitlines() if ln.startswith("ttsai: error:")]
+    assert spanish.returncode == 1 and len(errors) == 1, spanish.stderr
+    assert "espeak-ng is not installed" in errors[0] and "apt-get install espeak-ng" in errors[0]
+    assert not (tmp_path / "es.wav").exists()

@@ -76,7 +76,10 @@ def _iso(code: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def espeak_voices() -> tuple[EspeakVoice, ...]:
-    """The installed espeak-ng language voices, in espeak's order, one per code."""
+    """The installed espeak-ng language voices, in espeak's order, one per code; none when
+    espeak-ng is missing but the neural English voice can speak (English works without it)."""
+    if not (shutil.which("espeak-ng") or shutil.which("espeak")) and piper_available():
+        return ()
     out = subprocess.run([_espeak(), "--voices"], capture_output=True, check=True,
                          timeout=30).stdout.decode("utf-8", "replace")
     seen: dict[str, EspeakVoice] = {}
