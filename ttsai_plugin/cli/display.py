@@ -167,8 +167,11 @@ class Console:
             self.result(lines)
 
 
-def credits_line(used: float, left: float | None) -> str:
-    """``Credits: 18 used, 999,946 left``: this job's figure and the balance after it."""
+def credits_line(used: float, left: float | None, *, local: bool = False) -> str:
+    """``Credits: 18 used, 999,946 left``: this job's figure and the balance after it; on the
+    built-in engine, what TTS.ai would bill (its balance is the engine's own, not the user's)."""
+    if local:
+        return f"Credits: {used:,.6g} on TTS.ai; free here on the local engine"
     return f"Credits: {used:,.6g} used" + (f", {left:,.6g} left" if left is not None else "")
 
 

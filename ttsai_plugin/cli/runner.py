@@ -184,7 +184,8 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                     lines.append(f"Note: the result went to stdout; {', '.join(here)} went to "
                                  f"the current folder ({Path.cwd()}).")
                 if not r.finished.cached:
-                    lines.append(credits_line(r.finished.credits, r.finished.remaining))
+                    lines.append(credits_line(r.finished.credits, r.finished.remaining,
+                                              local=getattr(client, "is_local", False)))
                 console.result(lines)
 
         events = _Events(progress, finished, token)
@@ -292,6 +293,8 @@ def _summary_line(report, client: Any) -> str:
     left = _balance_after(report, client)
     money = f"{s['credits_used']:,.6g} credits used" + (f", {left:,.6g} left" if left is not None
                                                          else "")
+    if getattr(client, "is_local", False):
+        money = f"{s['credits_used']:,.6g} credits on TTS.ai, free here"
     return f"Batch: {', '.join(parts)} · {money} · {clock(report.seconds)}"
 
 
