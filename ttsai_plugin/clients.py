@@ -14,7 +14,7 @@ from typing import Any
 from ttsai_plugin.api import TTSAIClient
 from ttsai_plugin.api._inprocess import InProcessTransport
 from ttsai_plugin.api.config import DEV_KEY, Secret, resolve_config
-from ttsai_plugin.errors import ConfigError
+from ttsai_plugin.errors import EngineMissingError
 
 log = logging.getLogger("ttsai_plugin.api")
 
@@ -38,16 +38,16 @@ def uses_local_engine(api_key: str | Secret | None = None, base_url: str | None 
 
 def local_transport() -> InProcessTransport:
     """A transport to the process's one in-process engine (made on first use, so every keyless
-    client shares its files, credits and limits); ConfigError when its extras are missing."""
+    client shares its files, credits and limits); EngineMissingError when its extras are missing."""
     global _app, _notice_shown
     with _lock:
         if _app is None:
             try:
                 from ttsai_plugin.local import EngineConfig, create_app
             except ImportError as exc:
-                raise ConfigError("No API key is set and the built-in local engine is not "
-                                  f"installed (missing {exc.name or 'a package'}).",
-                                  hint=ENGINE_EXTRA_HINT) from None
+                raise EngineMissingError("No API key is set and the built-in local engine is "
+                                         f"not installed (missing {exc.name or 'a package'}).",
+                                         hint=ENGINE_EXTRA_HINT) from None
             _app = create_app(EngineConfig())
         if not _notice_shown:
             _notice_shown = True

@@ -201,6 +201,10 @@ class OfflineError(ConfigError):
     """The host forbids network access (Blender's online access is off)."""
 
 
+class EngineMissingError(ConfigError):
+    """No key is configured and the built-in local engine's packages are not installed."""
+
+
 class MediaError(TTSAIError):
     """ffmpeg could not read or write a media file."""
 

@@ -15,8 +15,8 @@ from ttsai_plugin import media, presets, workflows
 from ttsai_plugin.clients import make_client
 from ttsai_plugin.cache import ResultCache
 from ttsai_plugin.clips import Clip
-from ttsai_plugin.errors import (AuthenticationError, InputError, NotFoundError, PresetError,
-                                 TTSAIError)
+from ttsai_plugin.errors import (AuthenticationError, EngineMissingError, InputError, NotFoundError,
+                                 PresetError, TTSAIError)
 from ttsai_plugin.journal import Journal, JournalEntry
 from ttsai_plugin.workflows.context import Context
 
@@ -72,6 +72,9 @@ OBS_HINTS: dict[type, str] = {
     AuthenticationError: "Type your key under Connection → API key and press 'Save key' (or "
                          "clear the key to use the local engine).",
     NotFoundError: "Check the Voice in the script's Narration settings.",
+    EngineMissingError: "Type your key under Connection → API key and press 'Save key', or "
+                        "install the offline engine into the Python OBS uses: pip install "
+                        "'ttsai-plugin[engine]'.",
 }
 """What to do, in the script's own words, instead of the core's CLI and add-on words."""
 
