@@ -122,12 +122,11 @@ def eta_text(seconds: float | None) -> str:
 
 @dataclass(frozen=True)
 class MeterReading:
-    """What a workflow shows of its parts: ``share`` done (0..1), ``elapsed`` seconds since the
-    meter began, and ``left`` (``about 3 min left``, empty until a part has finished)."""
+    """What a workflow shows of its parts: ``share`` done (0..1) and ``elapsed`` seconds since
+    the meter began (the ETA is the job tracker's, which every host shows beside the message)."""
 
     share: float
     elapsed: float
-    left: str
 
 
 class PartsMeter:
@@ -150,7 +149,6 @@ class PartsMeter:
         self._busy = 0.0  # wall seconds the finished parts took
         self._shown = 0.0
         self._began = clock()
-        self._pace = ProgressTracker(clock=clock)
 
     def started(self, index: int) -> None:
         with self._lock:
@@ -188,14 +186,8 @@ class PartsMeter:
             return self._shown
 
     def reading(self) -> MeterReading:
-        """The share with the time so far and an ETA; the ETA is measured from the first
-        finished part on (before it the share is only guessed, so no ETA is claimed)."""
-        share = self.share()
-        left = ""
-        if self.done:
-            self._pace(share)
-            left = eta_text(self._pace.state.eta)
-        return MeterReading(share, self._clock() - self._began, left)
+        """The share with the time so far (which keeps the message moving while parts run)."""
+        return MeterReading(self.share(), self._clock() - self._began)
 
 
 HEARTBEAT_SECONDS = 1.0

@@ -295,8 +295,7 @@ class _Beat:
         moving = self.transfers()
         where += f", {moving}" if moving else ""
         self.ctx.report(self.lo + (self.hi - self.lo) * now.share,
-                        f"{self.label} ({where}) {now.elapsed:.0f} s"
-                        + (f", {now.left}" if now.left else ""))
+                        f"{self.label} ({where}) {now.elapsed:.0f} s")
 
 
 def retime(parts: Sequence[Part], segment_lists: Sequence[Sequence[Any]]) -> list[dict]:

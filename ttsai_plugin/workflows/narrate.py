@@ -139,7 +139,7 @@ def _synthesise(ctx: Context, chunks: list[Chunk], work: Path, ref: Path | None,
         with lock:  # parts finishing together report in order
             now = meter.reading()
             ctx.report(0.05 + 0.85 * now.share, f"Narrated part {meter.done}/{len(chunks)}, "
-                       f"{now.elapsed:.0f} s" + (f", {now.left}" if now.left else ""))
+                       f"{now.elapsed:.0f} s")
 
     workers = max(1, min(ctx.client.plan.concurrent, len(chunks)))
     with join, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ttsai-narrate") as pool:
