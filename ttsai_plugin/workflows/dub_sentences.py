@@ -22,6 +22,8 @@ SPEECH_DB = 28.0         # frames within this of the loud speech level are speec
 MIN_PAUSE = 0.35         # seconds of quiet that end a line
 SUSTAIN = 3              # frames of sound in a row that start or end a line (60 ms)
 MIN_LINE = 0.15          # seconds: shorter blips (a click, leaked music) are no line
+BLIP = 0.13             # seconds: a burst this short, apart from a line's edge, is no word
+BLIP_GAP = 0.06         # ... and this much quiet apart (a stop consonant's closure is shorter)
 MAX_LINE = 15.0          # seconds: a longer run of speech is cut at its quietest pause
 PAD = 0.12               # seconds of context sent around each line (never past a neighbour)
 TEMPO_RANGE = (0.8, 1.25)  # tempo changes within these sound natural
@@ -83,10 +85,33 @@ def find_lines(samples: np.ndarray, sr: int) -> list[Span]:
             runs[-1][1] = i + 1
         else:
             runs.append([int(i), int(i) + 1])
-    runs = [r for r in (_sustained(a, b, active) for a, b in runs) if r is not None]
+    runs = [r for r in (_sustained(*_without_edge_blips(a, b, active), active)
+                        for a, b in runs) if r is not None]
     pieces = [p for a, b in runs for p in _cap(a, b, levels)]
     return [Span(round(a * FRAME, 3), round(b * FRAME, 3)) for a, b in pieces
             if (b - a) * FRAME >= MIN_LINE]
+
+
+def _without_edge_blips(a: int, b: int, active: np.ndarray) -> tuple[int, int]:
+    """The run without bursts shorter than ``BLIP`` at its ends that ``BLIP_GAP`` of
+    quiet separates from the rest: a note's attack left in the speech stem just before or after a line is
+    no word, and counted as one it starts the line early (the dub then comes in too soon)."""
+    pieces: list[list[int]] = []
+    for i in range(a, b):
+        if active[i]:
+            if pieces and pieces[-1][1] == i:
+                pieces[-1][1] = i + 1
+            else:
+                pieces.append([i, i + 1])
+    shortest = BLIP / FRAME
+    apart = BLIP_GAP / FRAME
+    while len(pieces) > 1 and pieces[0][1] - pieces[0][0] < shortest \
+            and pieces[1][0] - pieces[0][1] >= apart:
+        pieces.pop(0)
+    while len(pieces) > 1 and pieces[-1][1] - pieces[-1][0] < shortest \
+            and pieces[-1][0] - pieces[-2][1] >= apart:
+        pieces.pop()
+    return (pieces[0][0], pieces[-1][1]) if pieces else (a, b)
 
 
 def _sustained(a: int, b: int, active: np.ndarray) -> tuple[int, int] | None:
