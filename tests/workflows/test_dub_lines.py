@@ -35,3 +35,11 @@ def test_a_line_opening_with_a_short_sound_keeps_it():
     _at(track, 1.14, _tone(1.0, 0.5))
     [line] = find_lines(track, RATE)
     assert abs(line.start - 1.0) <= 0.02, line
+
+
+def test_a_line_is_sent_with_less_context_when_that_bills_a_second_less():
+    from ttsai_plugin.workflows.dub_sentences import MIN_PAD, PAD, Span, line_pieces
+    spans = [Span(1.0, 2.85), Span(5.0, 6.0)]
+    (a, b), (c, d) = line_pieces(spans, 10.0)
+    assert b - a < 2.0 and a <= 1.0 - MIN_PAD and b >= 2.85 + MIN_PAD   # 2 s billed, not 3
+    assert (c, d) == (5.0 - PAD, 6.0 + PAD)     # 1.24 s costs 2 s however narrow: kept whole

@@ -3,6 +3,7 @@ own, fit each translated line to the span it replaces and place it where the ori
 then join the lines into one click-free track as long as the source."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +27,8 @@ BLIP = 0.13             # seconds: a burst this short, apart from a line's edge,
 BLIP_GAP = 0.06         # ... and this much quiet apart (a stop consonant's closure is shorter)
 MAX_LINE = 15.0          # seconds: a longer run of speech is cut at its quietest pause
 PAD = 0.12               # seconds of context sent around each line (never past a neighbour)
+MIN_PAD = 0.05           # seconds: the least context kept when narrowing saves a billed second
+BILL_MARGIN = 0.02       # seconds a narrowed piece stays under the whole second (decoding slack)
 TEMPO_RANGE = (0.8, 1.25)  # tempo changes within these sound natural
 MAX_TEMPO = 2.0          # beyond this a line is cut at the end of the room it has instead
 LINE_GAP = 0.05          # seconds kept free before the next line starts
@@ -133,14 +136,32 @@ def _cap(a: int, b: int, levels: np.ndarray) -> list[tuple[int, int]]:
 
 def line_pieces(spans: list[Span], duration: float) -> list[tuple[float, float]]:
     """What is sent for each line: its span with ``PAD`` of context, never past the middle
-    of the pause to a neighbour nor outside ``[0, duration]``."""
+    of the pause to a neighbour nor outside ``[0, duration]``; the context is narrowed (to no
+    less than ``MIN_PAD``) when that makes the piece one billed second shorter."""
     out = []
     for i, span in enumerate(spans):
         a = max(0.0, span.start - PAD, (spans[i - 1].end + span.start) / 2 if i else 0.0)
         b = min(duration, span.end + PAD,
                 (span.end + spans[i + 1].start) / 2 if i + 1 < len(spans) else duration)
-        out.append((a, b))
+        out.append(_billed_snug(span, a, b))
     return out
+
+
+def _billed_snug(span: Span, a: float, b: float) -> tuple[float, float]:
+    """``(a, b)`` narrowed toward ``span`` to just under a whole second when the span with
+    ``MIN_PAD`` each side fits in fewer started seconds than ``b - a`` (billing is per
+    started second, so the wider context would cost a second more)."""
+    lead, tail = span.start - a, b - span.end
+    narrow = span.length + min(lead, MIN_PAD) + min(tail, MIN_PAD)
+    whole = max(1, math.ceil(narrow + BILL_MARGIN - 1e-9))
+    if math.ceil(b - a - 1e-9) <= whole:
+        return a, b
+    spare = max(0.0, whole - BILL_MARGIN - narrow)
+    extra_lead = min(lead - min(lead, MIN_PAD), spare / 2)
+    extra_tail = min(tail - min(tail, MIN_PAD), spare - extra_lead)
+    extra_lead = min(lead - min(lead, MIN_PAD), spare - extra_tail)
+    return (round(span.start - min(lead, MIN_PAD) - extra_lead, 4),
+            round(span.end + min(tail, MIN_PAD) + extra_tail, 4))
 
 
 @dataclass(frozen=True)
