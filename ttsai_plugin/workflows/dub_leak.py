@@ -15,6 +15,7 @@ from ttsai_plugin.workflows.dub_background import speech_gate
 N_FFT = 2048              # samples per analysis window (46 ms at 44.1 kHz)
 PAUSE_PERCENTILE = 99.0   # the bed's level in the pauses that a line may still reach
 PAUSE_FRAMES = 4000       # analysis frames of pause kept for that level (memory stays small)
+PAUSE_READ = 20.0         # seconds read of any one pause (an hour of music never sits in memory)
 MIN_PAUSE_FRAMES = 20     # fewer than this (about 0.25 s) and there is nothing to learn from
 
 
@@ -37,7 +38,8 @@ def pause_level(bed: Path, lines: list[tuple[float, float]]) -> np.ndarray | Non
     mags = []
     with sf.SoundFile(str(bed)) as f:
         for a, b in zip(edges[0::2], edges[1::2]):
-            first, last = int(a * rate), min(total, int(b * rate))
+            first = int(a * rate)
+            last = min(total, int(b * rate), first + int(PAUSE_READ * rate))
             if last - first < n:
                 continue
             f.seek(first)
@@ -45,6 +47,8 @@ def pause_level(bed: Path, lines: list[tuple[float, float]]) -> np.ndarray | Non
             x = x * (1.0 - speech_gate(first, len(x), rate, lines))
             _, _, spec = stft(x, nperseg=n, noverlap=n * 3 // 4)
             mags.append(np.abs(spec[:, 2:-2]))
+            if sum(m.shape[1] for m in mags) >= 2 * PAUSE_FRAMES:
+                break
     frames = np.concatenate(mags, axis=1) if mags else np.zeros((n // 2 + 1, 0))
     if frames.shape[1] < MIN_PAUSE_FRAMES:
         return None
