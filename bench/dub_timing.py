@@ -105,7 +105,8 @@ def main() -> None:
         print(f"{name:>8}: onset error |ms| median {percentile(e, 50) * 1000:.0f}, "
               f"p95 {percentile(e, 95) * 1000:.0f}, max {percentile(e, 100) * 1000:.0f}; "
               f"{within}/{len(e) + missed[name]} within {GOAL_MS:.0f} ms ({missed[name]} not "
-              f"found); bed correlation min {min(beds[name]):.2f}; {credits[name]:g} credits; "
+              f"found); bed correlation min {min(beds[name]):.2f}, median "
+              f"{float(np.median(beds[name])):.2f}; {credits[name]:g} credits; "
               f"calls {calls[name]}; {seconds[name]:.1f} s wall")
     ours_p95, base_p95 = percentile(errors["ours"], 95) * 1000, percentile(errors["baseline"], 95) * 1000
     _common.result("dub_onset_p95", ours=ours_p95, baseline=base_p95, unit="ms",

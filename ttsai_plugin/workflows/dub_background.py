@@ -131,6 +131,8 @@ def give_back_pauses(ctx: Context, sep: Separated, lines: list[tuple[float, floa
             wb.write(np.clip(bed + voice * (1.0 - keep), -1.0, 1.0))
             wv.write(voice * keep)
             at += len(bed)
+    from ttsai_plugin.workflows.dub_leak import cap_leak
+    cap_leak(ctx, bed_out, voice_out, lines)
     return replace(sep, vocals=voice_out, bed=bed_out)
 
 

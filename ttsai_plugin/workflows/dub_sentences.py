@@ -3,6 +3,7 @@ own, fit each translated line to the span it replaces and place it where the ori
 then join the lines into one click-free track as long as the source."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -22,8 +23,12 @@ SPEECH_DB = 28.0         # frames within this of the loud speech level are speec
 MIN_PAUSE = 0.35         # seconds of quiet that end a line
 SUSTAIN = 3              # frames of sound in a row that start or end a line (60 ms)
 MIN_LINE = 0.15          # seconds: shorter blips (a click, leaked music) are no line
+BLIP = 0.13             # seconds: a burst this short, apart from a line's edge, is no word
+BLIP_GAP = 0.06         # ... and this much quiet apart (a stop consonant's closure is shorter)
 MAX_LINE = 15.0          # seconds: a longer run of speech is cut at its quietest pause
 PAD = 0.12               # seconds of context sent around each line (never past a neighbour)
+MIN_PAD = 0.05           # seconds: the least context kept when narrowing saves a billed second
+BILL_MARGIN = 0.02       # seconds a narrowed piece stays under the whole second (decoding slack)
 TEMPO_RANGE = (0.8, 1.25)  # tempo changes within these sound natural
 MAX_TEMPO = 2.0          # beyond this a line is cut at the end of the room it has instead
 LINE_GAP = 0.05          # seconds kept free before the next line starts
@@ -83,10 +88,33 @@ def find_lines(samples: np.ndarray, sr: int) -> list[Span]:
             runs[-1][1] = i + 1
         else:
             runs.append([int(i), int(i) + 1])
-    runs = [r for r in (_sustained(a, b, active) for a, b in runs) if r is not None]
+    runs = [r for r in (_sustained(*_without_edge_blips(a, b, active), active)
+                        for a, b in runs) if r is not None]
     pieces = [p for a, b in runs for p in _cap(a, b, levels)]
     return [Span(round(a * FRAME, 3), round(b * FRAME, 3)) for a, b in pieces
             if (b - a) * FRAME >= MIN_LINE]
+
+
+def _without_edge_blips(a: int, b: int, active: np.ndarray) -> tuple[int, int]:
+    """The run without bursts shorter than ``BLIP`` at its ends that ``BLIP_GAP`` of
+    quiet separates from the rest: a note's attack left in the speech stem just before or after a line is
+    no word, and counted as one it starts the line early (the dub then comes in too soon)."""
+    pieces: list[list[int]] = []
+    for i in range(a, b):
+        if active[i]:
+            if pieces and pieces[-1][1] == i:
+                pieces[-1][1] = i + 1
+            else:
+                pieces.append([i, i + 1])
+    shortest = BLIP / FRAME
+    apart = BLIP_GAP / FRAME
+    while len(pieces) > 1 and pieces[0][1] - pieces[0][0] < shortest \
+            and pieces[1][0] - pieces[0][1] >= apart:
+        pieces.pop(0)
+    while len(pieces) > 1 and pieces[-1][1] - pieces[-1][0] < shortest \
+            and pieces[-1][0] - pieces[-2][1] >= apart:
+        pieces.pop()
+    return (pieces[0][0], pieces[-1][1]) if pieces else (a, b)
 
 
 def _sustained(a: int, b: int, active: np.ndarray) -> tuple[int, int] | None:
@@ -108,14 +136,32 @@ def _cap(a: int, b: int, levels: np.ndarray) -> list[tuple[int, int]]:
 
 def line_pieces(spans: list[Span], duration: float) -> list[tuple[float, float]]:
     """What is sent for each line: its span with ``PAD`` of context, never past the middle
-    of the pause to a neighbour nor outside ``[0, duration]``."""
+    of the pause to a neighbour nor outside ``[0, duration]``; the context is narrowed (to no
+    less than ``MIN_PAD``) when that makes the piece one billed second shorter."""
     out = []
     for i, span in enumerate(spans):
         a = max(0.0, span.start - PAD, (spans[i - 1].end + span.start) / 2 if i else 0.0)
         b = min(duration, span.end + PAD,
                 (span.end + spans[i + 1].start) / 2 if i + 1 < len(spans) else duration)
-        out.append((a, b))
+        out.append(_billed_snug(span, a, b))
     return out
+
+
+def _billed_snug(span: Span, a: float, b: float) -> tuple[float, float]:
+    """``(a, b)`` narrowed toward ``span`` to just under a whole second when the span with
+    ``MIN_PAD`` each side fits in fewer started seconds than ``b - a`` (billing is per
+    started second, so the wider context would cost a second more)."""
+    lead, tail = span.start - a, b - span.end
+    narrow = span.length + min(lead, MIN_PAD) + min(tail, MIN_PAD)
+    whole = max(1, math.ceil(narrow + BILL_MARGIN - 1e-9))
+    if math.ceil(b - a - 1e-9) <= whole:
+        return a, b
+    spare = max(0.0, whole - BILL_MARGIN - narrow)
+    extra_lead = min(lead - min(lead, MIN_PAD), spare / 2)
+    extra_tail = min(tail - min(tail, MIN_PAD), spare - extra_lead)
+    extra_lead = min(lead - min(lead, MIN_PAD), spare - extra_tail)
+    return (round(span.start - min(lead, MIN_PAD) - extra_lead, 4),
+            round(span.end + min(tail, MIN_PAD) + extra_tail, 4))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,45 @@
+"""Where a dubbed line is placed comes from where the source line starts: a note's attack left
+in the speech stem just before a line must not pull the line (and so its dub) early, while a
+word's short opening sound stays part of the line."""
+from __future__ import annotations
+
+import numpy as np
+
+from ttsai_plugin.workflows.dub_sentences import find_lines
+
+RATE = 16000
+
+
+def _tone(seconds: float, level: float, freq: float = 300.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (level * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def _at(track: np.ndarray, start: float, piece: np.ndarray) -> None:
+    i = int(start * RATE)
+    track[i:i + len(piece)] += piece
+
+
+def test_a_short_hit_before_a_line_does_not_start_it_early():
+    track = np.zeros(int(4 * RATE), np.float32)
+    hit = _tone(0.1, 0.1, 2000.0) * np.exp(-np.linspace(0, 3, int(0.1 * RATE)))
+    _at(track, 1.0, hit.astype(np.float32))            # a note's attack, 0.25 s before
+    _at(track, 1.35, _tone(1.2, 0.5))                  # the spoken line
+    [line] = find_lines(track, RATE)
+    assert abs(line.start - 1.35) <= 0.02, line
+
+
+def test_a_line_opening_with_a_short_sound_keeps_it():
+    track = np.zeros(int(4 * RATE), np.float32)
+    _at(track, 1.0, _tone(0.1, 0.5))                   # "p" of "please", a closure after it
+    _at(track, 1.14, _tone(1.0, 0.5))
+    [line] = find_lines(track, RATE)
+    assert abs(line.start - 1.0) <= 0.02, line
+
+
+def test_a_line_is_sent_with_less_context_when_that_bills_a_second_less():
+    from ttsai_plugin.workflows.dub_sentences import MIN_PAD, PAD, Span, line_pieces
+    spans = [Span(1.0, 2.85), Span(5.0, 6.0)]
+    (a, b), (c, d) = line_pieces(spans, 10.0)
+    assert b - a < 2.0 and a <= 1.0 - MIN_PAD and b >= 2.85 + MIN_PAD   # 2 s billed, not 3
+    assert (c, d) == (5.0 - PAD, 6.0 + PAD)     # 1.24 s costs 2 s however narrow: kept whole
