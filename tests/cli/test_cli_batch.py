@@ -253,6 +253,17 @@ def test_a_closed_pipe_ends_quietly(env):
         assert len(proc.stdout) == 10 and proc.stderr == "", proc.stderr
 
 
+def test_audio_piped_to_a_reader_that_quits_exits_141_without_an_error(env, work):
+    """`ttsai enhance take.wav -o - | true` said 'Unexpected BrokenPipeError … please report
+    it' and exited 1: the closed pipe was counted as a failed file."""
+    cmd = (f"{sys.executable} -m ttsai_plugin.cli enhance '{work / 'intro.wav'}' -o - -q"
+           " | (exec 0<&-; sleep 1); exit ${PIPESTATUS[0]}")
+    proc = subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 141, proc.stderr
+    assert "Unexpected" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_errors_are_json_with_json_and_non_media_is_a_bad_input(env, work, tmp_path):
     proc = run(env, "enhance", work / "notes.txt", "--json", ok=False)
     assert proc.returncode == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import hashlib
 import os
 import sys
@@ -165,6 +166,8 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
 
         def finished(r: ItemResult) -> None:
             progress.finished(r)
+            if r.status == FAILED and _pipe_closed(r.error):
+                return
             if r.status == FAILED:
                 console.error(r.error, about=r.item.label if multi else None)
             elif r.status == SKIPPED:
@@ -200,9 +203,18 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
             console.bar = None
         if report.cancelled:
             return 130
+        closed = next((r.error for r in report.failed if _pipe_closed(r.error)), None)
+        if closed is not None:
+            raise closed  # the reader went away: the CLI's quiet 141, not a failed file
         return _finish(args, job, report, client, console, multi)
     finally:
         client.close()
+
+
+def _pipe_closed(error: BaseException | None) -> bool:
+    """The reader of ``-o -`` went away (``| head``, ``| true``) while the result was written."""
+    return isinstance(error, BrokenPipeError) or (isinstance(error, OSError)
+                                                  and error.errno == errno.EPIPE)
 
 
 def _text_key(src: InputFile) -> dict[str, str]:
