@@ -264,6 +264,21 @@ def test_audio_piped_to_a_reader_that_quits_exits_141_without_an_error(env, work
     assert "Unexpected" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
+def test_a_take_whose_long_name_leaves_no_room_for_the_tag_is_a_bad_input(env, tmp_path):
+    """A take named with 250 characters is fine on disk, but `.clean.wav` beside it is not:
+    that was 'Unexpected OSError: [Errno 36] File name too long … please report it', exit 1;
+    an -o name that long failed the same way."""
+    take = media_factory.speech(tmp_path, "take.wav", text="A long name.")
+    take = take.rename(tmp_path / ("take " + "x" * 241 + ".wav"))
+    proc = run(env, "enhance", take, ok=False)
+    assert proc.returncode == 2, proc.stderr
+    line = one_line_error(proc)
+    assert "more than the 255" in line and "shorter name with -o" in line
+    proc = run(env, "enhance", take, "-o", tmp_path / ("y" * 300 + ".wav"), ok=False)
+    assert proc.returncode == 2 and "more than the 255" in one_line_error(proc)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [take.name]
+
+
 def test_errors_are_json_with_json_and_non_media_is_a_bad_input(env, work, tmp_path):
     proc = run(env, "enhance", work / "notes.txt", "--json", ok=False)
     assert proc.returncode == 2
