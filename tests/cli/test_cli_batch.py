@@ -279,6 +279,21 @@ def test_a_take_whose_long_name_leaves_no_room_for_the_tag_is_a_bad_input(env, t
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [take.name]
 
 
+def test_converting_a_24_bit_master_to_another_lossless_format_keeps_its_24_bits(env, tmp_path):
+    """`ttsai convert master.flac -o master.wav` (no --voice: only the format changes) wrote
+    16-bit WAV and FLAC from a 24-bit master, silently dropping its low bits."""
+    take = media_factory.speech(tmp_path, "take.wav", text="A studio master.")
+    data, rate = soundfile.read(take)
+    master = tmp_path / "master.flac"
+    soundfile.write(master, data, rate, subtype="PCM_24")
+    for name in ("master.wav", "again.flac"):
+        run(env, "convert", master, "-o", tmp_path / name, "-q")
+        assert soundfile.info(tmp_path / name).subtype == "PCM_24", name
+        assert media.duration(tmp_path / name) == pytest.approx(media.duration(master), abs=1e-3)
+    run(env, "convert", take, "-o", tmp_path / "plain.flac", "-q")
+    assert soundfile.info(tmp_path / "plain.flac").subtype == "PCM_16"
+
+
 def test_errors_are_json_with_json_and_non_media_is_a_bad_input(env, work, tmp_path):
     proc = run(env, "enhance", work / "notes.txt", "--json", ok=False)
     assert proc.returncode == 2
