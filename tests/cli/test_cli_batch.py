@@ -294,6 +294,21 @@ def test_converting_a_24_bit_master_to_another_lossless_format_keeps_its_24_bits
     assert soundfile.info(tmp_path / "plain.flac").subtype == "PCM_16"
 
 
+def test_a_rerun_on_another_range_of_the_take_is_new_work_not_already_done(env, work):
+    """After `ttsai enhance intro.wav`, `ttsai enhance intro.wav --start 0.5 --end 1.5` said
+    'Skipped: already done' and kept the whole-take result: the range was not part of what
+    the ledger remembered."""
+    take = work / "intro.wav"
+    run(env, "enhance", take)
+    out = work / "intro.clean.wav"
+    assert media.duration(out) == pytest.approx(media.duration(take), abs=0.01)
+    again = run(env, "enhance", take, "--start", "0.5", "--end", "1.5", ok=False)
+    assert "already done" not in again.stderr
+    assert again.returncode == 2 and "already exists" in one_line_error(again)
+    run(env, "enhance", take, "--start", "0.5", "--end", "1.5", "-y")
+    assert media.duration(out) == pytest.approx(1.0, abs=0.01)
+
+
 def test_errors_are_json_with_json_and_non_media_is_a_bad_input(env, work, tmp_path):
     proc = run(env, "enhance", work / "notes.txt", "--json", ok=False)
     assert proc.returncode == 2

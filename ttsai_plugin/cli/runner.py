@@ -122,7 +122,9 @@ def run_job(args: argparse.Namespace, token: Any, job: Job, inputs: list[InputFi
 def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Outputs],
          console: Console) -> int:
     ledger = BatchLedger()
-    items = [BatchItem(i, src.label, item_key(job.name, {**job.options, **_text_key(src)},
+    picked = _range_key(args)
+    items = [BatchItem(i, src.label, item_key(job.name, {**job.options, **_text_key(src),
+                                                         **picked},
                                               [] if src.stdin else [src.path], plan.paths)
                        if plan.paths else "", (src, plan))
              for i, (src, plan) in enumerate(zip(inputs, plans), start=1)]
@@ -215,6 +217,12 @@ def _pipe_closed(error: BaseException | None) -> bool:
     """The reader of ``-o -`` went away (``| head``, ``| true``) while the result was written."""
     return isinstance(error, BrokenPipeError) or (isinstance(error, OSError)
                                                   and error.errno == errno.EPIPE)
+
+
+def _range_key(args) -> dict[str, Any]:
+    """The part of each input used (--start/--end/--stream): another range is another item."""
+    defaults = {"start": 0.0, "end": None, "stream": 0}  # keys of earlier runs stay valid
+    return {k: getattr(args, k) for k, d in defaults.items() if getattr(args, k, d) != d}
 
 
 def _text_key(src: InputFile) -> dict[str, str]:
