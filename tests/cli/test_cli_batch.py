@@ -309,6 +309,15 @@ def test_a_rerun_on_another_range_of_the_take_is_new_work_not_already_done(env, 
     assert media.duration(out) == pytest.approx(1.0, abs=0.01)
 
 
+def test_transcribing_a_silent_take_says_no_speech_was_heard(env, tmp_path):
+    """A silent take gave 'Wrote quiet.srt' and a 0-byte file, with nothing saying why."""
+    import numpy
+    quiet = tmp_path / "quiet.wav"
+    soundfile.write(quiet, numpy.zeros(3 * 22050, dtype="int16"), 22050)
+    proc = run(env, "transcribe", quiet, "--srt", tmp_path / "quiet.srt")
+    assert "no speech heard" in proc.stdout and (tmp_path / "quiet.srt").exists()
+
+
 def test_errors_are_json_with_json_and_non_media_is_a_bad_input(env, work, tmp_path):
     proc = run(env, "enhance", work / "notes.txt", "--json", ok=False)
     assert proc.returncode == 2
