@@ -318,6 +318,14 @@ def test_transcribing_a_silent_take_says_no_speech_was_heard(env, tmp_path):
     assert "no speech heard" in proc.stdout and (tmp_path / "quiet.srt").exists()
 
 
+def test_zero_jobs_at_once_is_refused_like_a_negative_count(env, work):
+    """`-j -3` was refused, but `-j 0` silently ran at the plan's full concurrency."""
+    for n in ("0", "-3"):
+        proc = run(env, "enhance", work / "intro.wav", "-j", n, ok=False)
+        assert proc.returncode == 2 and "-j needs 1 or more" in one_line_error(proc)
+    assert not (work / "intro.clean.wav").exists()
+
+
 def test_errors_are_json_with_json_and_non_media_is_a_bad_input(env, work, tmp_path):
     proc = run(env, "enhance", work / "notes.txt", "--json", ok=False)
     assert proc.returncode == 2

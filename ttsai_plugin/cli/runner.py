@@ -136,7 +136,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
         sweep_stale({p.parent for plan in plans for p in plan.paths[:1]})
         local_notice(client, console)
         limit = max(1, int(client.plan.concurrent))
-        jobs = args.jobs or limit
+        jobs = limit if args.jobs is None else args.jobs
         if jobs < 1:
             raise InputError("-j needs 1 or more.", hint=f"Your plan allows up to {limit} at once.")
         if jobs > limit:
