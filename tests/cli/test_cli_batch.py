@@ -255,6 +255,79 @@ def test_a_closed_pipe_ends_quietly(env):
         assert len(proc.stdout) == 10 and proc.stderr == "", proc.stderr
 
 
+def test_audio_piped_to_a_reader_that_quits_exits_141_without_an_error(env, work):
+    """`ttsai enhance take.wav -o - | true` said 'Unexpected BrokenPipeError … please report
+    it' and exited 1: the closed pipe was counted as a failed file."""
+    cmd = (f"{sys.executable} -m ttsai_plugin.cli enhance '{work / 'intro.wav'}' -o - -q"
+           " | (exec 0<&-; sleep 1); exit ${PIPESTATUS[0]}")
+    proc = subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 141, proc.stderr
+    assert "Unexpected" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_take_whose_long_name_leaves_no_room_for_the_tag_is_a_bad_input(env, tmp_path):
+    """A take named with 250 characters is fine on disk, but `.clean.wav` beside it is not:
+    that was 'Unexpected OSError: [Errno 36] File name too long … please report it', exit 1;
+    an -o name that long failed the same way."""
+    take = media_factory.speech(tmp_path, "take.wav", text="A long name.")
+    take = take.rename(tmp_path / ("take " + "x" * 241 + ".wav"))
+    proc = run(env, "enhance", take, ok=False)
+    assert proc.returncode == 2, proc.stderr
+    line = one_line_error(proc)
+    assert "more than the 255" in line and "shorter name with -o" in line
+    proc = run(env, "enhance", take, "-o", tmp_path / ("y" * 300 + ".wav"), ok=False)
+    assert proc.returncode == 2 and "more than the 255" in one_line_error(proc)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [take.name]
+
+
+def test_converting_a_24_bit_master_to_another_lossless_format_keeps_its_24_bits(env, tmp_path):
+    """`ttsai convert master.flac -o master.wav` (no --voice: only the format changes) wrote
+    16-bit WAV and FLAC from a 24-bit master, silently dropping its low bits."""
+    take = media_factory.speech(tmp_path, "take.wav", text="A studio master.")
+    data, rate = soundfile.read(take)
+    master = tmp_path / "master.flac"
+    soundfile.write(master, data, rate, subtype="PCM_24")
+    for name in ("master.wav", "again.flac"):
+        run(env, "convert", master, "-o", tmp_path / name, "-q")
+        assert soundfile.info(tmp_path / name).subtype == "PCM_24", name
+        assert media.duration(tmp_path / name) == pytest.approx(media.duration(master), abs=1e-3)
+    run(env, "convert", take, "-o", tmp_path / "plain.flac", "-q")
+    assert soundfile.info(tmp_path / "plain.flac").subtype == "PCM_16"
+
+
+def test_a_rerun_on_another_range_of_the_take_is_new_work_not_already_done(env, work):
+    """After `ttsai enhance intro.wav`, `ttsai enhance intro.wav --start 0.5 --end 1.5` said
+    'Skipped: already done' and kept the whole-take result: the range was not part of what
+    the ledger remembered."""
+    take = work / "intro.wav"
+    run(env, "enhance", take)
+    out = work / "intro.clean.wav"
+    assert media.duration(out) == pytest.approx(media.duration(take), abs=0.01)
+    again = run(env, "enhance", take, "--start", "0.5", "--end", "1.5", ok=False)
+    assert "already done" not in again.stderr
+    assert again.returncode == 2 and "already exists" in one_line_error(again)
+    run(env, "enhance", take, "--start", "0.5", "--end", "1.5", "-y")
+    assert media.duration(out) == pytest.approx(1.0, abs=0.01)
+
+
+def test_transcribing_a_silent_take_says_no_speech_was_heard(env, tmp_path):
+    """A silent take gave 'Wrote quiet.srt' and a 0-byte file, with nothing saying why."""
+    import numpy
+    quiet = tmp_path / "quiet.wav"
+    soundfile.write(quiet, numpy.zeros(3 * 22050, dtype="int16"), 22050)
+    proc = run(env, "transcribe", quiet, "--srt", tmp_path / "quiet.srt")
+    assert "no speech heard" in proc.stdout and (tmp_path / "quiet.srt").exists()
+
+
+def test_zero_jobs_at_once_is_refused_like_a_negative_count(env, work):
+    """`-j -3` was refused, but `-j 0` silently ran at the plan's full concurrency."""
+    for n in ("0", "-3"):
+        proc = run(env, "enhance", work / "intro.wav", "-j", n, ok=False)
+        assert proc.returncode == 2 and "-j needs 1 or more" in one_line_error(proc)
+    assert not (work / "intro.clean.wav").exists()
+
+
 def test_errors_are_json_with_json_and_non_media_is_a_bad_input(env, work, tmp_path):
     proc = run(env, "enhance", work / "notes.txt", "--json", ok=False)
     assert proc.returncode == 2

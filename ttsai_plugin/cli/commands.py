@@ -247,7 +247,9 @@ def cmd_transcribe(args, token, console) -> int:
 
     def describe(result):
         data = {"transcript": _transcript_json(result.transcript)}
-        return data, ([result.transcript.text] if len(inputs) == 1 else [])
+        text = result.transcript.text.strip()
+        heard = text or "Note: no speech heard; the transcript and subtitles are empty."
+        return data, ([heard] if len(inputs) == 1 else [])
     job = Job("transcribe", naming, prepare=lambda s: clip_from(args, s),
               run=lambda ctx, clip: workflows.transcribe(ctx, clip, language=args.language),
               deliver=deliver, options={"language": args.language,

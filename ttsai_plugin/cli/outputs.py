@@ -16,6 +16,8 @@ from ttsai_plugin import media, naming_template
 from ttsai_plugin.cli.inputs import VIDEO_SUFFIXES, InputFile
 from ttsai_plugin.errors import InputError, TTSAIError
 
+NAME_MAX = 255  # bytes in one file name on ext4, APFS, NTFS (UTF-16 units there), btrfs
+
 AUDIO_OUT = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
 VIDEO_OUT = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
 TRANSCRIPT_OUT = (".srt", ".vtt", ".txt", ".json")
@@ -135,7 +137,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         template, base = "{stem_name}.{ext}", Path(out)
     elif naming_template.is_template(out):
         template, base = out, None
-    elif naming.kind == "stems" or out.endswith(("/", os.sep)) or Path(out).is_dir():
+    elif naming.kind == "stems" or out.endswith(("/", os.sep)) or _is_dir(Path(out)):
         template, base = naming.default_template, Path(out)
     else:
         if len(inputs) > 1:
@@ -187,12 +189,32 @@ def _check_suffix(out: Path, allowed: tuple[str, ...]) -> None:
                          hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long to look up is no folder; check_targets says why
+        return False
+
+
+def _check_name_length(path: Path) -> None:
+    """A file name the file system cannot hold is bad input, found before any work is paid."""
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise InputError(f"Cannot write {part[:40]}…{path.suffix}: the name is "
+                             f"{len(os.fsencode(part))} bytes, more than the {NAME_MAX} a "
+                             "file system allows.",
+                             hint="Choose a shorter name with -o (a file, a folder/, or a "
+                                  "template such as '{index:03d}.{ext}').")
+
+
 def check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
-    """Two inputs onto one file, or an output over an input, are refused before any work."""
+    """Two inputs onto one file, an output over an input, or a name too long for a file
+    system, are refused before any work."""
     sources = {f.path.resolve(): f for f in inputs if not f.stdin}
     owner: dict[Path, InputFile] = {}
     for src, outputs in zip(inputs, plans):
         for p in outputs.paths + outputs.side:
+            _check_name_length(p)
             key = p.resolve()
             if key in sources:
                 raise InputError(f"Refusing to overwrite the input {sources[key].label}.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import hashlib
 import os
 import sys
@@ -121,7 +122,9 @@ def run_job(args: argparse.Namespace, token: Any, job: Job, inputs: list[InputFi
 def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Outputs],
          console: Console) -> int:
     ledger = BatchLedger()
-    items = [BatchItem(i, src.label, item_key(job.name, {**job.options, **_text_key(src)},
+    picked = _range_key(args)
+    items = [BatchItem(i, src.label, item_key(job.name, {**job.options, **_text_key(src),
+                                                         **picked},
                                               [] if src.stdin else [src.path], plan.paths)
                        if plan.paths else "", (src, plan))
              for i, (src, plan) in enumerate(zip(inputs, plans), start=1)]
@@ -133,7 +136,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
         sweep_stale({p.parent for plan in plans for p in plan.paths[:1]})
         local_notice(client, console)
         limit = max(1, int(client.plan.concurrent))
-        jobs = args.jobs or limit
+        jobs = limit if args.jobs is None else args.jobs
         if jobs < 1:
             raise InputError("-j needs 1 or more.", hint=f"Your plan allows up to {limit} at once.")
         if jobs > limit:
@@ -165,6 +168,8 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
 
         def finished(r: ItemResult) -> None:
             progress.finished(r)
+            if r.status == FAILED and _pipe_closed(r.error):
+                return
             if r.status == FAILED:
                 console.error(r.error, about=r.item.label if multi else None)
             elif r.status == SKIPPED:
@@ -201,9 +206,24 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
             console.bar = None
         if report.cancelled:
             return 130
+        closed = next((r.error for r in report.failed if _pipe_closed(r.error)), None)
+        if closed is not None:
+            raise closed  # the reader went away: the CLI's quiet 141, not a failed file
         return _finish(args, job, report, client, console, multi)
     finally:
         client.close()
+
+
+def _pipe_closed(error: BaseException | None) -> bool:
+    """The reader of ``-o -`` went away (``| head``, ``| true``) while the result was written."""
+    return isinstance(error, BrokenPipeError) or (isinstance(error, OSError)
+                                                  and error.errno == errno.EPIPE)
+
+
+def _range_key(args) -> dict[str, Any]:
+    """The part of each input used (--start/--end/--stream): another range is another item."""
+    defaults = {"start": 0.0, "end": None, "stream": 0}  # keys of earlier runs stay valid
+    return {k: getattr(args, k) for k, d in defaults.items() if getattr(args, k, d) != d}
 
 
 def _text_key(src: InputFile) -> dict[str, str]:

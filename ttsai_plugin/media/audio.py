@@ -33,6 +33,14 @@ def codec_args(out: Path) -> list[str]:
                          hint=f"Use one of {', '.join(sorted(_CODEC_ARGS))}.") from None
 
 
+def _deep(codec: list[str], out: Path) -> list[str]:
+    """A 24-bit source stays 24-bit in a lossless output: a format change loses no detail."""
+    suffix = out.suffix.lower()
+    if suffix == ".wav":
+        return ["-c:a", "pcm_s24le"]
+    return codec + ["-sample_fmt", "s32"] if suffix == ".flac" else codec
+
+
 def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], *, start: float = 0.0,
             end: float | None = None, stream: int = 0, sample_rate: int | None = None,
             channels: int | None = None, cancel: CancelCheck | None = None) -> Path:
@@ -50,7 +58,7 @@ def extract(src: str | os.PathLike[str], out: str | os.PathLike[str], *, start: 
     if info.duration and start >= info.duration:
         raise InputError(f"The range starts at {start:.3f}s but {src_p.name} is only "
                          f"{info.duration:.3f}s long.", hint="Trim the clip inside its media.")
-    codec = codec_args(out_p)
+    codec = _deep(codec_args(out_p), out_p) if chosen.bits > 16 else codec_args(out_p)
     rate = sample_rate or chosen.sample_rate or 48000
     if "libopus" in codec and rate not in _OPUS_RATES:
         rate = 48000  # Opus encodes only these rates: a 44.1 kHz song or 22.05 kHz voice fails

@@ -34,6 +34,7 @@ class AudioStream:
     channels: int
     language: str | None = None
     title: str | None = None
+    bits: int = 16  # 24 for lossless audio deeper than 16 bits (a 24-bit master, float WAV)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ def parse(text: str) -> MediaInfo:
                      video_codec=video_codec)
 
 
+_DEEP = re.compile(r"\((?:1[7-9]|2\d|3[0-2]) bit\)")
+
+
 def _audio_fields(desc: str, language: str | None) -> dict:
     parts = [p.strip() for p in desc.split(",")]
     codec = parts[0].split(" ", 1)[0] if parts else "unknown"
@@ -121,8 +125,10 @@ def _audio_fields(desc: str, language: str | None) -> dict:
                 channels = _LAYOUTS[part]
                 break
     lang = language if language and language != "und" else None
+    deep = bool(_DEEP.search(desc)) or codec.startswith(("pcm_s24", "pcm_s32", "pcm_f"))
     return {"codec": codec, "sample_rate": int(rate.group(1)) if rate else 0,
-            "channels": channels or 2, "language": lang, "title": None}
+            "channels": channels or 2, "language": lang, "title": None,
+            "bits": 24 if deep else 16}
 
 
 def stream_duration(path: str | os.PathLike[str], stream: int = 0) -> float:
