@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .processing.blockwise import Blocks
+
 DEV_KEY = "sk-tts-local-dev"
 """The documented development key of the local engine (never valid on api.tts.ai)."""
 
@@ -77,6 +79,8 @@ class EngineConfig:
     Webhooks go only to the loopback ``host:port`` entries of ``webhook_hosts`` (none by
     default: the operator allows each receiver). A connection idle for ``read_timeout``
     seconds is closed; a served file older than ``file_ttl_seconds`` (24 h) has expired.
+    Enhance, de-reverb and stems process uploads longer than ``blocks.seconds`` block by block
+    (bounded memory), answering from files.
     """
 
     keys: dict[str, str] = field(default_factory=lambda: {DEV_KEY: "pro"})
@@ -93,6 +97,7 @@ class EngineConfig:
     webhook_hosts: tuple[str, ...] = ()
     read_timeout: float = 60.0
     file_ttl_seconds: float = 24 * 3600.0
+    blocks: Blocks = field(default_factory=Blocks)
 
     def __post_init__(self) -> None:
         for key, plan in self.keys.items():
