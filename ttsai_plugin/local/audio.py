@@ -70,23 +70,30 @@ def encode(samples: np.ndarray, sr: int, fmt: str, *, bitrate: int | None = None
             sf.write(out, data, sr, subtype="PCM_16")
             return out.read_bytes()
         out = Path(tmp) / f"out.{fmt}"
-        cmd: list[str] = ["-i", str(src)]
-        if sample_rate:
-            cmd += ["-ar", str(sample_rate)]
-        elif fmt in _LOSSY and sr not in (22050, 24000, 32000, 44100, 48000,
-                                                                16000, 11025, 8000):
-            cmd += ["-ar", "44100"]
-        if channels:
-            cmd += ["-ac", str(channels)]
-        cmd += _CODEC_ARGS[fmt]
-        rate = (bitrate or _DEFAULT_BITRATE.get(fmt)) if fmt in _LOSSY else None
-        if rate:
-            cmd += ["-b:a", f"{rate}k"]
-        elif fmt == "ogg":  # vorbis by quality: a fixed bitrate is invalid at low rates in mono
-            cmd += ["-q:a", "4"]
-        cmd.append(str(out))
-        ffmpeg.run(cmd, what=f"encode the answer as {fmt}")
+        encode_file(src, sr, fmt, out, bitrate=bitrate, sample_rate=sample_rate,
+                    channels=channels)
         return out.read_bytes()
+
+
+def encode_file(src: Path, sr: int, fmt: str, out: Path, *, bitrate: int | None = None,
+                sample_rate: int | None = None, channels: int | None = None) -> Path:
+    """The WAV ``src`` (at ``sr``) encoded as ``fmt`` into ``out`` by ffmpeg, file to file."""
+    cmd: list[str] = ["-i", str(src)]
+    if sample_rate:
+        cmd += ["-ar", str(sample_rate)]
+    elif fmt in _LOSSY and sr not in (22050, 24000, 32000, 44100, 48000, 16000, 11025, 8000):
+        cmd += ["-ar", "44100"]
+    if channels:
+        cmd += ["-ac", str(channels)]
+    cmd += _CODEC_ARGS[fmt]
+    rate = (bitrate or _DEFAULT_BITRATE.get(fmt)) if fmt in _LOSSY else None
+    if rate:
+        cmd += ["-b:a", f"{rate}k"]
+    elif fmt == "ogg":  # vorbis by quality: a fixed bitrate is invalid at low rates in mono
+        cmd += ["-q:a", "4"]
+    cmd.append(str(out))
+    ffmpeg.run(cmd, what=f"encode the answer as {fmt}")
+    return out
 
 
 def _channels(data: np.ndarray) -> int:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from ttsai_plugin.api.config import DEV_KEY  # noqa: F401 - the engine's dev key, as clients know it
 
+from .processing.blockwise import Blocks
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -76,6 +78,8 @@ class EngineConfig:
     Webhooks go only to the loopback ``host:port`` entries of ``webhook_hosts`` (none by
     default: the operator allows each receiver). A connection idle for ``read_timeout``
     seconds is closed; a served file older than ``file_ttl_seconds`` (24 h) has expired.
+    Enhance, de-reverb and stems process uploads longer than ``blocks.seconds`` block by block
+    (bounded memory), answering from files.
     """
 
     keys: dict[str, str] = field(default_factory=lambda: {DEV_KEY: "pro"})
@@ -92,6 +96,7 @@ class EngineConfig:
     webhook_hosts: tuple[str, ...] = ()
     read_timeout: float = 60.0
     file_ttl_seconds: float = 24 * 3600.0
+    blocks: Blocks = field(default_factory=Blocks)
 
     def __post_init__(self) -> None:
         for key, plan in self.keys.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +53,18 @@ class FileStore:
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".part-")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+        os.replace(tmp, self.root / file_id)
+        return file_id
+
+    def adopt(self, path: Path, fmt: str, *, prefix: str = "file") -> str:
+        """Move the finished file ``path`` into the store (no copy in memory); its new id."""
+        file_id = f"{prefix}_{secrets.token_hex(12)}.{fmt}"
+        if not _ID.match(file_id):
+            raise ValueError(f"invalid file id {file_id!r}")
+        self._sweep()
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".part-")
+        os.close(fd)
+        shutil.move(str(path), tmp)
         os.replace(tmp, self.root / file_id)
         return file_id
 

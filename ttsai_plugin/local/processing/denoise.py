@@ -168,12 +168,20 @@ def enhance(samples: np.ndarray, sr: int, *, denoise: bool = True, clarity: bool
     if int(strength) != strength or int(strength) not in STRENGTHS:
         raise BadRequestError(f"strength: {strength!r} is not 1, 2 or 3.",
                               hint="Use 2 for most recordings, 3 for very noisy ones.")
-    chans = buffers.channels_first(x).astype(np.float32)
+    chans, out_sr = enhance_channels(buffers.channels_first(x).astype(np.float32), sr,
+                                     denoise=denoise, clarity=clarity,
+                                     super_resolution=super_resolution, strength=int(strength))
+    return buffers.like(buffers.headroom(chans), x), out_sr
+
+
+def enhance_channels(chans: np.ndarray, sr: int, *, denoise: bool, clarity: bool,
+                     super_resolution: bool, strength: int) -> tuple[np.ndarray, int]:
+    """``enhance`` on checked ``(channels, frames)`` audio, before headroom (also per block)."""
     if denoise:
-        chans = np.stack([denoise_channel(c, sr, int(strength)) for c in chans])
+        chans = np.stack([denoise_channel(c, sr, strength) for c in chans])
     if clarity:
         chans = presence_eq(chans, sr)
     out_sr = sr
     if super_resolution:
         chans, out_sr = extend_bandwidth(chans, sr), max(sr, RNNOISE_RATE)
-    return buffers.like(buffers.headroom(chans), x), out_sr
+    return chans, out_sr

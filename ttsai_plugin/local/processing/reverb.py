@@ -125,5 +125,10 @@ def dereverb(samples: np.ndarray, sr: int, *, kind: str = "both",
     """Remove echo/reverb from mono or multichannel audio; same shape and rate back."""
     s = settings(kind, intensity)
     x = buffers.check(samples, sr)
-    y = _blockwise(buffers.channels_first(x).astype(np.float32), sr, s)
+    y = dereverb_channels(buffers.channels_first(x).astype(np.float32), sr, s)
     return buffers.like(buffers.headroom(y), x), sr
+
+
+def dereverb_channels(chans: np.ndarray, sr: int, s: Settings) -> np.ndarray:
+    """``dereverb`` on checked ``(channels, frames)`` audio, before headroom (also per block)."""
+    return _blockwise(chans, sr, s)

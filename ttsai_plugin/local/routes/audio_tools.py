@@ -2,16 +2,18 @@
 analysis and format conversion."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+import soundfile as sf
 from werkzeug.wrappers import Response
 
-from .. import audio, credits, models
+from .. import audio, credits, models, streaming
 from ..context import RequestContext, audio_response
 from ..errors import json_response
-from ..processing import analysis, denoise, reverb, separation
+from ..processing import analysis, blockwise, buffers, denoise, reverb, separation
 from ..tasks import check_webhook_url
 
 AUDIO_FORMATS = ("mp3", "wav", "flac", "ogg")
@@ -33,10 +35,14 @@ def enhance(ctx: RequestContext) -> Response:
                 super_resolution=p.boolean("super_resolution", False),
                 strength=p.number("strength", 1, 3, 2, integer=True))
     fmt = answer_format(ctx)
-    samples, sr = ctx.decode("file")
-    ctx.bill(credits.per_second("enhance", audio.duration(samples, sr)))
-    out, out_sr = denoise.enhance(samples, sr, **opts)
-    return audio_response(out, out_sr, fmt)
+
+    def block(chans: np.ndarray, sr: int) -> tuple[dict[str, np.ndarray], int]:
+        out, out_sr = denoise.enhance_channels(buffers.check(chans.T, sr).T, sr, **opts)
+        return {"out": out}, out_sr
+
+    return _same_length(ctx, "enhance", fmt, block,
+                        lambda samples, sr: denoise.enhance(samples, sr, **opts),
+                        ctx.engine.config.blocks)
 
 
 def dereverb(ctx: RequestContext) -> Response:
@@ -44,10 +50,36 @@ def dereverb(ctx: RequestContext) -> Response:
     kind = p.choice("type", ("echo", "reverb", "both"), "both")
     intensity = p.number("intensity", 1, 5, 3, integer=True)
     fmt = answer_format(ctx)
-    samples, sr = ctx.decode("file")
-    ctx.bill(credits.per_second("dereverb", audio.duration(samples, sr)))
-    out, out_sr = reverb.dereverb(samples, sr, kind=kind, intensity=intensity)
-    return audio_response(out, out_sr, fmt)
+    settings = reverb.settings(kind, intensity)
+
+    def block(chans: np.ndarray, sr: int) -> tuple[dict[str, np.ndarray], int]:
+        return {"out": reverb.dereverb_channels(buffers.check(chans.T, sr).T, sr, settings)}, sr
+
+    blocks = ctx.engine.config.blocks
+    blocks = replace(blocks, seconds=min(blocks.seconds, blocks.dereverb_seconds))
+    return _same_length(ctx, "dereverb", fmt, block,
+                        lambda samples, sr: reverb.dereverb(samples, sr, kind=kind,
+                                                            intensity=intensity), blocks)
+
+
+def _same_length(ctx: RequestContext, operation: str, fmt: str, block: blockwise.BlockFn,
+                 whole: Callable[[np.ndarray, int], tuple[np.ndarray, int]],
+                 blocks: blockwise.Blocks) -> Response:
+    """Short uploads in memory (``whole``), long ones block by block into a file answer."""
+    spooled = streaming.spool(ctx, "file")
+    try:
+        if spooled.seconds <= blocks.seconds + blocks.overlap:
+            spooled.close()
+            samples, sr = ctx.decode("file")
+            ctx.bill(credits.per_second(operation, audio.duration(samples, sr)))
+            out, out_sr = whole(samples, sr)
+            return audio_response(out, out_sr, fmt)
+        streaming.decode_to_wav(ctx, spooled, "file")
+        ctx.bill(credits.per_second(operation, spooled.seconds))
+        return streaming.same_length_answer(ctx, spooled, fmt, block, blocks)
+    except BaseException:
+        spooled.close()
+        raise
 
 
 def separate(ctx: RequestContext) -> Response:
@@ -58,14 +90,22 @@ def separate(ctx: RequestContext) -> Response:
     webhook = p.text("webhook_url")
     if webhook:
         check_webhook_url(webhook, ctx.engine.config.webhook_hosts)
-    samples, sr = ctx.decode("file")
-    seconds = audio.duration(samples, sr)
+    spooled = streaming.spool(ctx, "file")
+    try:
+        streaming.decode_to_wav(ctx, spooled, "file")
+    except BaseException:
+        spooled.close()
+        raise
+    seconds = spooled.seconds
     ctx.bill(credits.per_second("separate", seconds))
     cost = ctx.charge.amount
-    engine, host_url = ctx.engine, ctx.host_url
+    engine, host_url, blocks = ctx.engine, ctx.host_url, ctx.engine.config.blocks
 
     def work() -> dict[str, Any]:
-        return _separate(engine, host_url, samples, sr, stems, fmt)
+        try:
+            return _separate(engine, host_url, spooled, blocks, stems, fmt)
+        finally:
+            spooled.close()
 
     if seconds > engine.config.async_threshold_seconds or webhook:
         charge = ctx.charge
@@ -82,17 +122,35 @@ def separate(ctx: RequestContext) -> Response:
     return resp
 
 
-def _separate(engine: Any, host_url: str, samples: np.ndarray, sr: int, stems: int,
-              fmt: str) -> dict[str, Any]:
-    parts, out_sr, mock = separation.separate(samples, sr, stems=stems)
+def _separate(engine: Any, host_url: str, spooled: streaming.Spooled, blocks: blockwise.Blocks,
+              stems: int, fmt: str) -> dict[str, Any]:
+    """Stems of the spooled upload: whole when short, else block by block; served from disk."""
+    labels: list[str] = []
     urls = {}
-    for name, stem in parts.items():
-        file_id = engine.files.put(audio.encode(stem, out_sr, fmt), fmt, prefix=f"stem_{name}")
+    assert spooled.wav is not None
+    info = sf.info(str(spooled.wav))
+    if not blocks.needed(info.frames, info.samplerate):
+        samples, sr = sf.read(str(spooled.wav), dtype="float32")
+        parts, out_sr, mock = separation.separate(samples, sr, stems=stems)
+        for name, stem in parts.items():
+            file_id = engine.files.put(audio.encode(stem, out_sr, fmt), fmt, prefix=f"stem_{name}")
+            urls[name] = engine.files.url(file_id, host_url)
+        return {"stems": urls, **({"mock": mock} if mock else {})}
+
+    def block(chans: np.ndarray, sr: int) -> tuple[dict[str, np.ndarray], int]:
+        x = chans[0] if chans.shape[0] == 1 else chans.T
+        parts, out_sr, mock = separation.separate(x, sr, stems=stems)
+        labels[:] = [mock] if mock else []
+        return {name: buffers.channels_first(y) for name, y in parts.items()}, out_sr
+
+    written = streaming.process(spooled, block, blocks)
+    out_dir = spooled.dir / "out"
+    for name, path in written.paths.items():
+        answer = streaming.encode(path, written.sr, fmt, out_dir / f"{name}.answer.{fmt}")
+        path.unlink()
+        file_id = engine.files.adopt(answer, fmt, prefix=f"stem_{name}")
         urls[name] = engine.files.url(file_id, host_url)
-    body: dict[str, Any] = {"stems": urls}
-    if mock:
-        body["mock"] = mock
-    return body
+    return {"stems": urls, **({"mock": labels[0]} if labels else {})}
 
 
 def analyze(ctx: RequestContext) -> Response:
