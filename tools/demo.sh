@@ -20,7 +20,7 @@ ff() { "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@"; }
 mkdir -p "$DEMO"
 say "making demo media in $DEMO (espeak-ng + ffmpeg)"
 espeak-ng -v en-us -s 170 -w "$DEMO/.talk-raw.wav" \
-  "Hello and welcome to the show. Today we clean up noisy audio and dub it into Spanish. Thank you for watching, and see you next time."
+  "Hello and welcome to the show. Today we clean up noisy audio and translate it into Spanish. Thank you for watching, and see you next time."
 ff -f lavfi -i "testsrc=size=640x360:rate=25" -i "$DEMO/.talk-raw.wav" -shortest \
    -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -b:a 128k "$DEMO/talk.mp4"
 cp "$DEMO/talk.mp4" "$DEMO/some_video.mp4"
@@ -63,6 +63,9 @@ for path in [demo / "dubbed.wav", demo / "clean.wav", *sorted((demo / "stems").g
     print(f"  {str(path):<34} {media.duration(path):6.2f} s{extra}")
 srt = (demo / "talk.srt").read_text("utf-8")
 print(f"  {str(demo / 'talk.srt'):<34} {srt.count(' --> ')} captions")
+heard = " ".join(line for line in srt.splitlines()
+                 if line.strip() and " --> " not in line and not line.strip().isdigit())
+print(f"  heard: {heard}")
 EOF
 if [ -L /usr/local/bin/ttsai ] || [ -L "$HOME/.local/bin/ttsai" ]; then
   say "now try it yourself: ttsai --help   (batch: ttsai enhance $DEMO/*.wav -o $DEMO/clean/)"
