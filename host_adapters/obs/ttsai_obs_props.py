@@ -3,6 +3,8 @@
 Written for OBS's default Scripts window (775×492): one- or two-word labels, the detail in
 tooltips (``obs_property_set_long_description``), and every field that may be left empty
 showing what will be used then (the current scene, the real folder, the default mic).
+Names in the lists are cut to the combo box's room (``ttsai_obs_fit``) so a long source or
+scene name cannot widen the page past the window; the stored values stay whole.
 The API key field is only an input: the script saves what is typed to the user's config
 file (owner-only) and erases it from the settings, so it never reaches the scene collection.
 """
@@ -15,6 +17,7 @@ from typing import Any, Callable
 import obspython as obs
 
 import ttsai_obs_scene as scene
+from ttsai_obs_fit import ROOM_SCENE, fit, fit_inside
 
 DEFAULTS = {"voice": "af_bella", "cleanup_preset": "stream-mic-cleanup",
             "mic_preset": "stream-mic-cleanup", "dub_language": "es"}
@@ -150,11 +153,13 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
          "Where narration and stems are written. Cleaned and dubbed copies go beside the "
          "recording.")
     current = scene.current_scene_name() if frontend else ""
-    scenes = [(f"Current ({current})" if current else "Current scene", "")] \
-        if frontend else []
-    _tip(_list(g, "target_scene", "Scene", scenes + [(n, n) for n in scene.scene_names()],
+    here = fit_inside("Current", current, ROOM_SCENE) if current else "Current scene"
+    scenes = [(here, "")] if frontend else []
+    _tip(_list(g, "target_scene", "Scene",
+               scenes + [(fit(n, ROOM_SCENE), n) for n in scene.scene_names()],
                editable=not frontend),
-         "Where narration and stems are added as Media Sources.")
+         "Where narration and stems are added as Media Sources"
+         + (f". Current: {current}." if current else "."))
     _core_folder(g, buttons, view.core_folder)
 
     if presets_problem:
@@ -169,7 +174,7 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
 
     g = _group(p, "cleanup", "Recording cleanup")
     _tip(_list(g, "cleanup_preset", "Preset",
-               [(n, n) for n, pr in sorted(everything.items()) if not pr.needs_text]),
+               [(fit(n), n) for n, pr in sorted(everything.items()) if not pr.needs_text]),
          "stream-mic-cleanup: de-echo, denoise, level to −16 LUFS.")
     _tip(obs.obs_properties_add_bool(g, "cleanup_auto", "Clean on stop"),
          "Make a cleaned copy each time a recording stops.")
@@ -190,23 +195,25 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
 
     g = _group(p, "stem_group", "Stems")
     _tip(_list(g, "stems_source", "Source",
-               [("Selected in the scene", "")] + [(n, n) for n in scene.source_names(
+               [("Selected in the scene", "")] + [(fit(n), n) for n in scene.source_names(
                    media_only=True)]),
          "The Media Source to split. Each stem is added to the scene; the original is muted.")
-    counts = obs.obs_properties_add_list(g, "stems_count", "Stems", obs.OBS_COMBO_TYPE_LIST,
-                                         obs.OBS_COMBO_FORMAT_INT)
-    for n, label in ((2, "2: vocals, music"), (4, "4: vocals, drums, bass, other")):
+    counts = _tip(obs.obs_properties_add_list(g, "stems_count", "Stems", obs.OBS_COMBO_TYPE_LIST,
+                                              obs.OBS_COMBO_FORMAT_INT),
+                  "2: vocals and music. 4: vocals, drums, bass and the other instruments.")
+    for n, label in ((2, "2: vocals, music"), (4, "4: + drums, bass")):
         obs.obs_property_list_add_int(counts, label, n)
     obs.obs_properties_add_button(g, "stems", "Split", buttons["stems"])
 
     g = _group(p, "mic", "Live mic chain")
     mic = scene.default_mic()
-    _tip(_list(g, "mic_source", "Mic", [(f"Default mic ({mic})" if mic else "Default mic", "")]
-               + [(n, n) for n in scene.source_names(audio_only=True)]),
+    default = fit_inside("Default mic", mic) if mic else "Default mic"
+    _tip(_list(g, "mic_source", "Mic", [(default, "")]
+               + [(fit(n), n) for n in scene.source_names(audio_only=True)]),
          "The audio source that gets the filters. Default mic: Settings → Audio → Mic/Auxiliary "
-         "Audio.")
+         "Audio" + (f" ({mic})." if mic else "."))
     _list(g, "mic_preset", "Preset",
-          [(n, n) for n, pr in sorted(everything.items()) if pr.obs_filters])
+          [(fit(n), n) for n, pr in sorted(everything.items()) if pr.obs_filters])
     _tip(obs.obs_properties_add_button(g, "mic_chain", "Apply filters", buttons["mic_chain"]),
          "Adds OBS's own Noise Suppression, Gain, Compressor and Limiter filters (from the "
          "preset) to the mic. Pressing it again changes nothing, or puts back values you "

@@ -3,10 +3,14 @@ with the detail in tooltips, empty fields that say what they will use, a one-lin
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from tests.obs.conftest import SCENE, SCRIPT
 from tests.obs.obs_harness import ObsHarness
+
+sys.path.insert(0, str(SCRIPT.parent))
+from ttsai_obs_fit import ROOM, ROOM_SCENE, fit, fit_inside, text_em  # noqa: E402
 
 OBS_PROPERTY_BUTTON, OBS_PROPERTY_GROUP = 6, 12
 
@@ -93,3 +97,39 @@ def test_obs_started_from_an_active_virtualenv_says_so_instead_of_failing_later(
         assert "undefined symbol" not in h.log_text()
     finally:
         h.close()
+
+
+def test_every_list_entry_fits_its_field_so_the_page_keeps_to_the_window(script):
+    # OBS sizes a list to its longest entry and, once the page is rebuilt (Refresh), lets the
+    # page grow past the default window's right edge: 'Show' and 'Browse' were cut off by
+    # '4: vocals, drums, bass, other', and the script's own stem 'Music (accompaniment)'
+    # squeezed the Stems group's labels away.
+    names = ["Music (accompaniment)", "Elgato HD60 S+ Game Capture", "Music (vocals)"]
+    for name in names:
+        script.call("source_create", id="ffmpeg_source", name=name, scene=SCENE,
+                    settings={"local_file": "/nonexistent.wav"})
+
+    lists = [p for p in _walk(script.props()) if "items" in p]
+    assert {"stems_source", "stems_count", "mic_source", "cleanup_preset"} <= \
+        {p["name"] for p in lists}
+    for prop in lists:
+        room = ROOM_SCENE if prop["name"] == "target_scene" else ROOM
+        for item in prop["items"]:
+            assert text_em(item["name"]) <= room, (prop["name"], item)
+    stems = {i["value"]: i["name"] for i in _prop(script, "stems_source")["items"]}
+    assert stems["Music (accompaniment)"] == "Music (accompani…"  # the value stays whole
+    assert stems["Music (vocals)"] == "Music (vocals)"  # what fits stays as it is
+    mics = {i["value"]: i["name"] for i in _prop(script, "mic_source")["items"]}
+    assert mics["Elgato HD60 S+ Game Capture"].endswith("…")
+    assert "4: vocals, drums, bass" in _prop(script, "stems_count")["long_description"]
+
+
+def test_what_fits_is_what_the_real_window_showed():
+    # Measured in OBS 29's Scripts window at 775×492 (tools/obs_window_check.py): 'Selected
+    # in the scene' fits the Stems list, 'Music (accompaniment)' did not.
+    assert text_em("Selected in the scene") <= ROOM < text_em("Music (accompaniment)")
+    assert fit("Music (vocals)") == "Music (vocals)"
+    assert fit("ゲーム画面キャプチャ音声") == "ゲーム画面キャプチ…"  # CJK is as wide as an M
+    assert fit_inside("Current", "Gameplay with webcam overlay", ROOM_SCENE) \
+        == "Current (Gamepl…)"
+    assert text_em(fit_inside("Default mic", "Mic/Aux")) <= ROOM
