@@ -101,6 +101,9 @@ def click(display: str, x: int, y: int) -> None:
 
 REFRESH, CLOSE, PANE = (543, 188), (729, 462), (470, 350)
 """In the Scripts dialog at its default size: the script's Refresh button, Close, its page."""
+EDGE_X, EDGE_ROWS, MARGIN = 736, (140, 425), (450, 300)
+"""In that dialog: the strip between the page's groups and its scrollbar (only background
+while the page keeps to the window), its rows, and a point of the pane's background."""
 TOOLS_MENU = (378, 12)
 SCRIPTS_ITEM = (389, 146)
 """Where Tools and Tools → Scripts sit in OBS 29's main window (Debian's fonts, English)."""
@@ -156,3 +159,19 @@ def scroll_pages(display: str, box: tuple[int, int, int, int], stem: Path) -> li
         xdo(display, "mousemove", str(x), str(y), "click", "--repeat", "4", "5")
         time.sleep(0.7)
     return pages
+
+
+def _pixels(png: Path, x: int, y: int, w: int, h: int) -> list[bytes]:
+    raw = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(png), "-vf",
+                          f"crop={w}:{h}:{x}:{y}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    return [raw[i:i + 3] for i in range(0, len(raw), 3)]
+
+
+def page_overflows(png: Path) -> bool:
+    """Whether the script's page runs past the right edge in a screenshot of the Scripts dialog:
+    OBS lets a rebuilt page (Refresh) grow to its widest field, cutting 'Show' and 'Browse'
+    off, and then group boxes fill the strip that is otherwise background."""
+    background = _pixels(png, *MARGIN, 1, 1)[0]
+    top, bottom = EDGE_ROWS
+    return any(px != background for px in _pixels(png, EDGE_X, top, 1, bottom - top))

@@ -34,8 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tools")]
 
 from obs_window import (CLOSE, REFRESH, SCENE, SCREEN, SCRIPTS_WINDOW, WS_PORT,  # noqa: E402
-                        click, free_display, obs_env, obs_home, open_scripts_window, quit_obs,
-                        screenshot, scroll_pages, xdo)
+                        click, free_display, obs_env, obs_home, open_scripts_window,
+                        page_overflows, quit_obs, screenshot, scroll_pages, xdo)
 from obs_ws import ObsWs, ObsWsError  # noqa: E402
 
 NS_FLAG = "TTSAI_OBS_CHECK_IN_NS"
@@ -255,6 +255,11 @@ def drive(ws: ObsWs, report: Report, out: Path, display: str, clip: Path, music:
         time.sleep(1.5)
         pages = scroll_pages(display, box, out / "scripts-after")
         report.figures["screenshots_after"] = f"{len(pages)} pages, {pages[0].name}…"
+        wide = [p.name for p in pages if page_overflows(p)]
+        report.check(not wide, f"the page keeps to the {SCRIPTS_WINDOW[0]}×{SCRIPTS_WINDOW[1]} "
+                     f"window after Refresh: {len(pages)} pages, "
+                     + (f"past the right edge in {', '.join(wide)}" if wide else "none past "
+                        "the right edge"))
         click(display, box[0] + CLOSE[0], box[1] + CLOSE[1])
         time.sleep(0.5)
 
