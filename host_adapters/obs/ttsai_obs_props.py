@@ -10,6 +10,7 @@ file (owner-only) and erases it from the settings, so it never reaches the scene
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -44,6 +45,21 @@ def default_media_dir() -> str:
     """Where generated narration and stems go unless the user picks a folder."""
     import platformdirs
     return str(Path(platformdirs.user_data_dir("ttsai")) / "obs")
+
+
+def key_in_use() -> str:
+    """What an empty 'API key' field means (OBS cannot show a hint inside a password field):
+    the key set for OBS's environment, the one saved in the user's config, or none."""
+    from ttsai_plugin.api.config import config_path, load_config_file
+    if os.environ.get("TTSAI_API_KEY", "").strip():
+        return "the key in TTSAI_API_KEY (set for OBS) is used"
+    try:
+        saved = load_config_file().get("api_key", "")
+    except Exception as exc:  # noqa: BLE001 - a broken config must not hide the page
+        return f"no key can be read: {exc}"
+    if saved:
+        return f"the key saved in {config_path()} (…{saved[-4:]}) is used"
+    return "no key is saved, so the built-in local engine is used"
 
 
 def short_status(text: str, limit: int = STATUS_CHARS) -> str:
@@ -142,9 +158,8 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
 
     g = _group(p, "connection", "Connection")
     _tip(obs.obs_properties_add_text(g, "api_key", "API key", obs.OBS_TEXT_PASSWORD),
-         "Type it, then press 'Save key': it goes to your user config file (readable only "
-         "by you), never into the scene collection. Without a key the built-in local engine "
-         "is used.")
+         f"Empty: {key_in_use()}. To set one, type it and press 'Save key': it goes to your "
+         "user config file (readable only by you), never into the scene collection.")
     obs.obs_properties_add_button(g, "save_key", "Save key", buttons["save_key"])
     _tip(obs.obs_properties_add_text(g, "base_url", "API URL", obs.OBS_TEXT_DEFAULT),
          "Empty: TTS.ai. For a local 'ttsai serve': http://127.0.0.1:PORT/v1/")

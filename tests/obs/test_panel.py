@@ -48,6 +48,20 @@ def test_empty_fields_show_what_will_be_used(script, tmp_path):
     assert "found in" in _prop(script, "core_path")["long_description"]
 
 
+def test_the_empty_key_field_says_which_key_is_used(script, engine, obs_env):
+    # The key is erased from the settings once saved, so the field is always empty: its
+    # tooltip must say whether the saved key or the local engine is used.
+    assert "local engine is used" in _prop(script, "api_key")["long_description"]
+
+    script.update(api_key=engine.key)
+    script.click("save_key")
+
+    tip = _prop(script, "api_key")["long_description"]
+    assert f"the key saved in {obs_env['TTSAI_CONFIG']} (…{engine.key[-4:]}) is used" in tip
+    assert engine.key not in tip
+    assert script.saved_settings().get("api_key") in (None, "")
+
+
 def test_the_status_is_one_short_line_with_the_whole_message_in_its_tooltip(script):
     script.update(cleanup_preset="no-such-preset", recording=str(SCRIPT))
     script.click("clean")
