@@ -1,13 +1,15 @@
-"""List labels that fit the Scripts window: names the user chose, cut to the combo box's room.
+"""Text that fits on screen: list labels cut to the combo box's room, tooltips in lines.
 
 OBS sizes a list's combo box to its longest label and never below it, so one long source or
 scene name in a list widens the whole page past the default Scripts window (775×492): fields
 and buttons run off its right edge, or Qt squeezes the group's labels away (seen in OBS 29
 with the script's own stem 'Music (accompaniment)'). Only the label is cut; the value OBS
-stores stays the full name.
+stores stays the full name. Qt 5 (OBS 29) never wraps a plain-text tooltip, so a long one is
+one line wider than the screen whose start is cut off: tooltips are broken into lines here.
 """
 from __future__ import annotations
 
+import textwrap
 import unicodedata
 
 ROOM_SCENE = 9.5
@@ -15,6 +17,8 @@ ROOM_SCENE = 9.5
 ROOM = 10.5
 """Em in the Stems, Recording cleanup and Live mic chain groups' list fields."""
 ELLIPSIS = "…"
+TIP_CHARS = 64
+"""Longest tooltip line: about 450 px in OBS's UI font."""
 _NARROW = set(" ilj.,:;'!|I")
 _SLIM = set("ftr()[]{}-/\"")
 _WIDE = set("mwMW@%")
@@ -56,3 +60,11 @@ def fit(name: str, room: float = ROOM) -> str:
 def fit_inside(head: str, name: str, room: float = ROOM) -> str:
     """``head (name)`` within ``room`` em, cutting only the name (e.g. 'Current (Gamepl…)')."""
     return f"{head} ({fit(name, room - text_em(f'{head} ()'))})"
+
+
+def tip_lines(text: str, width: int = TIP_CHARS) -> str:
+    """``text`` broken into lines of at most ``width`` characters, its own line breaks kept;
+    a path or URL longer than a line stays whole on a line of its own."""
+    return "\n".join(textwrap.fill(paragraph, width, break_long_words=False,
+                                    break_on_hyphens=False)
+                      for paragraph in text.split("\n"))

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import obspython as obs
 
 import ttsai_obs_scene as scene
-from ttsai_obs_fit import ROOM_SCENE, fit, fit_inside
+from ttsai_obs_fit import ROOM_SCENE, fit, fit_inside, tip_lines
 
 DEFAULTS = {"voice": "af_bella", "cleanup_preset": "stream-mic-cleanup",
             "mic_preset": "stream-mic-cleanup", "dub_language": "es"}
@@ -85,7 +85,7 @@ def defaults(settings: Any, core_ok: bool) -> None:
 
 
 def _tip(prop: Any, text: str) -> Any:
-    obs.obs_property_set_long_description(prop, text)
+    obs.obs_property_set_long_description(prop, tip_lines(text))
     return prop
 
 

@@ -51,7 +51,7 @@ def test_a_long_current_scene_name_is_cut_in_the_list_and_whole_in_its_tooltip(o
                 if p["name"] == "target_scene")
     assert [(i["name"], i["value"]) for i in prop["items"]] == [
         ("Current (Gamepl…)", ""), ("Gameplay with w…", long)]
-    assert f"Current: {long}." in prop["long_description"]
+    assert f"Current: {long}." in " ".join(prop["long_description"].split())
 
 
 def test_obs_stopping_a_recording_cleans_it_when_auto_cleanup_is_on(obs, engine, recording,
