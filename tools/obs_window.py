@@ -99,8 +99,11 @@ def click(display: str, x: int, y: int) -> None:
     xdo(display, "mousemove", str(x), str(y), "click", "1")
 
 
-REFRESH, CLOSE, PANE = (543, 188), (729, 462), (470, 350)
-"""In the Scripts dialog at its default size: the script's Refresh button, Close, its page."""
+REFRESH, CLOSE, PANE, STATUS = (543, 188), (729, 462), (470, 350), (520, 153)
+"""In the Scripts dialog at its default size: the script's Refresh button, Close, its page,
+and the start of the status line (its tooltip holds the whole message)."""
+IDLE = (600, 462)
+"""An empty spot of the dialog's bottom row: the mouse rests there without a tooltip."""
 EDGE_X, EDGE_ROWS, MARGIN = 736, (140, 425), (450, 300)
 """In that dialog: the strip between the page's groups and its scrollbar (only background
 while the page keeps to the window), its rows, and a point of the pane's background."""
@@ -145,6 +148,21 @@ def quit_obs(obs: subprocess.Popen, display: str) -> None:
             obs.wait(30)
         except subprocess.TimeoutExpired:
             continue
+
+
+def hover_screenshot(display: str, box: tuple[int, int, int, int], at: tuple[int, int],
+                     out: Path) -> Path:
+    """The screen around the dialog while the mouse rests on ``at`` (dialog coordinates), so
+    the tooltip shows as a user sees it."""
+    xdo(display, "mousemove", str(box[0] + at[0] - 3), str(box[1] + at[1]))
+    xdo(display, "mousemove", str(box[0] + at[0]), str(box[1] + at[1]))
+    time.sleep(2.0)
+    x, y = max(0, box[0] - 100), max(0, box[1] - 20)
+    shot = screenshot(display, out, (x, y, min(SCREEN[0] - x, box[2] + 300),
+                                     min(SCREEN[1] - y, box[3] + 60)))
+    xdo(display, "mousemove", str(box[0] + IDLE[0]), str(box[1] + IDLE[1]))  # tooltip away
+    time.sleep(0.5)
+    return shot
 
 
 def scroll_pages(display: str, box: tuple[int, int, int, int], stem: Path) -> list[Path]:

@@ -33,9 +33,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tools")]
 
-from obs_window import (CLOSE, REFRESH, SCENE, SCREEN, SCRIPTS_WINDOW, WS_PORT,  # noqa: E402
-                        click, free_display, obs_env, obs_home, open_scripts_window,
-                        page_overflows, quit_obs, screenshot, scroll_pages, xdo)
+from obs_window import (CLOSE, REFRESH, SCENE, SCREEN, SCRIPTS_WINDOW, STATUS,  # noqa: E402
+                        WS_PORT, click, free_display, hover_screenshot, obs_env, obs_home,
+                        open_scripts_window, page_overflows, quit_obs, screenshot,
+                        scroll_pages, xdo)
 from obs_ws import ObsWs, ObsWsError  # noqa: E402
 
 NS_FLAG = "TTSAI_OBS_CHECK_IN_NS"
@@ -253,6 +254,8 @@ def drive(ws: ObsWs, report: Report, out: Path, display: str, clip: Path, music:
     if box is not None:
         click(display, box[0] + REFRESH[0], box[1] + REFRESH[1])
         time.sleep(1.5)
+        report.figures["screenshot_status_tip"] = hover_screenshot(
+            display, box, STATUS, out / "scripts-status-tooltip.png").name
         pages = scroll_pages(display, box, out / "scripts-after")
         report.figures["screenshots_after"] = f"{len(pages)} pages, {pages[0].name}…"
         wide = [p.name for p in pages if page_overflows(p)]
