@@ -98,7 +98,12 @@ def _group(parent: Any, name: str, title: str) -> Any:
 def _list(p: Any, name: str, title: str, items: list[tuple[str, str]], *,
           editable: bool = False) -> Any:
     kind = obs.OBS_COMBO_TYPE_EDITABLE if editable else obs.OBS_COMBO_TYPE_LIST
-    prop = obs.obs_properties_add_list(p, name, title, kind, obs.OBS_COMBO_FORMAT_STRING)
+    return _fill(obs.obs_properties_add_list(p, name, title, kind,
+                                             obs.OBS_COMBO_FORMAT_STRING), items)
+
+
+def _fill(prop: Any, items: list[tuple[str, str]]) -> Any:
+    obs.obs_property_list_clear(prop)
     for label, value in items:
         obs.obs_property_list_add_string(prop, label, value)
     return prop
@@ -125,9 +130,13 @@ def _error(p: Any, name: str, text: str) -> None:
 def _core_folder(p: Any, buttons: dict[str, Button], found: str = "") -> None:
     folder = obs.obs_properties_add_path(p, "core_path", "Core folder",
                                          obs.OBS_PATH_DIRECTORY, None, found or None)
+    _core_tip(folder, found)
+    obs.obs_property_set_modified_callback(folder, buttons["core_path_changed"])
+
+
+def _core_tip(folder: Any, found: str) -> None:
     _tip(folder, "The virtualenv (or folder) where ttsai-plugin is installed for OBS's Python"
          + (f". Empty: found in {found}" if found else "") + ". See the script's README.")
-    obs.obs_property_set_modified_callback(folder, buttons["core_path_changed"])
 
 
 def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: int = 0,
@@ -135,8 +144,8 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
     """The whole page; without the core, only the error and where to point the script.
     ``interrupted`` finished results OBS never showed get a group to recover them."""
     p = obs.obs_properties_create()
-    status = _tip(obs.obs_properties_add_text(p, "status", "Status", obs.OBS_TEXT_INFO),
-                  (view.status + "\n\n" if view.status else "") + STATUS_TIP)
+    status = _status_tip(obs.obs_properties_add_text(p, "status", "Status", obs.OBS_TEXT_INFO),
+                         view)
     if not core.ok:
         obs.obs_property_text_set_info_type(status, obs.OBS_TEXT_INFO_ERROR)
         _error(p, "core_error", core.message)
@@ -157,9 +166,7 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
     everything, presets_problem = _presets()
 
     g = _group(p, "connection", "Connection")
-    _tip(obs.obs_properties_add_text(g, "api_key", "API key", obs.OBS_TEXT_PASSWORD),
-         f"Empty: {key_in_use()}. To set one, type it and press 'Save key': it goes to your "
-         "user config file (readable only by you), never into the scene collection.")
+    obs.obs_properties_add_text(g, "api_key", "API key", obs.OBS_TEXT_PASSWORD)
     obs.obs_properties_add_button(g, "save_key", "Save key", buttons["save_key"])
     _tip(obs.obs_properties_add_text(g, "base_url", "API URL", obs.OBS_TEXT_DEFAULT),
          "Empty: TTS.ai. For a local 'ttsai serve': http://127.0.0.1:PORT/v1/")
@@ -167,14 +174,7 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
                                      None, default_media_dir()),
          "Where narration and stems are written. Cleaned and dubbed copies go beside the "
          "recording.")
-    current = scene.current_scene_name() if frontend else ""
-    here = fit_inside("Current", current, ROOM_SCENE) if current else "Current scene"
-    scenes = [(here, "")] if frontend else []
-    _tip(_list(g, "target_scene", "Scene",
-               scenes + [(fit(n, ROOM_SCENE), n) for n in scene.scene_names()],
-               editable=not frontend),
-         "Where narration and stems are added as Media Sources"
-         + (f". Current: {current}." if current else "."))
+    _list(g, "target_scene", "Scene", [], editable=not frontend)
     _core_folder(g, buttons, view.core_folder)
 
     if presets_problem:
@@ -188,16 +188,12 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
          "first time, then updated and restarted).")
 
     g = _group(p, "cleanup", "Recording cleanup")
-    _tip(_list(g, "cleanup_preset", "Preset",
-               [(fit(n), n) for n, pr in sorted(everything.items()) if not pr.needs_text]),
+    _tip(_list(g, "cleanup_preset", "Preset", []),
          "stream-mic-cleanup: de-echo, denoise, level to −16 LUFS.")
     _tip(obs.obs_properties_add_bool(g, "cleanup_auto", "Clean on stop"),
          "Make a cleaned copy each time a recording stops.")
-    last = view.last_recording
-    _tip(obs.obs_properties_add_path(g, "recording", "Recording", obs.OBS_PATH_FILE,
-                                     "Media (*.mkv *.mp4 *.mov *.flv *.ts)", last or None),
-         "The file Clean and Dub use. Empty: the last recording"
-         + (f" ({last})." if last else " (none yet)."))
+    obs.obs_properties_add_path(g, "recording", "Recording", obs.OBS_PATH_FILE,
+                                "Media (*.mkv *.mp4 *.mov *.flv *.ts)", view.last_recording or None)
     _tip(obs.obs_properties_add_button(g, "clean", "Clean copy", buttons["clean"]),
          "Writes <name>.clean.<ext> beside the recording: the video copied bit for bit, the "
          "cleaned audio as its track. The recording is never changed.")
@@ -209,9 +205,7 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
          "second the original.")
 
     g = _group(p, "stem_group", "Stems")
-    _tip(_list(g, "stems_source", "Source",
-               [("Selected in the scene", "")] + [(fit(n), n) for n in scene.source_names(
-                   media_only=True)]),
+    _tip(_list(g, "stems_source", "Source", []),
          "The Media Source to split. Each stem is added to the scene; the original is muted.")
     counts = _tip(obs.obs_properties_add_list(g, "stems_count", "Stems", obs.OBS_COMBO_TYPE_LIST,
                                               obs.OBS_COMBO_FORMAT_INT),
@@ -221,16 +215,56 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
     obs.obs_properties_add_button(g, "stems", "Split", buttons["stems"])
 
     g = _group(p, "mic", "Live mic chain")
-    mic = scene.default_mic()
-    default = fit_inside("Default mic", mic) if mic else "Default mic"
-    _tip(_list(g, "mic_source", "Mic", [(default, "")]
-               + [(fit(n), n) for n in scene.source_names(audio_only=True)]),
-         "The audio source that gets the filters. Default mic: Settings → Audio → Mic/Auxiliary "
-         "Audio" + (f" ({mic})." if mic else "."))
-    _list(g, "mic_preset", "Preset",
-          [(fit(n), n) for n, pr in sorted(everything.items()) if pr.obs_filters])
+    _list(g, "mic_source", "Mic", [])
+    _list(g, "mic_preset", "Preset", [])
     _tip(obs.obs_properties_add_button(g, "mic_chain", "Apply filters", buttons["mic_chain"]),
          "Adds OBS's own Noise Suppression, Gain, Compressor and Limiter filters (from the "
          "preset) to the mic. Pressing it again changes nothing, or puts back values you "
          "changed.")
+    renew(p, frontend, view, everything)
     return p
+
+
+def _status_tip(status: Any, view: View) -> Any:
+    return _tip(status, (view.status + "\n\n" if view.status else "") + STATUS_TIP)
+
+
+def renew(p: Any, frontend: bool, view: View, everything: dict[str, Any] | None = None) -> None:
+    """Put what changes while the page is open into ``p``: the status's whole message, which
+    key is used, the scenes, sources, presets and default mic, the last recording.
+
+    OBS 29 redraws the page after a button or a changed field from the same properties
+    (``RefreshProperties``) without asking the script again, so whatever returns True to
+    redraw must renew them first, or 'Refresh' shows the lists and tooltips of when the
+    Scripts window was opened."""
+    get = lambda name: obs.obs_properties_get(p, name)  # noqa: E731 - also finds group members
+    _status_tip(get("status"), view)
+    if get("api_key") is None:  # the page without the core: only the status changes
+        return
+    if everything is None:
+        everything = _presets()[0]
+    _tip(get("api_key"), f"Empty: {key_in_use()}. To set one, type it and press 'Save key': it "
+         "goes to your user config file (readable only by you), never into the scene "
+         "collection.")
+    current = scene.current_scene_name() if frontend else ""
+    here = fit_inside("Current", current, ROOM_SCENE) if current else "Current scene"
+    _tip(_fill(get("target_scene"), ([(here, "")] if frontend else [])
+               + [(fit(n, ROOM_SCENE), n) for n in scene.scene_names()]),
+         "Where narration and stems are added as Media Sources"
+         + (f". Current: {current}." if current else "."))
+    _core_tip(get("core_path"), view.core_folder)
+    _fill(get("cleanup_preset"),
+          [(fit(n), n) for n, pr in sorted(everything.items()) if not pr.needs_text])
+    last = view.last_recording
+    _tip(get("recording"), "The file Clean and Dub use. Empty: the last recording"
+         + (f" ({last})." if last else " (none yet)."))
+    _fill(get("stems_source"), [("Selected in the scene", "")]
+          + [(fit(n), n) for n in scene.source_names(media_only=True)])
+    mic = scene.default_mic()
+    default = fit_inside("Default mic", mic) if mic else "Default mic"
+    _tip(_fill(get("mic_source"), [(default, "")]
+               + [(fit(n), n) for n in scene.source_names(audio_only=True)]),
+         "The audio source that gets the filters. Default mic: Settings → Audio → Mic/Auxiliary "
+         "Audio" + (f" ({mic})." if mic else "."))
+    _fill(get("mic_preset"), [(fit(n), n) for n, pr in sorted(everything.items())
+                              if pr.obs_filters])

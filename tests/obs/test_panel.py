@@ -78,6 +78,29 @@ def test_the_status_is_one_short_line_with_the_whole_message_in_its_tooltip(scri
     assert _tip(script, "status").startswith(" ".join(full.split()))
 
 
+def test_refresh_renews_the_open_page_with_the_latest_status_sources_and_key(script, engine):
+    # OBS 29 redraws the page after a button from the properties it built when the Scripts
+    # window opened: without renewing them, Refresh showed the new status line beside the
+    # old message in its tooltip, and lists without the sources added since.
+    page = script.page_open()
+    named = lambda props, name: next(p for p in _walk(props) if p["name"] == name)  # noqa
+    assert "Music (vocals)" not in [i["value"] for i in named(page, "stems_source")["items"]]
+    script.call("source_create", id="ffmpeg_source", name="Music (vocals)", scene=SCENE,
+                settings={"local_file": "/nonexistent.wav"})
+    script.update(cleanup_preset="no-such-preset", recording=str(SCRIPT), api_key=engine.key)
+    script.click("save_key")
+    script.click("clean")
+    full = script.wait_status("Cleanup failed")
+
+    page = script.page_click("refresh")
+
+    tip = " ".join(named(page, "status")["long_description"].split())
+    assert tip.startswith(" ".join(full.split())), tip
+    for name in ("stems_source", "mic_source"):
+        assert "Music (vocals)" in [i["value"] for i in named(page, name)["items"]], name
+    assert "the key saved in" in " ".join(named(page, "api_key")["long_description"].split())
+
+
 def test_tooltips_come_in_lines_so_the_whole_message_stays_on_screen(script):
     # Qt 5 never wraps a plain tooltip: in the real window the status's tooltip was one line
     # wider than the screen, and its start, the message itself, was off the left edge.
