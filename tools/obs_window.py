@@ -153,13 +153,22 @@ def quit_obs(obs: subprocess.Popen, display: str) -> None:
 def hover_screenshot(display: str, box: tuple[int, int, int, int], at: tuple[int, int],
                      out: Path) -> Path:
     """The screen around the dialog while the mouse rests on ``at`` (dialog coordinates), so
-    the tooltip shows as a user sees it."""
-    xdo(display, "mousemove", str(box[0] + at[0] - 3), str(box[1] + at[1]))
-    xdo(display, "mousemove", str(box[0] + at[0]), str(box[1] + at[1]))
-    time.sleep(2.0)
+    the tooltip shows as a user sees it; Qt shows it only after the mouse rests a while, later
+    on a loaded machine, so this waits until the screen changes (three tries)."""
     x, y = max(0, box[0] - 100), max(0, box[1] - 20)
-    shot = screenshot(display, out, (x, y, min(SCREEN[0] - x, box[2] + 300),
-                                     min(SCREEN[1] - y, box[3] + 60)))
+    area = (x, y, min(SCREEN[0] - x, box[2] + 300), min(SCREEN[1] - y, box[3] + 60))
+    xdo(display, "mousemove", str(box[0] + IDLE[0]), str(box[1] + IDLE[1]))
+    time.sleep(0.5)
+    before = _pixels(screenshot(display, out, area), 0, 0, area[2], area[3])
+    for _ in range(3):
+        xdo(display, "mousemove", str(box[0] + at[0] - 3), str(box[1] + at[1]))
+        time.sleep(0.3)
+        xdo(display, "mousemove", str(box[0] + at[0]), str(box[1] + at[1]))
+        time.sleep(2.0)
+        shot = screenshot(display, out, area)
+        changed = sum(a != b for a, b in zip(before, _pixels(shot, 0, 0, area[2], area[3])))
+        if changed > 2000:  # more than the mouse pointer moving
+            break
     xdo(display, "mousemove", str(box[0] + IDLE[0]), str(box[1] + IDLE[1]))  # tooltip away
     time.sleep(0.5)
     return shot

@@ -228,9 +228,14 @@ def drive(ws: ObsWs, report: Report, out: Path, display: str, clip: Path, music:
     # Stems of the Music source, added to the scene; the original muted.
     ws.call("TriggerHotkeyByName", hotkeyName="ttsai.stems")
     names = lambda: {i["inputName"] for i in ws.call("GetInputList")["inputs"]}  # noqa: E731
-    stems = wait_for("the stems", lambda: sorted(n for n in names()
-                                                 if n.startswith("Music (")), 180)
-    muted = ws.call("GetInputMute", inputName="Music")["inputMuted"]
+    stems_now = lambda: sorted(n for n in names() if n.startswith("Music ("))  # noqa: E731
+    muted_now = lambda: ws.call("GetInputMute", inputName="Music")["inputMuted"]  # noqa: E731
+    try:  # the script lands them in one main-loop call; the websocket may answer mid-way
+        wait_for("the stems and the original muted",
+                 lambda: len(stems_now()) == 2 and muted_now(), 180)
+    except TimeoutError:
+        pass  # reported below with what there is
+    stems, muted = stems_now(), muted_now()
     items = [i["sourceName"] for i in ws.call("GetSceneItemList", sceneName=SCENE)["sceneItems"]]
     report.check(len(stems) == 2 and muted and all(s in items for s in stems),
                  f"stems: {stems} in '{SCENE}', Music muted: {muted}")
