@@ -159,11 +159,16 @@ def _buttons() -> dict[str, Callable[..., bool]]:
 
 
 def _renewing(fn: Callable[..., bool]) -> Callable[..., bool]:
-    """``fn``, then, when it asks OBS to redraw, the page's lists and tooltips renewed: OBS
-    redraws from the properties it has (a hotkey passes none)."""
+    """``fn``, then, when it asks OBS to redraw, the page's lists and tooltips renewed (the
+    whole page added once the core is found): OBS redraws from the properties it has (a
+    hotkey passes none)."""
     def pressed(page: Any, *args: Any) -> bool:
         redraw = fn(page, *args)
-        if redraw and page is not None:
+        if not redraw or page is None:
+            return redraw
+        if _state.core.ok and obs.obs_properties_get(page, "api_key") is None:
+            props.complete(page, _buttons(), _state.frontend, _interrupted(), _view())
+        else:
             props.renew(page, _state.frontend, _view())
         return redraw
     return pressed

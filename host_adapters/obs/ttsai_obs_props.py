@@ -152,6 +152,23 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
         _core_folder(p, buttons)
         obs.obs_properties_add_button(p, "retry_core", "Look again", buttons["retry_core"])
         return p
+    complete(p, buttons, frontend, interrupted, view)
+    return p
+
+
+def complete(p: Any, buttons: dict[str, Button], frontend: bool, interrupted: int,
+             view: View) -> None:
+    """Everything the page has once the core is there, added to ``p``.
+
+    Also turns the page without the core into the whole page in place once the core is found
+    ('Look again', a new Core folder): OBS 29 redraws from the properties it has, so they must
+    change. The error and 'Look again' are hidden; the Core folder stays where it was."""
+    found_late = obs.obs_properties_get(p, "core_error") is not None
+    if found_late:
+        for name in ("core_error", "retry_core"):
+            obs.obs_property_set_visible(obs.obs_properties_get(p, name), False)
+        obs.obs_property_text_set_info_type(obs.obs_properties_get(p, "status"),
+                                            obs.OBS_TEXT_INFO_NORMAL)
     _tip(obs.obs_properties_add_button(p, "refresh", "Refresh", buttons["refresh"]),
          "Show the latest status and the current scenes and sources.")
     obs.obs_properties_add_button(p, "cancel", "Cancel jobs", buttons["cancel"])
@@ -175,7 +192,8 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
          "Where narration and stems are written. Cleaned and dubbed copies go beside the "
          "recording.")
     _list(g, "target_scene", "Scene", [], editable=not frontend)
-    _core_folder(g, buttons, view.core_folder)
+    if not found_late:
+        _core_folder(g, buttons, view.core_folder)
 
     if presets_problem:
         _error(p, "presets_error", presets_problem)
@@ -222,7 +240,6 @@ def build(core: Any, buttons: dict[str, Button], frontend: bool, interrupted: in
          "preset) to the mic. Pressing it again changes nothing, or puts back values you "
          "changed.")
     renew(p, frontend, view, everything)
-    return p
 
 
 def _status_tip(status: Any, view: View) -> Any:
