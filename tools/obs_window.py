@@ -72,11 +72,12 @@ def free_display() -> str:
 
 
 def screenshot(display: str, out: Path, box: tuple[int, int, int, int] | None = None) -> Path:
-    """A PNG of the display, or of ``box`` = (x, y, w, h) on it."""
+    """A PNG of the display, or of ``box`` = (x, y, w, h) on it, without the mouse pointer
+    (resting on the page, it hid the first letters of the labels under it)."""
     x, y, w, h = box or (0, 0, *SCREEN)
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-video_size",
-                    f"{w}x{h}", "-i", f"{display}+{x},{y}", "-frames:v", "1", str(out)],
-                   check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-draw_mouse", "0",
+                    "-video_size", f"{w}x{h}", "-i", f"{display}+{x},{y}", "-frames:v", "1",
+                    str(out)], check=True)
     return out
 
 
@@ -167,7 +168,7 @@ def hover_screenshot(display: str, box: tuple[int, int, int, int], at: tuple[int
         time.sleep(2.0)
         shot = screenshot(display, out, area)
         changed = sum(a != b for a, b in zip(before, _pixels(shot, 0, 0, area[2], area[3])))
-        if changed > 2000:  # more than the mouse pointer moving
+        if changed > 2000:  # a tooltip, not a hover highlight
             break
     xdo(display, "mousemove", str(box[0] + IDLE[0]), str(box[1] + IDLE[1]))  # tooltip away
     time.sleep(0.5)
