@@ -151,6 +151,7 @@ def run(core: Path, out: Path) -> Report:
     finally:
         if obs is not None:
             quit_obs(obs, display)
+            report.figures["obs_exit"] = obs.returncode
         xvfb.terminate()
         xvfb.wait(10)
         engine.close()
@@ -164,8 +165,12 @@ def run(core: Path, out: Path) -> Report:
     report.check(ours and not strays, f"{len(ours)} log lines attributed to ttsai_obs.py, "
                  f"{len(strays)} to [Unknown Script]" + (f": {strays[0][:120]}" if strays else ""))
     leaks = re.findall(r"Number of memory leaks: (\d+)", text)
+    worded = [line.split(": ", 1)[-1] for line in text.splitlines()
+              if any(c.isalpha() for c in line)]
+    last = worded[-1] if worded else ""
     report.check(leaks and leaks[-1] == "0", f"OBS quit with {leaks[-1] if leaks else '?'} "
-                 "memory leaks")
+                 f"memory leaks (exit status {report.figures.get('obs_exit')})"
+                 + ("" if leaks else f"; its log stops at '{last[:80]}'"))
     return report
 
 
