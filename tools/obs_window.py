@@ -72,11 +72,12 @@ def free_display() -> str:
 
 
 def screenshot(display: str, out: Path, box: tuple[int, int, int, int] | None = None) -> Path:
-    """A PNG of the display, or of ``box`` = (x, y, w, h) on it."""
+    """A PNG of the display, or of ``box`` = (x, y, w, h) on it, without the mouse pointer
+    (resting on the page, it hid the first letters of the labels under it)."""
     x, y, w, h = box or (0, 0, *SCREEN)
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-video_size",
-                    f"{w}x{h}", "-i", f"{display}+{x},{y}", "-frames:v", "1", str(out)],
-                   check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-draw_mouse", "0",
+                    "-video_size", f"{w}x{h}", "-i", f"{display}+{x},{y}", "-frames:v", "1",
+                    str(out)], check=True)
     return out
 
 
@@ -99,8 +100,14 @@ def click(display: str, x: int, y: int) -> None:
     xdo(display, "mousemove", str(x), str(y), "click", "1")
 
 
-REFRESH, CLOSE, PANE = (543, 188), (729, 462), (470, 350)
-"""In the Scripts dialog at its default size: the script's Refresh button, Close, its page."""
+REFRESH, CLOSE, PANE, STATUS = (543, 188), (729, 462), (470, 350), (520, 153)
+"""In the Scripts dialog at its default size: the script's Refresh button, Close, its page,
+and the start of the status line (its tooltip holds the whole message)."""
+IDLE = (600, 462)
+"""An empty spot of the dialog's bottom row: the mouse rests there without a tooltip."""
+EDGE_X, EDGE_ROWS, MARGIN = 736, (140, 425), (450, 300)
+"""In that dialog: the strip between the page's groups and its scrollbar (only background
+while the page keeps to the window), its rows, and a point of the pane's background."""
 TOOLS_MENU = (378, 12)
 SCRIPTS_ITEM = (389, 146)
 """Where Tools and Tools → Scripts sit in OBS 29's main window (Debian's fonts, English)."""
@@ -144,6 +151,30 @@ def quit_obs(obs: subprocess.Popen, display: str) -> None:
             continue
 
 
+def hover_screenshot(display: str, box: tuple[int, int, int, int], at: tuple[int, int],
+                     out: Path) -> Path:
+    """The screen around the dialog while the mouse rests on ``at`` (dialog coordinates), so
+    the tooltip shows as a user sees it; Qt shows it only after the mouse rests a while, later
+    on a loaded machine, so this waits until the screen changes (three tries)."""
+    x, y = max(0, box[0] - 100), max(0, box[1] - 20)
+    area = (x, y, min(SCREEN[0] - x, box[2] + 300), min(SCREEN[1] - y, box[3] + 60))
+    xdo(display, "mousemove", str(box[0] + IDLE[0]), str(box[1] + IDLE[1]))
+    time.sleep(0.5)
+    before = _pixels(screenshot(display, out, area), 0, 0, area[2], area[3])
+    for _ in range(3):
+        xdo(display, "mousemove", str(box[0] + at[0] - 3), str(box[1] + at[1]))
+        time.sleep(0.3)
+        xdo(display, "mousemove", str(box[0] + at[0]), str(box[1] + at[1]))
+        time.sleep(2.0)
+        shot = screenshot(display, out, area)
+        changed = sum(a != b for a, b in zip(before, _pixels(shot, 0, 0, area[2], area[3])))
+        if changed > 2000:  # a tooltip, not a hover highlight
+            break
+    xdo(display, "mousemove", str(box[0] + IDLE[0]), str(box[1] + IDLE[1]))  # tooltip away
+    time.sleep(0.5)
+    return shot
+
+
 def scroll_pages(display: str, box: tuple[int, int, int, int], stem: Path) -> list[Path]:
     """Screenshots of the script's page from top to bottom, scrolled as a user scrolls."""
     pages: list[Path] = []
@@ -156,3 +187,19 @@ def scroll_pages(display: str, box: tuple[int, int, int, int], stem: Path) -> li
         xdo(display, "mousemove", str(x), str(y), "click", "--repeat", "4", "5")
         time.sleep(0.7)
     return pages
+
+
+def _pixels(png: Path, x: int, y: int, w: int, h: int) -> list[bytes]:
+    raw = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(png), "-vf",
+                          f"crop={w}:{h}:{x}:{y}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    return [raw[i:i + 3] for i in range(0, len(raw), 3)]
+
+
+def page_overflows(png: Path) -> bool:
+    """Whether the script's page runs past the right edge in a screenshot of the Scripts dialog:
+    OBS lets a rebuilt page (Refresh) grow to its widest field, cutting 'Show' and 'Browse'
+    off, and then group boxes fill the strip that is otherwise background."""
+    background = _pixels(png, *MARGIN, 1, 1)[0]
+    top, bottom = EDGE_ROWS
+    return any(px != background for px in _pixels(png, EDGE_X, top, 1, bottom - top))

@@ -33,9 +33,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tools")]
 
-from obs_window import (CLOSE, REFRESH, SCENE, SCREEN, SCRIPTS_WINDOW, WS_PORT,  # noqa: E402
-                        click, free_display, obs_env, obs_home, open_scripts_window, quit_obs,
-                        screenshot, scroll_pages, xdo)
+from obs_window import (CLOSE, REFRESH, SCENE, SCREEN, SCRIPTS_WINDOW, STATUS,  # noqa: E402
+                        WS_PORT, click, free_display, hover_screenshot, obs_env, obs_home,
+                        open_scripts_window, page_overflows, quit_obs, screenshot,
+                        scroll_pages, xdo)
 from obs_ws import ObsWs, ObsWsError  # noqa: E402
 
 NS_FLAG = "TTSAI_OBS_CHECK_IN_NS"
@@ -150,6 +151,7 @@ def run(core: Path, out: Path) -> Report:
     finally:
         if obs is not None:
             quit_obs(obs, display)
+            report.figures["obs_exit"] = obs.returncode
         xvfb.terminate()
         xvfb.wait(10)
         engine.close()
@@ -163,8 +165,12 @@ def run(core: Path, out: Path) -> Report:
     report.check(ours and not strays, f"{len(ours)} log lines attributed to ttsai_obs.py, "
                  f"{len(strays)} to [Unknown Script]" + (f": {strays[0][:120]}" if strays else ""))
     leaks = re.findall(r"Number of memory leaks: (\d+)", text)
+    worded = [line.split(": ", 1)[-1] for line in text.splitlines()
+              if any(c.isalpha() for c in line)]
+    last = worded[-1] if worded else ""
     report.check(leaks and leaks[-1] == "0", f"OBS quit with {leaks[-1] if leaks else '?'} "
-                 "memory leaks")
+                 f"memory leaks (exit status {report.figures.get('obs_exit')})"
+                 + ("" if leaks else f"; its log stops at '{last[:80]}'"))
     return report
 
 
@@ -227,9 +233,14 @@ def drive(ws: ObsWs, report: Report, out: Path, display: str, clip: Path, music:
     # Stems of the Music source, added to the scene; the original muted.
     ws.call("TriggerHotkeyByName", hotkeyName="ttsai.stems")
     names = lambda: {i["inputName"] for i in ws.call("GetInputList")["inputs"]}  # noqa: E731
-    stems = wait_for("the stems", lambda: sorted(n for n in names()
-                                                 if n.startswith("Music (")), 180)
-    muted = ws.call("GetInputMute", inputName="Music")["inputMuted"]
+    stems_now = lambda: sorted(n for n in names() if n.startswith("Music ("))  # noqa: E731
+    muted_now = lambda: ws.call("GetInputMute", inputName="Music")["inputMuted"]  # noqa: E731
+    try:  # the script lands them in one main-loop call; the websocket may answer mid-way
+        wait_for("the stems and the original muted",
+                 lambda: len(stems_now()) == 2 and muted_now(), 180)
+    except TimeoutError:
+        pass  # reported below with what there is
+    stems, muted = stems_now(), muted_now()
     items = [i["sourceName"] for i in ws.call("GetSceneItemList", sceneName=SCENE)["sceneItems"]]
     report.check(len(stems) == 2 and muted and all(s in items for s in stems),
                  f"stems: {stems} in '{SCENE}', Music muted: {muted}")
@@ -253,8 +264,15 @@ def drive(ws: ObsWs, report: Report, out: Path, display: str, clip: Path, music:
     if box is not None:
         click(display, box[0] + REFRESH[0], box[1] + REFRESH[1])
         time.sleep(1.5)
+        report.figures["screenshot_status_tip"] = hover_screenshot(
+            display, box, STATUS, out / "scripts-status-tooltip.png").name
         pages = scroll_pages(display, box, out / "scripts-after")
         report.figures["screenshots_after"] = f"{len(pages)} pages, {pages[0].name}…"
+        wide = [p.name for p in pages if page_overflows(p)]
+        report.check(not wide, f"the page keeps to the {SCRIPTS_WINDOW[0]}×{SCRIPTS_WINDOW[1]} "
+                     f"window after Refresh: {len(pages)} pages, "
+                     + (f"past the right edge in {', '.join(wide)}" if wide else "none past "
+                        "the right edge"))
         click(display, box[0] + CLOSE[0], box[1] + CLOSE[1])
         time.sleep(0.5)
 

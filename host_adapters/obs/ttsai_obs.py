@@ -137,19 +137,41 @@ def script_unload() -> None:
 
 
 def script_properties() -> Any:
+    return props.build(_state.core, _buttons(), _state.frontend, _interrupted(), _view())
+
+
+def _view() -> Any:
     last = _state.last_recording  # not scene.last_recording(): OBS's binding leaks its string
     if _state.settings is not None:
         obs.obs_data_set_default_string(_state.settings, "recording", last)
-    view = props.View(_state.status, _state.core.location, last)
-    return props.build(_state.core, _buttons(), _state.frontend, _interrupted(), view)
+    return props.View(_state.status, _state.core.location, last)
 
 
-def _buttons() -> dict[str, Callable[[Any, Any], bool]]:
-    return {"save_key": _on_save_key, "narrate": _on_narrate, "clean": _on_clean,
-            "dub": _on_dub, "stems": _on_stems, "mic_chain": _on_mic_chain,
-            "cancel": _on_cancel, "retry_core": _on_retry_core, "refresh": _on_refresh,
-            "core_path_changed": _on_core_path_changed, "recover": _on_interrupted("recover"),
-            "discard_interrupted": _on_interrupted("discard")}
+def _buttons() -> dict[str, Callable[..., bool]]:
+    """Each button (and the Core folder's change) renews the page it redraws."""
+    pressed = {"save_key": _on_save_key, "narrate": _on_narrate, "clean": _on_clean,
+               "dub": _on_dub, "stems": _on_stems, "mic_chain": _on_mic_chain,
+               "cancel": _on_cancel, "retry_core": _on_retry_core, "refresh": _on_refresh,
+               "core_path_changed": _on_core_path_changed,
+               "recover": _on_interrupted("recover"),
+               "discard_interrupted": _on_interrupted("discard")}
+    return {name: _renewing(fn) for name, fn in pressed.items()}
+
+
+def _renewing(fn: Callable[..., bool]) -> Callable[..., bool]:
+    """``fn``, then, when it asks OBS to redraw, the page's lists and tooltips renewed (the
+    whole page added once the core is found): OBS redraws from the properties it has (a
+    hotkey passes none)."""
+    def pressed(page: Any, *args: Any) -> bool:
+        redraw = fn(page, *args)
+        if not redraw or page is None:
+            return redraw
+        if _state.core.ok and obs.obs_properties_get(page, "api_key") is None:
+            props.complete(page, _buttons(), _state.frontend, _interrupted(), _view())
+        else:
+            props.renew(page, _state.frontend, _view())
+        return redraw
+    return pressed
 
 
 def _press(action: str) -> None:
@@ -378,7 +400,7 @@ def _on_cancel(_props: Any, _prop: Any) -> bool:
 
 
 def _on_refresh(_props: Any, _prop: Any) -> bool:
-    """Nothing to do: returning True makes OBS redraw the page with the latest status."""
+    """Nothing more to do: the page is renewed, and True makes OBS redraw it."""
     return True
 
 

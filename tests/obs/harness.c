@@ -142,6 +142,7 @@ static void send_event(enum obs_frontend_event event)
 #define PLUGIN_DATA "/usr/share/obs/obs-plugins/"
 
 static obs_script_t *script;
+static obs_properties_t *page; /* the Scripts window's page while it is open */
 static obs_source_t *scenes[16];
 static size_t scene_count;
 
@@ -351,6 +352,37 @@ static obs_data_t *cmd_click(const char *name)
 	return r;
 }
 
+static obs_data_t *props_reply(obs_properties_t *props)
+{
+	obs_data_array_t *list = obs_data_array_create();
+	dump_props(props, list);
+	obs_data_t *r = ok();
+	obs_data_set_array(r, "props", list);
+	obs_data_array_release(list);
+	return r;
+}
+
+static void page_close(void)
+{
+	if (page)
+		obs_properties_destroy(page);
+	page = NULL;
+}
+
+/* As OBS 29's Scripts window: the page is built once when it opens; a button that returns
+ * true makes the window redraw from those same properties (RefreshProperties), without
+ * asking the script for new ones. */
+static obs_data_t *cmd_page_click(const char *name)
+{
+	obs_property_t *p = page ? obs_properties_get(page, name) : NULL;
+	if (!p || obs_property_get_type(p) != OBS_PROPERTY_BUTTON)
+		return fail(page ? "no such button on the page" : "the page is not open");
+	bool redraw = obs_property_button_clicked(p, script);
+	obs_data_t *r = props_reply(page);
+	obs_data_set_bool(r, "refresh", redraw);
+	return r;
+}
+
 static obs_data_t *cmd_source_create(obs_data_t *c)
 {
 	obs_data_t *settings = obs_data_get_obj(c, "settings");
@@ -447,13 +479,20 @@ static obs_data_t *dispatch(obs_data_t *c)
 		return cmd_click(obs_data_get_string(c, "name"));
 	if (!strcmp(cmd, "props")) {
 		obs_properties_t *props = obs_script_get_properties(script);
-		obs_data_array_t *list = obs_data_array_create();
-		dump_props(props, list);
+		obs_data_t *r = props_reply(props);
 		obs_properties_destroy(props);
-		obs_data_t *r = ok();
-		obs_data_set_array(r, "props", list);
-		obs_data_array_release(list);
 		return r;
+	}
+	if (!strcmp(cmd, "page_open")) {
+		page_close();
+		page = obs_script_get_properties(script);
+		return props_reply(page);
+	}
+	if (!strcmp(cmd, "page_click"))
+		return cmd_page_click(obs_data_get_string(c, "name"));
+	if (!strcmp(cmd, "page_close")) {
+		page_close();
+		return ok();
 	}
 	if (!strcmp(cmd, "save")) {
 		obs_data_t *saved = obs_script_save(script);
@@ -463,10 +502,12 @@ static obs_data_t *dispatch(obs_data_t *c)
 		return r;
 	}
 	if (!strcmp(cmd, "reload")) {
+		page_close();
 		obs_data_t *r = obs_script_reload(script) ? ok() : fail("reload failed");
 		return r;
 	}
 	if (!strcmp(cmd, "unload")) {
+		page_close();
 		obs_script_destroy(script);
 		script = NULL;
 		return ok();
@@ -503,6 +544,7 @@ int main(void)
 	free(line);
 	if (frontend_on) /* OBS's window closing: scripts hear this before they are unloaded */
 		send_event(OBS_FRONTEND_EVENT_SCRIPTING_SHUTDOWN);
+	page_close();
 	if (script)
 		obs_script_destroy(script);
 	obs_scripting_unload();

@@ -119,6 +119,15 @@ class ObsHarness:
     def props(self) -> list[dict]:
         return self.call("props")["props"]
 
+    def page_open(self) -> list[dict]:
+        """Open the Scripts window's page: the script's properties, built once."""
+        return self.call("page_open")["props"]
+
+    def page_click(self, button: str) -> list[dict]:
+        """Press a button on the open page; the page as OBS 29 then redraws it (from the same
+        properties, not new ones)."""
+        return self.call("page_click", name=button)["props"]
+
     def saved_settings(self) -> dict:
         """What OBS writes into the scene collection for this script (script_save + settings)."""
         return self.call("save")["settings"]

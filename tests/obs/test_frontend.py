@@ -40,6 +40,20 @@ def test_narration_goes_to_the_current_scene_when_no_target_is_chosen(obs, engin
     assert "No OBS frontend here" not in obs.log_text()
 
 
+def test_a_long_current_scene_name_is_cut_in_the_list_and_whole_in_its_tooltip(obs, engine,
+                                                                              tmp_path):
+    _in_obs_window(obs, engine, tmp_path)
+    long = "Gameplay with webcam overlay"
+    obs.py("import obspython as o; s = o.obs_get_source_by_name('Stream'); "
+           f"o.obs_source_set_name(s, {long!r}); o.obs_source_release(s)")
+
+    prop = next(p for g in obs.props() for p in g.get("children", [])
+                if p["name"] == "target_scene")
+    assert [(i["name"], i["value"]) for i in prop["items"]] == [
+        ("Current (Gamepl…)", ""), ("Gameplay with w…", long)]
+    assert f"Current: {long}." in " ".join(prop["long_description"].split())
+
+
 def test_obs_stopping_a_recording_cleans_it_when_auto_cleanup_is_on(obs, engine, recording,
                                                                     tmp_path):
     _in_obs_window(obs, engine, tmp_path)

@@ -73,6 +73,24 @@ def test_look_again_finds_the_core_once_it_is_installed(obs, tmp_path):
     assert "narrate" in {p["name"] for p in _walk(obs.props())}
 
 
+def test_look_again_turns_the_open_page_into_the_whole_page(obs, tmp_path):
+    # OBS 29 redraws from the properties it built when the Scripts window opened: the page
+    # must grow in place, or it keeps saying only where the core was not found.
+    obs.load(_lonely_copy(tmp_path))
+    page = obs.page_open()
+    assert "narrate" not in {p["name"] for p in _walk(page)}
+    obs.py(f"import os; os.environ['TTSAI_PLUGIN_PATH'] = {str(REPO)!r}")
+
+    page = obs.page_click("retry_core")
+
+    shown = {p["name"] for p in _walk(page) if p["visible"]}
+    assert {"narrate", "api_key", "stems_source", "mic_chain", "core_path"} <= shown
+    assert not {"core_error", "retry_core"} & shown
+    status = next(p for p in page if p["name"] == "status")
+    assert status["info_type"] != OBS_TEXT_INFO_ERROR
+    assert [p["name"] for p in _walk(page)].count("core_path") == 1
+
+
 def test_api_key_goes_to_an_owner_only_file_never_into_the_scene_collection(obs, tmp_path):
     key = "sk-tts-my-very-secret-key-123"
     obs.load(SCRIPT, {"target_scene": SCENE})
