@@ -198,8 +198,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
             # twice as many files in hand as requests in flight: while `jobs` requests run
             # (the limiter holds the rest), the next files are already extracted and encoded
             report = run_batch(items, work, jobs=2 * jobs, cancel=token, events=events,
-                               ledger=None if any(p.to_stdout for p in plans)
-                               or args.overwrite == "yes" else ledger,
+                               ledger=None if any(p.to_stdout for p in plans) else ledger,
                                skip=lambda item: skipped.get(item.index))
         finally:
             progress.close()

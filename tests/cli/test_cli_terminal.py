@@ -1,0 +1,31 @@
+"""What a second user trial of `ttsai` in a terminal found, each case as the user met it:
+reruns after -y, a pipe reader that goes away early, audio aimed at the terminal, outputs
+under a file, --format beside -o FILE. Real files, real subprocesses, the local engine."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile
+
+from tests import media_factory
+from tests.cli.test_cli import one_line_error
+from tests.cli.test_cli_batch import CLI, env, files, run, takes, work  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_a_batch_run_with_y_is_remembered_so_the_plain_rerun_skips_it(env, work):
+    """After `ttsai enhance takes/ -y`, `ttsai enhance takes/` took the .clean.wav files the
+    first run wrote for new inputs and stopped with 'Refusing to overwrite the input
+    takes/intro.clean.wav' (exit 2): -y runs were never written to the ledger."""
+    run(env, "enhance", work, "-y", "-q")
+    made = files(work)
+    again = run(env, "enhance", work)
+    assert files(work) == made and not any(".clean.clean" in f for f in made)
+    assert again.stderr.count("already done") == 2, again.stderr
+    resumed = run(env, "enhance", work, "-y")
+    assert resumed.stderr.count("already done") == 2 and files(work) == made
