@@ -29,3 +29,21 @@ def test_a_batch_run_with_y_is_remembered_so_the_plain_rerun_skips_it(env, work)
     assert again.stderr.count("already done") == 2, again.stderr
     resumed = run(env, "enhance", work, "-y")
     assert resumed.stderr.count("already done") == 2 and files(work) == made
+
+
+def test_a_reader_that_stops_early_ends_the_pipe_with_141_even_unbuffered(env, tmp_path):
+    """With PYTHONUNBUFFERED=1 (common in containers) `ttsai enhance - -o - | head -c 100`
+    said 'Wrote stdout' and exited 0: stdout was a raw file whose write took part of the
+    audio, and the rest was dropped without a word."""
+    take = media_factory.speech(tmp_path, "long.wav", text="A take long enough to fill the "
+                                "pipe twice over, so the reader leaves before the end. " * 2)
+    assert take.stat().st_size > 4 * 65536
+    proc = subprocess.Popen([*CLI, "enhance", "-", "-o", "-"], env={**env, "PYTHONUNBUFFERED": "1"},
+                            stdin=open(take, "rb"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, bufsize=0)
+    head = proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert head.startswith(b"RIFF")
+    assert proc.wait(timeout=120) == 141, err
+    assert "Wrote stdout" not in err and "error" not in err

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,8 +272,19 @@ def deliver_text(src: Path, out: Path) -> Path:
 
 
 def to_stdout(path: Path) -> None:
-    """Copy a finished file to stdout (the only thing written there)."""
+    """Copy a finished file to stdout (the only thing written there), every byte or an error:
+    unbuffered stdout (PYTHONUNBUFFERED, ``-u``) is a raw file whose write may take only part
+    of a chunk, e.g. when the reader goes away, and the rest would be lost without a word."""
+    import select
     sys.stdout.flush()
+    out = sys.stdout.buffer
     with open(path, "rb") as f:
-        shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
-    sys.stdout.buffer.flush()
+        while chunk := f.read(1 << 20):
+            view = memoryview(chunk)
+            while view:
+                n = out.write(view)
+                if not n:  # a non-blocking stdout that is full: wait until it drains
+                    select.select([], [out.fileno()], [])
+                    continue
+                view = view[n:]
+    out.flush()
