@@ -47,3 +47,34 @@ def test_a_reader_that_stops_early_ends_the_pipe_with_141_even_unbuffered(env, t
     assert head.startswith(b"RIFF")
     assert proc.wait(timeout=120) == 141, err
     assert "Wrote stdout" not in err and "error" not in err
+
+
+def _on_a_terminal(env, *args: object) -> tuple[int, bytes, str]:
+    """Run `ttsai` with stdout on a pseudo-terminal: its exit code, what the terminal got,
+    and stderr."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*CLI, *map(str, args)], env=env, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    shown = b""
+    while proc.poll() is None or select.select([master], [], [], 0.2)[0]:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                shown += os.read(master, 65536)
+            except OSError:  # the terminal's other end is gone
+                break
+    os.close(master)
+    return proc.wait(timeout=120), shown, proc.stderr.read().decode()
+
+
+def test_audio_is_not_poured_into_the_terminal(env, work):
+    """`ttsai enhance take.wav -o -` typed at a terminal filled it with the WAV's bytes."""
+    code, shown, err = _on_a_terminal(env, "enhance", work / "intro.wav", "-o", "-")
+    assert code == 2 and b"RIFF" not in shown, shown[:200]
+    assert "terminal" in err and "> out.wav" in err and "Traceback" not in err
+    code, shown, err = _on_a_terminal(env, "transcribe", work / "intro.wav", "-o", "-",
+                                      "--format", "txt")
+    assert code == 0, err
+    assert shown.strip() and b"\x00" not in shown  # a transcript is fine on a terminal

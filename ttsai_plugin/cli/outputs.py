@@ -113,6 +113,10 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         suffixes = _suffixes(args, naming, inputs[0])
         if len(suffixes) > 1:
             raise InputError("stdout holds one format.", hint="Give one --format.")
+        if suffixes[0] not in TRANSCRIPT_OUT and _stdout_is_terminal():
+            raise InputError(f"-o - would write {suffixes[0][1:].upper()} audio into your "
+                             "terminal.", hint="Redirect it (> out.wav), pipe it on "
+                                               "(| ffplay -), or name a file with -o.")
         src = inputs[0]
         anchor = Path(f"{src.stem}.{naming.tag}{suffixes[0]}" if naming.tag
                       else f"{src.stem}{suffixes[0]}")
@@ -121,7 +125,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         check_targets(inputs, plans)
         return plans
     if out is None and inputs and inputs[0].stdin:
-        if sys.stdout.isatty():
+        if _stdout_is_terminal():
             raise InputError("Audio from stdin needs somewhere to go.",
                              hint="Add -o FILE, or -o - to write to stdout (pipe it on).")
         return plan(_with(args, output="-"), naming, inputs)
@@ -171,6 +175,13 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         plans.append(Outputs(paths, side=[beside(paths[0], t) for t in naming.side_tags]))
     check_targets(inputs, plans)
     return plans
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # closed
+        return False
 
 
 def beside(out: Path, tag: str) -> Path:
