@@ -78,3 +78,17 @@ def test_audio_is_not_poured_into_the_terminal(env, work):
                                       "--format", "txt")
     assert code == 0, err
     assert shown.strip() and b"\x00" not in shown  # a transcript is fine on a terminal
+
+
+
+def test_an_output_folder_that_is_a_file_is_named_before_any_work(env, work):
+    """`-o take.wav/clean.wav` (a typo, or a file where a folder was meant) failed after the
+    work with 'Unexpected NotADirectoryError … please report it' (exit 1); a batch once per file."""
+    (work / "clean").write_text("a note, not a folder\n", "utf-8")
+    both = [work / "intro.wav", work / "outro.wav"]
+    for inputs, out in (([both[0]], work / "intro.wav" / "x.wav"), (both, f"{work / 'clean'}/"),
+                        (both, work / "clean" / "{stem}.{ext}")):
+        proc = run(env, "enhance", *inputs, "-o", out, ok=False)
+        line = one_line_error(proc)
+        assert proc.returncode == 2 and "is a file, not a folder" in line, proc.stderr
+        assert "Unexpected" not in proc.stderr and "using the built-in" not in proc.stderr

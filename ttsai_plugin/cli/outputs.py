@@ -217,6 +217,20 @@ def _check_name_length(path: Path) -> None:
                                   "template such as '{index:03d}.{ext}').")
 
 
+def _check_folder(path: Path) -> None:
+    """An output whose folder would have to be made inside a file is bad input, named before
+    any work (it failed at delivery as 'Unexpected NotADirectoryError … please report it')."""
+    for folder in path.parents:
+        try:
+            if folder.is_dir():
+                return
+            if folder.exists() or folder.is_symlink():
+                raise InputError(f"Cannot write {path}: {folder} is a file, not a folder.",
+                                 hint="Choose another output path (-o), or move that file.")
+        except OSError:
+            return  # unreadable here: the write itself will say why
+
+
 def check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
     """Two inputs onto one file, an output over an input, or a name too long for a file
     system, are refused before any work."""
@@ -225,6 +239,7 @@ def check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
     for src, outputs in zip(inputs, plans):
         for p in outputs.paths + outputs.side:
             _check_name_length(p)
+            _check_folder(p)
             key = p.resolve()
             if key in sources:
                 raise InputError(f"Refusing to overwrite the input {sources[key].label}.",
