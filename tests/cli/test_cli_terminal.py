@@ -92,3 +92,24 @@ def test_an_output_folder_that_is_a_file_is_named_before_any_work(env, work):
         line = one_line_error(proc)
         assert proc.returncode == 2 and "is a file, not a folder" in line, proc.stderr
         assert "Unexpected" not in proc.stderr and "using the built-in" not in proc.stderr
+
+
+def test_format_names_the_type_of_an_output_without_one_and_never_contradicts_its_name(
+        env, work, tmp_path):
+    """`-o out.wav --format flac` wrote a WAV and said nothing of the flac asked for; `-o take
+    --format flac` was refused ('unknown output type (none) … or --format with a folder')
+    although --format's help says it is for names without a type."""
+    take = work / "intro.wav"
+    said = run(env, "enhance", take, "-o", tmp_path / "out.wav", "--format", "flac", ok=False)
+    line = one_line_error(said)
+    assert said.returncode == 2 and "--format asks for flac" in line and "out.flac" in line
+    assert not (tmp_path / "out.wav").exists()
+
+    run(env, "enhance", take, "-o", tmp_path / "take", "--format", "flac", "-q")
+    assert soundfile.info(tmp_path / "take.flac").format == "FLAC"
+    run(env, "enhance", take, work / "outro.wav", "-o", f"{tmp_path}/mp3/{{stem}}",
+        "--format", "mp3", "-q")
+    assert files(tmp_path / "mp3") == ["intro.mp3", "outro.mp3"]
+
+    bare = run(env, "enhance", take, "-o", tmp_path / "clean", ok=False)
+    assert bare.returncode == 2 and "(clean/)" in one_line_error(bare)

@@ -149,12 +149,16 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
                                   f"-o '{{stem}}.{naming.tag or 'out'}.{{ext}}'.")
         template, base = None, None
     parsed = naming_template.parse(template, allowed_fields) if template else None
+    formatted = bool(getattr(args, "format", None))
     plans = []
     for index, src in enumerate(inputs, start=1):
         if parsed is None:
-            target = Path(out)
-            _check_suffix(target, naming.allowed)
-            plans.append(Outputs([target], side=[beside(target, t) for t in naming.side_tags]))
+            targets = [_formatted(Path(out), s, naming.allowed)
+                       for s in _suffixes(args, naming, src)] if formatted else [Path(out)]
+            for target in targets:
+                _check_suffix(target, naming.allowed)
+            plans.append(Outputs(targets, side=[beside(targets[0], t)
+                                                for t in naming.side_tags]))
             continue
         where = base / src.rel if base is not None else (
             src.path.parent if out is None else Path())
@@ -163,7 +167,8 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
                  where=where) -> Path:
             values = template_values(naming, src, index, suffix)
             values["stem_name"] = stem_name
-            return where / parsed.render(values)
+            path = where / parsed.render(values)
+            return _formatted(path, suffix, naming.allowed) if formatted else path
         if naming.kind == "stems":
             suffix = _suffixes(args, naming, src)[0]
             paths = [make(suffix, n) for n in naming.stem_names]
@@ -175,6 +180,18 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         plans.append(Outputs(paths, side=[beside(paths[0], t) for t in naming.side_tags]))
     check_targets(inputs, plans)
     return plans
+
+
+def _formatted(path: Path, suffix: str, allowed: tuple[str, ...]) -> Path:
+    """What --format makes of an output name: the format's suffix added to a name without a
+    type of its own (``-o take``, ``-o 'out/{stem}'``), or a refusal when the name says another."""
+    own = path.suffix.lower()
+    if own == suffix:
+        return path
+    if own in allowed:
+        raise InputError(f"{path.name} is a {own[1:]} file, but --format asks for {suffix[1:]}.",
+                         hint=f"Drop --format, or name the output {path.stem}{suffix}.")
+    return path.with_name(path.name + suffix)
 
 
 def _stdout_is_terminal() -> bool:
@@ -194,9 +211,14 @@ def _with(args: argparse.Namespace, **changes: object) -> argparse.Namespace:
 
 
 def _check_suffix(out: Path, allowed: tuple[str, ...]) -> None:
-    if out.suffix.lower() not in allowed:
-        raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix or '(none)'}.",
-                         hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
+    if out.suffix.lower() in allowed:
+        return
+    if not out.suffix:  # `-o clean`: most often a folder meant without its '/'
+        raise InputError(f"Cannot write {out.name}: the name has no type.",
+                         hint=f"Name a file ({out.name}{allowed[0]}), a folder ending in / "
+                              f"({out.name}/), or add --format {allowed[0][1:]}.")
+    raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix}.",
+                     hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
 
 
 def _is_dir(path: Path) -> bool:
