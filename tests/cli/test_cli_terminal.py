@@ -113,3 +113,11 @@ def test_format_names_the_type_of_an_output_without_one_and_never_contradicts_it
 
     bare = run(env, "enhance", take, "-o", tmp_path / "clean", ok=False)
     assert bare.returncode == 2 and "(clean/)" in one_line_error(bare)
+
+
+def test_vv_shows_the_requests_it_promises(env, work, tmp_path):
+    """`-vv` is 'also requests and retries', but no request was ever shown."""
+    args = ("enhance", work / "intro.wav", "-o", tmp_path / "x.wav", "--no-cache", "-y")
+    loud = run(env, *args, "-vv")
+    assert "POST /v1/audio/enhance/: HTTP 200" in loud.stderr, loud.stderr
+    assert "HTTP 200" not in run(env, *args, "-v").stderr
