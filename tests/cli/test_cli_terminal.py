@@ -121,3 +121,32 @@ def test_vv_shows_the_requests_it_promises(env, work, tmp_path):
     loud = run(env, *args, "-vv")
     assert "POST /v1/audio/enhance/: HTTP 200" in loud.stderr, loud.stderr
     assert "HTTP 200" not in run(env, *args, "-v").stderr
+
+
+def test_ctrl_c_before_any_file_is_done_leaves_no_empty_output_folder(env, work, tmp_path):
+    """Ctrl-C while the first files of `-o new/deep/` were in flight left new/deep/ behind,
+    empty (most runs; it depended on which file wound down last): only the file that made the
+    folder tried to remove it, while the others' work was still inside it."""
+    import signal
+    import time
+
+    from ttsai_plugin.local import EngineConfig, serve
+    for n in range(3):
+        media_factory.speech(work, f"more{n}.wav", text=f"Another take, number {n}.")
+    key = "sk-tts-batch-folder-0001"
+    server = serve(EngineConfig(keys={key: "pro"}, credits={key: 10_000}, latency=3.0))
+    out = tmp_path / "new" / "deep"
+    try:
+        proc = subprocess.Popen([*CLI, "enhance", work, "-o", f"{out}/", "--api-key", key,
+                                 "--base-url", server.url], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(list(out.glob(".ttsai-*"))) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(list(out.glob(".ttsai-*"))) == 5  # every file of the batch is in flight
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert not (tmp_path / "new").exists(), files(tmp_path / "new")
+    finally:
+        server.close()

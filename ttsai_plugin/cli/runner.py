@@ -58,11 +58,9 @@ def local_notice(client: Any, console: Console) -> None:
 @contextlib.contextmanager
 def session(client: Any, args: argparse.Namespace, token: Any, near: Path,
             progress: Callable[[float, str], None]) -> Iterator[Context]:
-    """A Context whose results go to a hidden folder beside the output, removed afterwards,
-    with any folders -o made for it when nothing was written there (failed or cancelled)."""
+    """A Context whose results go to a hidden folder beside the output, removed afterwards."""
     from ttsai_plugin.cache import ResultCache
     staging = near.parent / f".ttsai-{uuid.uuid4().hex[:10]}"
-    made = [d for d in (near.parent, *near.parent.parents) if not d.exists()]
     try:
         with out_mod.user_paths(staging, near):
             staging.mkdir(parents=True)
@@ -72,11 +70,28 @@ def session(client: Any, args: argparse.Namespace, token: Any, near: Path,
     finally:
         import shutil
         shutil.rmtree(staging, ignore_errors=True)
-        for folder in made:  # deepest first; one that holds a result stays
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+
+
+def missing_folders(plans: list[out_mod.Outputs]) -> list[Path]:
+    """The folders the outputs need that do not exist yet, deepest first."""
+    missing: set[Path] = set()
+    for plan in plans:
+        for path in plan.paths + plan.side:
+            for folder in path.parents:
+                if folder.exists():
+                    break
+                missing.add(folder)
+    return sorted(missing, key=lambda d: len(d.parts), reverse=True)
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a batch made that hold nothing (its files failed or were
+    cancelled), deepest first; one that holds a result stays."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
 
 
 OWNER = ".owner-pid"
@@ -194,6 +209,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                 console.result(lines)
 
         events = _Events(progress, finished, token)
+        made = missing_folders(plans)
         try:
             # twice as many files in hand as requests in flight: while `jobs` requests run
             # (the limiter holds the rest), the next files are already extracted and encoded
@@ -203,6 +219,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
         finally:
             progress.close()
             console.bar = None
+            remove_empty(made)
         if report.cancelled:
             return 130
         closed = next((r.error for r in report.failed if _pipe_closed(r.error)), None)
