@@ -150,3 +150,43 @@ def test_ctrl_c_before_any_file_is_done_leaves_no_empty_output_folder(env, work,
         assert not (tmp_path / "new").exists(), files(tmp_path / "new")
     finally:
         server.close()
+
+
+def test_ctrl_c_at_the_overwrite_question_ends_ttsai_at_once(env, work):
+    """Ctrl-C at 'Overwrite? [y/N]' printed the cancel line, then ttsai hung: the question
+    was read by a readline in the job's thread that nothing could wake."""
+    import fcntl
+    import pty
+    import select
+    import termios
+    import time
+    target = work / "intro.clean.wav"
+    target.write_bytes(b"keep me")
+    master, slave = pty.openpty()
+
+    def terminal() -> None:  # the pty is the command's controlling terminal: ^C is SIGINT
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    proc = subprocess.Popen([*CLI, "enhance", str(work / "intro.wav")], env=env, stdin=slave,
+                            stdout=slave, stderr=slave, preexec_fn=terminal)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"Overwrite? [y/N]" not in seen and time.monotonic() < deadline:
+        if select.select([master], [], [], 1.0)[0]:
+            seen += os.read(master, 1024)
+    os.write(master, b"\x03")
+    try:
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = None
+    finally:
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 1024)
+            except OSError:
+                break
+        os.close(master)
+    assert code == 130, seen.decode(errors="replace")
+    assert seen.count(b"ttsai: cancelled") == 1 and target.read_bytes() == b"keep me"

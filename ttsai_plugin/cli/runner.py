@@ -8,7 +8,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from ttsai_plugin.cli import outputs as out_mod
 from ttsai_plugin.cli.display import Console, credits_line, error_json, exit_code, result_lines
 from ttsai_plugin.cli.estimates import estimate_each
 from ttsai_plugin.cli.inputs import InputFile, StdinFile
+from ttsai_plugin.cli.overwrite import overwrite_policy
 from ttsai_plugin.cli.progress import BatchProgress, clock
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import Context
@@ -147,7 +147,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
     try:
         if getattr(args, "estimate", False):
             return _estimate(args, job, client, items, console)
-        skipped = _overwrite_policy(args, items, ledger)
+        skipped = overwrite_policy(args, items, ledger, token)
         sweep_stale({p.parent for plan in plans for p in plan.paths[:1]})
         local_notice(client, console)
         limit = max(1, int(client.plan.concurrent))
@@ -261,36 +261,6 @@ class _Events:
     def finished(self, result: ItemResult) -> None:
         if not self._token.cancelled:
             self._finished(result)
-
-
-def _overwrite_policy(args, items: list[BatchItem], ledger: BatchLedger) -> dict[int, str]:
-    """Existing outputs (not from an identical earlier run, finished or cut short by a crash):
-    -y overwrites, -n skips, else ask on a terminal, or refuse before any work naming the file."""
-    policy = getattr(args, "overwrite", None)
-    clashes = [(item, out_mod.existing(item.payload[1])) for item in items
-               if policy == "yes" or not (item.key and (ledger.finished(item.key)
-                                                        or ledger.intended(item.key)))]
-    clashes = [(item, paths) for item, paths in clashes if paths]
-    if not clashes or policy == "yes":
-        return {}
-    if policy == "no":
-        return {item.index: f"{paths[0]} exists (-n)" for item, paths in clashes}
-    interactive = sys.stdin is not None and sys.stdin.isatty() and sys.stderr.isatty() \
-        and not any(item.payload[0].stdin for item in items)
-    if interactive:
-        skipped = {}
-        for item, paths in clashes:
-            print(f"File '{paths[0]}' already exists. Overwrite? [y/N] ", end="",
-                  file=sys.stderr, flush=True)  # stderr: stdout may carry the result
-            answer = sys.stdin.readline()
-            if answer.strip().lower() not in ("y", "yes"):
-                skipped[item.index] = f"{paths[0]} exists (kept)"
-        return skipped
-    first = clashes[0][1][0]
-    more = sum(len(p) for _, p in clashes) - 1
-    raise InputError(f"{first} already exists" + (f" (and {more} more outputs)" if more else "")
-                     + "; not overwriting.",
-                     hint="Add -y to overwrite, -n to skip existing outputs, or choose another -o.")
 
 
 def _finish(args, job: Job, report, client: Any, console: Console, multi: bool) -> int:
