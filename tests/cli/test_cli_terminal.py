@@ -152,41 +152,83 @@ def test_ctrl_c_before_any_file_is_done_leaves_no_empty_output_folder(env, work,
         server.close()
 
 
+
+def _spawn_on_terminal(env, *args: object) -> tuple[subprocess.Popen, int]:
+    """`ttsai` with a pseudo-terminal as its controlling terminal (so ^C typed is SIGINT) on
+    stdin, stdout and stderr; the process and the terminal's other end."""
+    import fcntl
+    import pty
+    import termios
+    master, slave = pty.openpty()
+
+    def terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    proc = subprocess.Popen([*CLI, *map(str, args)], env=env, stdin=slave, stdout=slave,
+                            stderr=slave, preexec_fn=terminal)
+    os.close(slave)
+    return proc, master
+
+
+def _read(master: int, until: bytes = b"", seconds: float = 60.0) -> bytes:
+    """What the terminal shows, until ``until`` appears (or it goes quiet, or closes)."""
+    import select
+    import time
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not (until and until in seen):
+        if not select.select([master], [], [], 0.5)[0]:
+            if not until:
+                break
+            continue
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the command has ended and closed the terminal
+            break
+        seen += chunk
+    return seen
+
+
+def _wait(proc: subprocess.Popen, seconds: float = 10.0) -> int | None:
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return None
+
+
 def test_ctrl_c_at_the_overwrite_question_ends_ttsai_at_once(env, work):
     """Ctrl-C at 'Overwrite? [y/N]' printed the cancel line, then ttsai hung: the question
     was read by a readline in the job's thread that nothing could wake."""
-    import fcntl
-    import pty
-    import select
-    import termios
-    import time
     target = work / "intro.clean.wav"
     target.write_bytes(b"keep me")
-    master, slave = pty.openpty()
-
-    def terminal() -> None:  # the pty is the command's controlling terminal: ^C is SIGINT
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    proc = subprocess.Popen([*CLI, "enhance", str(work / "intro.wav")], env=env, stdin=slave,
-                            stdout=slave, stderr=slave, preexec_fn=terminal)
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while b"Overwrite? [y/N]" not in seen and time.monotonic() < deadline:
-        if select.select([master], [], [], 1.0)[0]:
-            seen += os.read(master, 1024)
+    proc, master = _spawn_on_terminal(env, "enhance", work / "intro.wav")
+    seen = _read(master, b"Overwrite? [y/N]")
     os.write(master, b"\x03")
-    try:
-        code = proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        code = None
-    finally:
-        while select.select([master], [], [], 0.2)[0]:
-            try:
-                seen += os.read(master, 1024)
-            except OSError:
-                break
-        os.close(master)
+    code = _wait(proc)
+    seen += _read(master)
+    os.close(master)
     assert code == 130, seen.decode(errors="replace")
     assert seen.count(b"ttsai: cancelled") == 1 and target.read_bytes() == b"keep me"
+
+
+def test_narration_typed_at_the_terminal_says_how_to_end_and_ctrl_c_ends_it(env, tmp_path):
+    """`ttsai narrate - -o vo.wav` at a prompt waited silently for text, and Ctrl-C there
+    printed the cancel line and then hung until a second Ctrl-C."""
+    proc, master = _spawn_on_terminal(env, "narrate", "-", "-o", tmp_path / "gone.wav")
+    seen = _read(master, b"Ctrl-D")
+    os.write(master, b"\x03")
+    code = _wait(proc)
+    seen += _read(master)
+    os.close(master)
+    assert code == 130, seen.decode(errors="replace")
+    assert seen.count(b"ttsai: cancelled") == 1 and not (tmp_path / "gone.wav").exists()
+
+    proc, master = _spawn_on_terminal(env, "narrate", "-", "-o", tmp_path / "vo.wav")
+    _read(master, b"Ctrl-D")
+    os.write(master, b"Typed at the prompt.\n\x04")
+    code = _wait(proc, 120)
+    seen = _read(master)
+    os.close(master)
+    assert code == 0, seen.decode(errors="replace")
+    assert soundfile.info(tmp_path / "vo.wav").duration > 0.5
