@@ -232,3 +232,27 @@ def test_narration_typed_at_the_terminal_says_how_to_end_and_ctrl_c_ends_it(env,
     os.close(master)
     assert code == 0, seen.decode(errors="replace")
     assert soundfile.info(tmp_path / "vo.wav").duration > 0.5
+
+
+def test_the_bar_counts_finished_files_not_fractions_of_running_ones(env, work):
+    """The bar read '1/4 files' while no file had finished: its count was the sum of the
+    running files' fractions (4 × 32 % = 1.3), rounded."""
+    import re
+    import struct
+    import termios
+    for n in range(2):
+        media_factory.speech(work, f"more{n}.wav", text=f"Another take, number {n}, a bit longer.")
+    proc, master = _spawn_on_terminal(env, "enhance", work, "-o", f"{work}/clean/")
+    import fcntl
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 140, 0, 0))
+    shown = b""
+    while (code := proc.poll()) is None or (chunk := _read(master, seconds=1)):
+        shown += _read(master, seconds=1) if code is None else chunk
+    os.close(master)
+    assert proc.wait() == 0
+    text = shown.decode(errors="replace")
+    first = text.index("Wrote ")
+    before = [int(m.group(1)) for m in re.finditer(r"(\d+)/4 files", text[:first])]
+    # the bar is redrawn as a file finishes, just before its 'Wrote' line: no earlier
+    assert before and len([n for n in before if n > 0]) <= 2, before
+    assert re.findall(r"(\d+)/4 files", text)[-1] == "4"
