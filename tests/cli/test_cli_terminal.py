@@ -256,3 +256,27 @@ def test_the_bar_counts_finished_files_not_fractions_of_running_ones(env, work):
     # the bar is redrawn as a file finishes, just before its 'Wrote' line: no earlier
     assert before and len([n for n in before if n > 0]) <= 2, before
     assert re.findall(r"(\d+)/4 files", text)[-1] == "4"
+
+
+def test_completion_offers_preset_names_after_preset(env, tmp_path):
+    """`ttsai enhance --preset <Tab>` offered the files of the current folder."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shim = bindir / "ttsai"
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m ttsai_plugin.cli \"$@\"\n")
+    shim.chmod(0o755)
+    (tmp_path / "stray.wav").write_bytes(b"")
+    e = {**env, "PATH": f"{bindir}:{env['PATH']}", "PYTHONPATH": os.getcwd()}
+    complete = '$(complete -p ttsai | sed "s/.*-F \\([^ ]*\\).*/\\1/")'
+    probe = (f'eval "$(ttsai completion bash)"; '
+             f'COMP_WORDS=(ttsai enhance --preset ""); COMP_CWORD=3; '
+             f'COMP_LINE="ttsai enhance --preset "; COMP_POINT=23; '
+             f'{complete} ttsai "" --preset; echo "${{COMPREPLY[@]}}"; '
+             f'COMP_WORDS=(ttsai stems x.wav --preset mu); COMP_CWORD=4; '
+             f'COMP_LINE="ttsai stems x.wav --preset mu"; COMP_POINT=29; '
+             f'{complete} ttsai mu --preset; echo "${{COMPREPLY[@]}}"')
+    proc = subprocess.run(["bash", "-c", probe], env=e, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    offered, narrowed = proc.stdout.splitlines()[:2]
+    assert "stream-mic-cleanup" in offered.split() and "stray.wav" not in offered, proc.stderr
+    assert narrowed.split() == ["music-stems-4"]
