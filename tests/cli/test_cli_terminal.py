@@ -280,3 +280,18 @@ def test_completion_offers_preset_names_after_preset(env, tmp_path):
     offered, narrowed = proc.stdout.splitlines()[:2]
     assert "stream-mic-cleanup" in offered.split() and "stray.wav" not in offered, proc.stderr
     assert narrowed.split() == ["music-stems-4"]
+
+
+def test_rerunning_a_shell_glob_resumes_instead_of_refusing_its_own_results(env, work):
+    """`ttsai enhance *.wav`, then the same line again (after Ctrl-C, to resume): the shell's
+    glob now also named intro.clean.wav, and ttsai stopped with 'Refusing to overwrite the
+    input intro.clean.wav' (exit 2)."""
+    def glob() -> list[Path]:  # what `*.wav` expands to, as the shell does it
+        return sorted(work.glob("*.wav"))
+    run(env, "enhance", *glob(), "-q")
+    made = files(work)
+    again = run(env, "enhance", *glob())
+    assert "Skipped 2 result(s) of earlier runs" in again.stderr, again.stderr
+    assert again.stderr.count("already done") == 2 and files(work) == made
+    alone = run(env, "enhance", work / "intro.clean.wav", "-q")  # named on its own: it is input
+    assert alone.returncode == 0 and (work / "intro.clean.clean.wav").is_file()

@@ -95,8 +95,10 @@ def template_values(naming: Naming, src: InputFile, index: int, suffix: str) -> 
             "tag": naming.tag, "index": index, "stem_name": None, **naming.fields}
 
 
-def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> list[Outputs]:
-    """Every input's outputs, refused before any work when they cannot be written."""
+def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile], *,
+         check: bool = True) -> list[Outputs]:
+    """Every input's outputs, refused before any work when they cannot be written (unless
+    ``check`` is False: only the names)."""
     out = args.output
     allowed_fields = {k for k in naming_template.FIELDS
                       if k not in ("lang", "preset", "stem_name")} | {
@@ -178,7 +180,8 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         for p in paths:
             _check_suffix(p, naming.allowed)
         plans.append(Outputs(paths, side=[beside(paths[0], t) for t in naming.side_tags]))
-    check_targets(inputs, plans)
+    if check:
+        check_targets(inputs, plans)
     return plans
 
 
@@ -199,6 +202,26 @@ def _stdout_is_terminal() -> bool:
         return sys.stdout is not None and sys.stdout.isatty()
     except ValueError:  # closed
         return False
+
+
+def drop_earlier_results(args: argparse.Namespace, naming: Naming, inputs: list[InputFile],
+                         made: set[Path], note: Callable[[str], None]) -> list[InputFile]:
+    """Inputs that an earlier run of this very batch wrote are left out, with a note: run
+    `ttsai enhance *.wav` again and the shell's glob also names a.clean.wav, which the run
+    refused as 'overwriting the input' instead of resuming."""
+    if len(inputs) < 2 or not made:
+        return inputs
+    try:
+        targets = {p.resolve() for outputs in plan(args, naming, inputs, check=False)
+                   for p in outputs.paths + outputs.side}
+    except (InputError, OSError):
+        return inputs
+    earlier = [f for f in inputs if not f.stdin and f.path.resolve() in made & targets]
+    if earlier:
+        names = ", ".join(f.label for f in earlier[:3])
+        more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
+        note(f"Skipped {len(earlier)} result(s) of earlier runs of this batch: {names}{more}.")
+    return [f for f in inputs if f not in earlier]
 
 
 def beside(out: Path, tag: str) -> Path:

@@ -121,6 +121,9 @@ def run_job(args: argparse.Namespace, token: Any, job: Job, inputs: list[InputFi
     try:
         if stdin is not None:
             inputs[0].path = stdin.read()
+        if job.naming.allowed:
+            inputs = out_mod.drop_earlier_results(args, job.naming, inputs,
+                                                  BatchLedger().made(), console.note)
         plans = out_mod.plan(args, job.naming, inputs) if job.naming.allowed else \
             [out_mod.Outputs([]) for _ in inputs]
         if job.also_writes is not None:
