@@ -295,3 +295,19 @@ def test_rerunning_a_shell_glob_resumes_instead_of_refusing_its_own_results(env,
     assert again.stderr.count("already done") == 2 and files(work) == made
     alone = run(env, "enhance", work / "intro.clean.wav", "-q")  # named on its own: it is input
     assert alone.returncode == 0 and (work / "intro.clean.clean.wav").is_file()
+
+
+def test_a_batch_whose_reader_quits_stops_like_ctrl_c_and_exits_141(env, work, tmp_path):
+    """`ttsai enhance takes/ -o clean/ | head -1` went on through every remaining file (each
+    one paid for) with no one reading, and only then exited 141."""
+    for n in range(4):
+        media_factory.speech(work, f"more{n}.wav", text=f"Another take, number {n}.")
+    out = tmp_path / "clean"
+    cmd = (f"{sys.executable} -m ttsai_plugin.cli enhance '{work}' -o '{out}/' -j 1 --no-cache"
+           " | head -1; exit ${PIPESTATUS[0]}")
+    proc = subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stdout.startswith("Wrote ") and "error" not in proc.stderr
+    assert 1 <= len(files(out)) <= 3, files(out)  # of 6: the ones in flight finish, no more
+    assert not list(out.glob(".ttsai-*"))

@@ -223,6 +223,8 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
             progress.close()
             console.bar = None
             remove_empty(made)
+        if events.reader_gone is not None:
+            raise events.reader_gone  # stopped like Ctrl-C, ends as the quiet 141
         if report.cancelled:
             return 130
         closed = next((r.error for r in report.failed if _pipe_closed(r.error)), None)
@@ -250,20 +252,30 @@ def _text_key(src: InputFile) -> dict[str, str]:
 
 
 class _Events:
-    """The batch's events to the display; silent once cancelled (Ctrl-C says it in one line)."""
+    """The batch's events to the display; silent once cancelled (Ctrl-C says it in one line).
+    When the reader of stdout goes away (``| head -1``) the batch stops as on Ctrl-C: it went
+    on processing (and paying for) every remaining file for no one to see."""
 
     def __init__(self, progress: BatchProgress, finished: Callable[[ItemResult], None],
                  token: Any) -> None:
         self._progress, self._finished, self._token = progress, finished, token
         self.started = progress.started
+        self.reader_gone: OSError | None = None
 
     def progress(self, item: BatchItem, fraction: float, message: str) -> None:
         if not self._token.cancelled:
             self._progress.progress(item, fraction, message)
 
     def finished(self, result: ItemResult) -> None:
-        if not self._token.cancelled:
+        if self._token.cancelled:
+            return
+        try:
             self._finished(result)
+        except OSError as e:
+            if not _pipe_closed(e):
+                raise
+            self.reader_gone = e
+            self._token.cancel()
 
 
 def _finish(args, job: Job, report, client: Any, console: Console, multi: bool) -> int:
