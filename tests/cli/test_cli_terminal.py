@@ -311,3 +311,22 @@ def test_a_batch_whose_reader_quits_stops_like_ctrl_c_and_exits_141(env, work, t
     assert proc.stdout.startswith("Wrote ") and "error" not in proc.stderr
     assert 1 <= len(files(out)) <= 3, files(out)  # of 6: the ones in flight finish, no more
     assert not list(out.glob(".ttsai-*"))
+
+
+def test_ctrl_c_with_json_answers_with_one_error_object(env, work):
+    """With --json every error is a JSON object on stdout, but Ctrl-C left stdout empty."""
+    import json
+    import signal
+    import time
+    proc = subprocess.Popen([*CLI, "narrate", "-", "-o", work / "vo.wav", "--json"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)  # started, and waiting for the script on the open stdin
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert json.loads(out)["error"]["code"] == "cancelled"
+    assert json.loads(out)["error"]["exit_code"] == 130
+    assert [ln for ln in err.splitlines() if ln.strip()] == [
+        "ttsai: cancelled; nothing half-written (run the same command again to resume)"]

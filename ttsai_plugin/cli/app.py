@@ -48,6 +48,17 @@ def _pipe_closed() -> int:
     return EXIT_PIPE
 
 
+def _cancel_json() -> None:
+    """With --json a cancelled run still answers with one error object, as every error does."""
+    from ttsai_plugin.errors import Cancelled
+    try:
+        print(json.dumps({"error": error_json(Cancelled(
+            "Cancelled; nothing half-written.",
+            hint="Run the same command again to resume."))}), flush=True)
+    except (BrokenPipeError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
@@ -98,6 +109,8 @@ def _main(argv: list[str]) -> int:
                 pass
         except KeyboardInterrupt:
             pass
+        if args.json:
+            _cancel_json()
         return EXIT_CANCELLED
     error = outcome.get("error")
     if error is None:
