@@ -116,10 +116,12 @@ def test_format_names_the_type_of_an_output_without_one_and_never_contradicts_it
 
 
 def test_vv_shows_the_requests_it_promises(env, work, tmp_path):
-    """`-vv` is 'also requests and retries', but no request was ever shown."""
+    """`-vv` is 'also requests and retries', but no request was ever shown (and the
+    local-engine notice was said twice, once as a log line)."""
     args = ("enhance", work / "intro.wav", "-o", tmp_path / "x.wav", "--no-cache", "-y")
     loud = run(env, *args, "-vv")
     assert "POST /v1/audio/enhance/: HTTP 200" in loud.stderr, loud.stderr
+    assert loud.stderr.count("No TTS.ai API key configured") == 1  # the notice said once
     assert "HTTP 200" not in run(env, *args, "-v").stderr
 
 

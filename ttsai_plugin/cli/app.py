@@ -31,8 +31,11 @@ def _commands() -> dict[str, Any]:
 def _logging(verbose: int, quiet: bool) -> None:
     """-vv: the client's requests and retries on stderr."""
     if verbose >= 2 and not quiet:
+        from ttsai_plugin.clients import LOCAL_NOTICE
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("ttsai: %(name)s: %(message)s"))
+        # the console says it once already; the log line printed it a second time
+        handler.addFilter(lambda record: record.getMessage() != LOCAL_NOTICE)
         root = logging.getLogger("ttsai_plugin")
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
