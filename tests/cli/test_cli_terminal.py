@@ -1,6 +1,8 @@
 """What a second user trial of `ttsai` in a terminal found, each case as the user met it:
-reruns after -y, a pipe reader that goes away early, audio aimed at the terminal, outputs
-under a file, --format beside -o FILE. Real files, real subprocesses, the local engine."""
+reruns after -y and of a shell glob, readers that go away early, audio aimed at the terminal,
+outputs under a file, --format beside -o FILE, -vv, Ctrl-C at a question or while text is
+typed, the bar's file count, completion of --preset. Real files, real subprocesses, real
+pseudo-terminals, the local engine."""
 from __future__ import annotations
 
 import os
@@ -38,7 +40,8 @@ def test_a_reader_that_stops_early_ends_the_pipe_with_141_even_unbuffered(env, t
     take = media_factory.speech(tmp_path, "long.wav", text="A take long enough to fill the "
                                 "pipe twice over, so the reader leaves before the end. " * 2)
     assert take.stat().st_size > 4 * 65536
-    proc = subprocess.Popen([*CLI, "enhance", "-", "-o", "-"], env={**env, "PYTHONUNBUFFERED": "1"},
+    proc = subprocess.Popen([*CLI, "enhance", "-", "-o", "-"],
+                            env={**env, "PYTHONUNBUFFERED": "1"},
                             stdin=open(take, "rb"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, bufsize=0)
     head = proc.stdout.read(100)
@@ -80,10 +83,10 @@ def test_audio_is_not_poured_into_the_terminal(env, work):
     assert shown.strip() and b"\x00" not in shown  # a transcript is fine on a terminal
 
 
-
 def test_an_output_folder_that_is_a_file_is_named_before_any_work(env, work):
     """`-o take.wav/clean.wav` (a typo, or a file where a folder was meant) failed after the
-    work with 'Unexpected NotADirectoryError … please report it' (exit 1); a batch once per file."""
+    work with 'Unexpected NotADirectoryError … please report it' (exit 1), in a batch once
+    per file."""
     (work / "clean").write_text("a note, not a folder\n", "utf-8")
     both = [work / "intro.wav", work / "outro.wav"]
     for inputs, out in (([both[0]], work / "intro.wav" / "x.wav"), (both, f"{work / 'clean'}/"),

@@ -232,8 +232,8 @@ def stdin_text(token: Any = None, note: Callable[[str], None] | None = None) -> 
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("The text on stdin is not UTF-8.",
-                         hint="Convert it first, e.g. `iconv -t UTF-8 script.txt | ttsai …`.") from None
+        raise InputError("The text on stdin is not UTF-8.", hint="Convert it first, e.g. "
+                         "`iconv -t UTF-8 script.txt | ttsai …`.") from None
 
 
 def text_from(args: argparse.Namespace, token: Any = None) -> str:
