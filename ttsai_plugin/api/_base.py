@@ -214,6 +214,9 @@ class BaseClient:
                     f"Cannot reach {request.url.host}: {scrub(str(e), self._secrets())}",
                     hint="Check the network connection and the base URL.") from None
             stack.callback(response.close)
+            log.debug("%s %s%s: HTTP %d", request.method, request.url.host
+                      if not self.on_api_origin(request.url) else "", request.url.path,
+                      response.status_code)
             self._observe(response.headers, request.url)
             if not (response.is_redirect and response.next_request is not None):
                 return response

@@ -31,8 +31,11 @@ def _commands() -> dict[str, Any]:
 def _logging(verbose: int, quiet: bool) -> None:
     """-vv: the client's requests and retries on stderr."""
     if verbose >= 2 and not quiet:
+        from ttsai_plugin.clients import LOCAL_NOTICE
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("ttsai: %(name)s: %(message)s"))
+        # the console says it once already; the log line printed it a second time
+        handler.addFilter(lambda record: record.getMessage() != LOCAL_NOTICE)
         root = logging.getLogger("ttsai_plugin")
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
@@ -46,6 +49,17 @@ def _pipe_closed() -> int:
     except (OSError, ValueError):
         pass
     return EXIT_PIPE
+
+
+def _cancel_json() -> None:
+    """With --json a cancelled run still answers with one error object, as every error does."""
+    from ttsai_plugin.errors import Cancelled
+    try:
+        print(json.dumps({"error": error_json(Cancelled(
+            "Cancelled; nothing half-written.",
+            hint="Run the same command again to resume."))}), flush=True)
+    except (BrokenPipeError, ValueError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,6 +112,8 @@ def _main(argv: list[str]) -> int:
                 pass
         except KeyboardInterrupt:
             pass
+        if args.json:
+            _cancel_json()
         return EXIT_CANCELLED
     error = outcome.get("error")
     if error is None:

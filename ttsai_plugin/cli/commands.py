@@ -13,7 +13,7 @@ from ttsai_plugin.cli import dub_flags
 from ttsai_plugin.cli import outputs as out_mod
 from ttsai_plugin.cli.display import Console
 from ttsai_plugin.cli.inputs import (MEDIA_SUFFIXES, TEXT_SUFFIXES, InputFile, check_media,
-                                     clip_from, expand, read_text)
+                                     clip_from, expand, read_text, stdin_text)
 from ttsai_plugin.cli.outputs import AUDIO_OUT, TRANSCRIPT_OUT, VIDEO_OUT, Naming
 from ttsai_plugin.cli.runner import Job, run_job
 from ttsai_plugin.errors import InputError
@@ -296,7 +296,7 @@ def cmd_narrate(args, token, console) -> int:
     if args.reference and not Path(args.reference).is_file():
         raise InputError(f"The voice reference {args.reference} does not exist.",
                          hint="Check the --reference recording's path.")
-    inputs = _text_inputs(args, console)
+    inputs = _text_inputs(args, console, token)
 
     def prepare(src: InputFile) -> str:
         text = src.text if src.text is not None else read_text(
@@ -322,7 +322,7 @@ def cmd_narrate(args, token, console) -> int:
     return run_job(args, token, job, inputs, console)
 
 
-def _text_inputs(args, console) -> list[InputFile]:
+def _text_inputs(args, console, token) -> list[InputFile]:
     if args.text is not None and args.file:
         raise InputError("Give the text or --file, not both.")
     if args.file:
@@ -330,17 +330,14 @@ def _text_inputs(args, console) -> list[InputFile]:
                        what="text files (.txt, .md)", note=console.note)
         for f in found:
             if f.stdin:
-                f.text = _stdin_text()
+                f.text = stdin_text(token, console.note)
         return found
     if args.text is None:
         raise InputError("No text given.", hint='Pass the text in quotes, or --file script.txt.')
     if args.text == "-":
-        return [InputFile(Path("-"), "<stdin>", stdin=True, text=_stdin_text())]
+        return [InputFile(Path("-"), "<stdin>", stdin=True,
+                          text=stdin_text(token, console.note))]
     if not args.text.strip():
         raise InputError("The text is empty.", hint="Give some words to speak.")
     return [InputFile(Path(slug(args.text) + ".txt"), "text", text=args.text)]
 
-
-def _stdin_text() -> str:
-    import sys
-    return sys.stdin.read()

@@ -84,7 +84,7 @@ def cmd_estimate(args, token, console: Console) -> int:
         raise InputError(f"An estimate for {args.operation} needs the input file.",
                          hint=f"Add it after the operation, e.g. "
                               f"`ttsai estimate {args.operation} talk.mp4`.")
-    text = text_from(args) if (args.text or args.file) else None
+    text = text_from(args, token) if (args.text or args.file) else None
     files = expand(args.inputs, recursive=args.recursive, suffixes=MEDIA_SUFFIXES,
                    what="audio or video", note=console.note) if args.inputs else []
     if any(f.stdin for f in files):

@@ -11,10 +11,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ttsai_plugin.clips import Clip
-from ttsai_plugin.errors import InputError, MediaError
+from ttsai_plugin.errors import Cancelled, InputError, MediaError
 from ttsai_plugin.sentences import clause
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif",
@@ -204,7 +204,39 @@ def read_text(path: Path | None, *, label: str) -> str:
                          hint="Save it as UTF-8 and try again.") from None
 
 
-def text_from(args: argparse.Namespace) -> str:
+def stdin_text(token: Any = None, note: Callable[[str], None] | None = None) -> str:
+    """All of stdin as UTF-8 text. On a terminal it says how to end the text, and Ctrl-C (the
+    cancelled ``token``) ends the wait: a bare read in the job's thread outlived the cancel
+    line, and ttsai hung until a second Ctrl-C."""
+    if sys.stdin is None:
+        return ""
+    try:
+        import select
+        fd = sys.stdin.fileno()
+        tty = sys.stdin.isatty()
+    except (ImportError, AttributeError, OSError, ValueError):
+        return sys.stdin.read()
+    if tty and note is not None:
+        note("ttsai: reading the text from the terminal; end it with Ctrl-D on a line of its own.")
+    chunks = []
+    while True:
+        if not select.select([fd], [], [], 0.2)[0]:
+            if getattr(token, "cancelled", False):
+                raise Cancelled("Cancelled while reading stdin.")
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("The text on stdin is not UTF-8.", hint="Convert it first, e.g. "
+                         "`iconv -t UTF-8 script.txt | ttsai …`.") from None
+
+
+def text_from(args: argparse.Namespace, token: Any = None) -> str:
     """The one text of estimate: --text, or --file (UTF-8; '-' reads stdin)."""
     text, file = getattr(args, "text", None), getattr(args, "file", None)
     if isinstance(file, list):
@@ -213,11 +245,11 @@ def text_from(args: argparse.Namespace) -> str:
         raise InputError("Give the text or --file, not both.")
     if file:
         if file == "-":
-            return sys.stdin.read()
+            return stdin_text(token)
         path = Path(file)
         if not path.is_file():
             raise InputError(f"{path} does not exist.", hint="Check the text file's path.")
         return read_text(path, label=path.name)
     if text is None:
         raise InputError("No text given.", hint='Pass the text in quotes, or --file script.txt.')
-    return sys.stdin.read() if text == "-" else text
+    return stdin_text(token) if text == "-" else text

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,8 +95,10 @@ def template_values(naming: Naming, src: InputFile, index: int, suffix: str) -> 
             "tag": naming.tag, "index": index, "stem_name": None, **naming.fields}
 
 
-def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> list[Outputs]:
-    """Every input's outputs, refused before any work when they cannot be written."""
+def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile], *,
+         check: bool = True) -> list[Outputs]:
+    """Every input's outputs, refused before any work when they cannot be written (unless
+    ``check`` is False: only the names)."""
     out = args.output
     allowed_fields = {k for k in naming_template.FIELDS
                       if k not in ("lang", "preset", "stem_name")} | {
@@ -114,6 +115,10 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         suffixes = _suffixes(args, naming, inputs[0])
         if len(suffixes) > 1:
             raise InputError("stdout holds one format.", hint="Give one --format.")
+        if suffixes[0] not in TRANSCRIPT_OUT and _stdout_is_terminal():
+            raise InputError(f"-o - would write {suffixes[0][1:].upper()} audio into your "
+                             "terminal.", hint="Redirect it (> out.wav), pipe it on "
+                                               "(| ffplay -), or name a file with -o.")
         src = inputs[0]
         anchor = Path(f"{src.stem}.{naming.tag}{suffixes[0]}" if naming.tag
                       else f"{src.stem}{suffixes[0]}")
@@ -122,7 +127,7 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         check_targets(inputs, plans)
         return plans
     if out is None and inputs and inputs[0].stdin:
-        if sys.stdout.isatty():
+        if _stdout_is_terminal():
             raise InputError("Audio from stdin needs somewhere to go.",
                              hint="Add -o FILE, or -o - to write to stdout (pipe it on).")
         return plan(_with(args, output="-"), naming, inputs)
@@ -146,12 +151,16 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
                                   f"-o '{{stem}}.{naming.tag or 'out'}.{{ext}}'.")
         template, base = None, None
     parsed = naming_template.parse(template, allowed_fields) if template else None
+    formatted = bool(getattr(args, "format", None))
     plans = []
     for index, src in enumerate(inputs, start=1):
         if parsed is None:
-            target = Path(out)
-            _check_suffix(target, naming.allowed)
-            plans.append(Outputs([target], side=[beside(target, t) for t in naming.side_tags]))
+            targets = [_formatted(Path(out), s, naming.allowed)
+                       for s in _suffixes(args, naming, src)] if formatted else [Path(out)]
+            for target in targets:
+                _check_suffix(target, naming.allowed)
+            plans.append(Outputs(targets, side=[beside(targets[0], t)
+                                                for t in naming.side_tags]))
             continue
         where = base / src.rel if base is not None else (
             src.path.parent if out is None else Path())
@@ -160,7 +169,8 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
                  where=where) -> Path:
             values = template_values(naming, src, index, suffix)
             values["stem_name"] = stem_name
-            return where / parsed.render(values)
+            path = where / parsed.render(values)
+            return _formatted(path, suffix, naming.allowed) if formatted else path
         if naming.kind == "stems":
             suffix = _suffixes(args, naming, src)[0]
             paths = [make(suffix, n) for n in naming.stem_names]
@@ -170,8 +180,48 @@ def plan(args: argparse.Namespace, naming: Naming, inputs: list[InputFile]) -> l
         for p in paths:
             _check_suffix(p, naming.allowed)
         plans.append(Outputs(paths, side=[beside(paths[0], t) for t in naming.side_tags]))
-    check_targets(inputs, plans)
+    if check:
+        check_targets(inputs, plans)
     return plans
+
+
+def _formatted(path: Path, suffix: str, allowed: tuple[str, ...]) -> Path:
+    """What --format makes of an output name: the format's suffix added to a name without a
+    type of its own (``-o take``, ``-o 'out/{stem}'``), or a refusal when the name says another."""
+    own = path.suffix.lower()
+    if own == suffix:
+        return path
+    if own in allowed:
+        raise InputError(f"{path.name} is a {own[1:]} file, but --format asks for {suffix[1:]}.",
+                         hint=f"Drop --format, or name the output {path.stem}{suffix}.")
+    return path.with_name(path.name + suffix)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def drop_earlier_results(args: argparse.Namespace, naming: Naming, inputs: list[InputFile],
+                         made: set[Path], note: Callable[[str], None]) -> list[InputFile]:
+    """Inputs that an earlier run of this very batch wrote are left out, with a note: run
+    `ttsai enhance *.wav` again and the shell's glob also names a.clean.wav, which the run
+    refused as 'overwriting the input' instead of resuming."""
+    if len(inputs) < 2 or not made:
+        return inputs
+    try:
+        targets = {p.resolve() for outputs in plan(args, naming, inputs, check=False)
+                   for p in outputs.paths + outputs.side}
+    except (InputError, OSError):
+        return inputs
+    earlier = [f for f in inputs if not f.stdin and f.path.resolve() in made & targets]
+    if earlier:
+        names = ", ".join(f.label for f in earlier[:3])
+        more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
+        note(f"Skipped {len(earlier)} result(s) of earlier runs of this batch: {names}{more}.")
+    return [f for f in inputs if f not in earlier]
 
 
 def beside(out: Path, tag: str) -> Path:
@@ -184,9 +234,14 @@ def _with(args: argparse.Namespace, **changes: object) -> argparse.Namespace:
 
 
 def _check_suffix(out: Path, allowed: tuple[str, ...]) -> None:
-    if out.suffix.lower() not in allowed:
-        raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix or '(none)'}.",
-                         hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
+    if out.suffix.lower() in allowed:
+        return
+    if not out.suffix:  # `-o clean`: most often a folder meant without its '/'
+        raise InputError(f"Cannot write {out.name}: the name has no type.",
+                         hint=f"Name a file ({out.name}{allowed[0]}), a folder ending in / "
+                              f"({out.name}/), or add --format {allowed[0][1:]}.")
+    raise InputError(f"Cannot write {out.name}: unknown output type {out.suffix}.",
+                     hint=f"Use one of {', '.join(allowed)}, or --format with a folder.")
 
 
 def _is_dir(path: Path) -> bool:
@@ -207,6 +262,20 @@ def _check_name_length(path: Path) -> None:
                                   "template such as '{index:03d}.{ext}').")
 
 
+def _check_folder(path: Path) -> None:
+    """An output whose folder would have to be made inside a file is bad input, named before
+    any work (it failed at delivery as 'Unexpected NotADirectoryError … please report it')."""
+    for folder in path.parents:
+        try:
+            if folder.is_dir():
+                return
+            if folder.exists() or folder.is_symlink():
+                raise InputError(f"Cannot write {path}: {folder} is a file, not a folder.",
+                                 hint="Choose another output path (-o), or move that file.")
+        except OSError:
+            return  # unreadable here: the write itself will say why
+
+
 def check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
     """Two inputs onto one file, an output over an input, or a name too long for a file
     system, are refused before any work."""
@@ -215,6 +284,7 @@ def check_targets(inputs: list[InputFile], plans: list[Outputs]) -> None:
     for src, outputs in zip(inputs, plans):
         for p in outputs.paths + outputs.side:
             _check_name_length(p)
+            _check_folder(p)
             key = p.resolve()
             if key in sources:
                 raise InputError(f"Refusing to overwrite the input {sources[key].label}.",
@@ -273,8 +343,19 @@ def deliver_text(src: Path, out: Path) -> Path:
 
 
 def to_stdout(path: Path) -> None:
-    """Copy a finished file to stdout (the only thing written there)."""
+    """Copy a finished file to stdout (the only thing written there), every byte or an error:
+    unbuffered stdout (PYTHONUNBUFFERED, ``-u``) is a raw file whose write may take only part
+    of a chunk, e.g. when the reader goes away, and the rest would be lost without a word."""
+    import select
     sys.stdout.flush()
+    out = sys.stdout.buffer
     with open(path, "rb") as f:
-        shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
-    sys.stdout.buffer.flush()
+        while chunk := f.read(1 << 20):
+            view = memoryview(chunk)
+            while view:
+                n = out.write(view)
+                if not n:  # a non-blocking stdout that is full: wait until it drains
+                    select.select([], [out.fileno()], [])
+                    continue
+                view = view[n:]
+    out.flush()

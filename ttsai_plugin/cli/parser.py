@@ -220,10 +220,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command in sub.choices.values():
         _common(command)
+        for action in command._actions:
+            if "--preset" in action.option_strings or action.dest == "name":
+                action.completer = preset_names  # type: ignore[attr-defined]
+            elif action.dest == "operation":
+                action.completer = operations  # type: ignore[attr-defined]
     sub.add_parser("serve", help="Run the local engine on loopback (see `ttsai serve -h`).",
                    add_help=False).add_argument("args", nargs=argparse.REMAINDER,
                                                 help="the local engine's options")
     return parser
+
+
+def preset_names(**_: object) -> list[str]:
+    """Shell completion of --preset: the presets this user has (shipped and their own)."""
+    try:
+        from ttsai_plugin.presets import load_presets
+        return sorted(load_presets())
+    except Exception:  # noqa: BLE001 - a broken preset file must not break the shell
+        return []
+
+
+def operations(**kwargs: object) -> list[str]:
+    """Shell completion of `ttsai estimate OPERATION`: the operations, then the presets."""
+    ops = ["narrate", "dub", "enhance", "dereverb", "stems", "transcribe", "convert",
+           "restyle", "analyze"]
+    return ops + preset_names(**kwargs)
 
 
 def _version() -> str:

@@ -106,8 +106,11 @@ class BatchProgress:
                 self.tty = False
                 return
         self._bar.n = round(self.fraction() * self.total, 2)
+        if self.total > 1:  # files finished, not the bar's fractional count (0.96 read "1")
+            self._bar.set_description_str(f"{self.label} {self._finished}/{self.total} files",
+                                          refresh=False)
         eta = self.eta()
-        self._bar.set_postfix_str((f"ETA {clock(eta)} " if eta is not None else "")
+        self._bar.set_postfix_str((f"ETA {clock(eta)} · " if eta is not None else "")
                                   + self._current[:60], refresh=False)
         self._bar.refresh()
 
@@ -132,7 +135,6 @@ def _make_bar(stream: TextIO, total: int, label: str) -> Any:
         from tqdm import tqdm
     except ImportError:  # no tqdm: plain lines
         return None
-    fmt = ("{desc} {percentage:3.0f}%|{bar}| " + ("{n:.0f}/{total_fmt} files " if total > 1 else "")
-           + "{elapsed} elapsed{postfix}")
-    return tqdm(total=total, file=stream, leave=False, dynamic_ncols=True, desc=label,
-                bar_format=fmt)
+    fmt = "{desc} {percentage:3.0f}%|{bar}| {elapsed} elapsed{postfix}"
+    return tqdm(total=total, file=stream, leave=False, dynamic_ncols=True,
+                desc=f"{label} 0/{total} files" if total > 1 else label, bar_format=fmt)

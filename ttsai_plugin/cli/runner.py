@@ -8,7 +8,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from ttsai_plugin.cli import outputs as out_mod
 from ttsai_plugin.cli.display import Console, credits_line, error_json, exit_code, result_lines
 from ttsai_plugin.cli.estimates import estimate_each
 from ttsai_plugin.cli.inputs import InputFile, StdinFile
+from ttsai_plugin.cli.overwrite import overwrite_policy
 from ttsai_plugin.cli.progress import BatchProgress, clock
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import Context
@@ -58,11 +58,9 @@ def local_notice(client: Any, console: Console) -> None:
 @contextlib.contextmanager
 def session(client: Any, args: argparse.Namespace, token: Any, near: Path,
             progress: Callable[[float, str], None]) -> Iterator[Context]:
-    """A Context whose results go to a hidden folder beside the output, removed afterwards,
-    with any folders -o made for it when nothing was written there (failed or cancelled)."""
+    """A Context whose results go to a hidden folder beside the output, removed afterwards."""
     from ttsai_plugin.cache import ResultCache
     staging = near.parent / f".ttsai-{uuid.uuid4().hex[:10]}"
-    made = [d for d in (near.parent, *near.parent.parents) if not d.exists()]
     try:
         with out_mod.user_paths(staging, near):
             staging.mkdir(parents=True)
@@ -72,11 +70,28 @@ def session(client: Any, args: argparse.Namespace, token: Any, near: Path,
     finally:
         import shutil
         shutil.rmtree(staging, ignore_errors=True)
-        for folder in made:  # deepest first; one that holds a result stays
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+
+
+def missing_folders(plans: list[out_mod.Outputs]) -> list[Path]:
+    """The folders the outputs need that do not exist yet, deepest first."""
+    missing: set[Path] = set()
+    for plan in plans:
+        for path in plan.paths + plan.side:
+            for folder in path.parents:
+                if folder.exists():
+                    break
+                missing.add(folder)
+    return sorted(missing, key=lambda d: len(d.parts), reverse=True)
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a batch made that hold nothing (its files failed or were
+    cancelled), deepest first; one that holds a result stays."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
 
 
 OWNER = ".owner-pid"
@@ -106,6 +121,9 @@ def run_job(args: argparse.Namespace, token: Any, job: Job, inputs: list[InputFi
     try:
         if stdin is not None:
             inputs[0].path = stdin.read()
+        if job.naming.allowed:
+            inputs = out_mod.drop_earlier_results(args, job.naming, inputs,
+                                                  BatchLedger().made(), console.note)
         plans = out_mod.plan(args, job.naming, inputs) if job.naming.allowed else \
             [out_mod.Outputs([]) for _ in inputs]
         if job.also_writes is not None:
@@ -132,7 +150,7 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
     try:
         if getattr(args, "estimate", False):
             return _estimate(args, job, client, items, console)
-        skipped = _overwrite_policy(args, items, ledger)
+        skipped = overwrite_policy(args, items, ledger, token)
         sweep_stale({p.parent for plan in plans for p in plan.paths[:1]})
         local_notice(client, console)
         limit = max(1, int(client.plan.concurrent))
@@ -194,16 +212,19 @@ def _run(args, token, job: Job, inputs: list[InputFile], plans: list[out_mod.Out
                 console.result(lines)
 
         events = _Events(progress, finished, token)
+        made = missing_folders(plans)
         try:
             # twice as many files in hand as requests in flight: while `jobs` requests run
             # (the limiter holds the rest), the next files are already extracted and encoded
             report = run_batch(items, work, jobs=2 * jobs, cancel=token, events=events,
-                               ledger=None if any(p.to_stdout for p in plans)
-                               or args.overwrite == "yes" else ledger,
+                               ledger=None if any(p.to_stdout for p in plans) else ledger,
                                skip=lambda item: skipped.get(item.index))
         finally:
             progress.close()
             console.bar = None
+            remove_empty(made)
+        if events.reader_gone is not None:
+            raise events.reader_gone  # stopped like Ctrl-C, ends as the quiet 141
         if report.cancelled:
             return 130
         closed = next((r.error for r in report.failed if _pipe_closed(r.error)), None)
@@ -231,50 +252,30 @@ def _text_key(src: InputFile) -> dict[str, str]:
 
 
 class _Events:
-    """The batch's events to the display; silent once cancelled (Ctrl-C says it in one line)."""
+    """The batch's events to the display; silent once cancelled (Ctrl-C says it in one line).
+    When the reader of stdout goes away (``| head -1``) the batch stops as on Ctrl-C: it went
+    on processing (and paying for) every remaining file for no one to see."""
 
     def __init__(self, progress: BatchProgress, finished: Callable[[ItemResult], None],
                  token: Any) -> None:
         self._progress, self._finished, self._token = progress, finished, token
         self.started = progress.started
+        self.reader_gone: OSError | None = None
 
     def progress(self, item: BatchItem, fraction: float, message: str) -> None:
         if not self._token.cancelled:
             self._progress.progress(item, fraction, message)
 
     def finished(self, result: ItemResult) -> None:
-        if not self._token.cancelled:
+        if self._token.cancelled:
+            return
+        try:
             self._finished(result)
-
-
-def _overwrite_policy(args, items: list[BatchItem], ledger: BatchLedger) -> dict[int, str]:
-    """Existing outputs (not from an identical earlier run, finished or cut short by a crash):
-    -y overwrites, -n skips, else ask on a terminal, or refuse before any work naming the file."""
-    policy = getattr(args, "overwrite", None)
-    clashes = [(item, out_mod.existing(item.payload[1])) for item in items
-               if policy == "yes" or not (item.key and (ledger.finished(item.key)
-                                                        or ledger.intended(item.key)))]
-    clashes = [(item, paths) for item, paths in clashes if paths]
-    if not clashes or policy == "yes":
-        return {}
-    if policy == "no":
-        return {item.index: f"{paths[0]} exists (-n)" for item, paths in clashes}
-    interactive = sys.stdin is not None and sys.stdin.isatty() and sys.stderr.isatty() \
-        and not any(item.payload[0].stdin for item in items)
-    if interactive:
-        skipped = {}
-        for item, paths in clashes:
-            print(f"File '{paths[0]}' already exists. Overwrite? [y/N] ", end="",
-                  file=sys.stderr, flush=True)  # stderr: stdout may carry the result
-            answer = sys.stdin.readline()
-            if answer.strip().lower() not in ("y", "yes"):
-                skipped[item.index] = f"{paths[0]} exists (kept)"
-        return skipped
-    first = clashes[0][1][0]
-    more = sum(len(p) for _, p in clashes) - 1
-    raise InputError(f"{first} already exists" + (f" (and {more} more outputs)" if more else "")
-                     + "; not overwriting.",
-                     hint="Add -y to overwrite, -n to skip existing outputs, or choose another -o.")
+        except OSError as e:
+            if not _pipe_closed(e):
+                raise
+            self.reader_gone = e
+            self._token.cancel()
 
 
 def _finish(args, job: Job, report, client: Any, console: Console, multi: bool) -> int:
