@@ -70,6 +70,21 @@ def test_progress_keeps_moving_while_the_service_thinks(tmp_path, speech):
     assert any("on the service" in m for _, _, m in seen)
 
 
+def test_without_a_key_progress_names_the_built_in_engine_not_the_service(
+        tmp_path, speech, monkeypatch):
+    from ttsai_plugin.clients import make_client
+    for name in ("TTSAI_API_KEY", "TTSAI_BASE_URL", "TTSAI_PLAN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TTSAI_CONFIG", str(tmp_path / "no-config.toml"))
+    seen: list[str] = []
+    with make_client() as client:
+        assert client.is_local
+        enhance(Context(client, tmp_path / "out", progress=lambda f, m: seen.append(m)),
+                Clip(speech, name="talk"))
+    waiting = [m for m in seen if "(on " in m]
+    assert waiting and all("(on the built-in engine" in m for m in waiting)
+
+
 def test_a_job_reports_an_eta_that_shrinks_and_never_goes_back():
     now = [0.0]
     tracker = ProgressTracker(clock=lambda: now[0])

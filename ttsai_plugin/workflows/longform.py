@@ -291,7 +291,9 @@ class _Beat:
     def tick(self) -> None:
         now = self.meter.reading()
         done, count = self.meter.done, self.meter.count
-        where = "on the service" if count == 1 else f"{done}/{count} parts"
+        local = getattr(self.ctx.client, "is_local", False)
+        where = (f"on {'the built-in engine' if local else 'the service'}" if count == 1
+                 else f"{done}/{count} parts")
         moving = self.transfers()
         where += f", {moving}" if moving else ""
         self.ctx.report(self.lo + (self.hi - self.lo) * now.share,

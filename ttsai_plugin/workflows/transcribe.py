@@ -48,7 +48,7 @@ def transcribe(ctx: Context, clip: Any, *, language: str | None = None,
     placements = [Placement(srt_path, clip.timeline_start + c.start, c.end - c.start, 0,
                             f"{clip.name} caption {i}", kind="caption", text=c.text)
                   for i, c in enumerate(cues, start=1)]
-    ctx.report(1.0, f"Transcribed: {len(cues)} captions")
+    ctx.report(1.0, f"Transcribed: {len(cues)} caption{'' if len(cues) == 1 else 's'}")
     return WorkflowResult(placements, credits_used=0.0 if hit else meta["credits"],
                           mock=meta.get("mock"), transcript=transcript,
                           files=[srt_path, vtt_path], mute_source=False, cached=hit)
