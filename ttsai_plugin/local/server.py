@@ -133,18 +133,20 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
 def serve_forever(args: argparse.Namespace) -> int:
     """Serve until interrupted (Ctrl-C); the CLI calls this with ``parser()``'s arguments."""
     config = config_from_args(args)
-    httpd = make_server(config, args.host, args.port)
-    dev = " (the development key)" if DEV_KEY in config.keys else ""
-    print(f"ttsai local engine at http://{_url_host(args.host)}:{httpd.port}/v1/ — "
-          f"plan {args.plan}, {len(config.keys)} key(s){dev}; Ctrl-C to stop", flush=True)
-    previous = _stop_on_sigterm()
+    previous = _stop_on_sigterm()  # before the banner: a supervisor may stop us once it reads it
+    httpd = None
     try:
+        httpd = make_server(config, args.host, args.port)
+        dev = " (the development key)" if DEV_KEY in config.keys else ""
+        print(f"ttsai local engine at http://{_url_host(args.host)}:{httpd.port}/v1/ — "
+              f"plan {args.plan}, {len(config.keys)} key(s){dev}; Ctrl-C to stop", flush=True)
         httpd.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        httpd.server_close()
-        httpd.app.close()
+        if httpd is not None:
+            httpd.server_close()
+            httpd.app.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
