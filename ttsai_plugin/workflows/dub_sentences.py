@@ -285,12 +285,13 @@ def _translate_all(ctx: Context, speech: Path, pieces: list[tuple[float, float]]
                    translate: Translate, lo: float, hi: float) -> list[Any]:
     """Every line's translation, in line order, sent within the plan's concurrency by
     ``longform.run_parts`` (progress by seconds done; the first failure stops the rest). A
-    line whose audio the service refused (no words in it) is its ``BadRequestError``."""
-    parts = [Part(i, media.extract(speech, work / f"line-{i:03d}.wav", start=a, end=b,
-                                   cancel=ctx.cancel), a, b, a, b)
-             for i, (a, b) in enumerate(pieces)]
+    line whose audio the service refused (no words in it) is its ``BadRequestError``. Each
+    line is cut in the worker that sends it: an hour's ~650 cuts overlap the requests instead
+    of holding the first one back for minutes."""
+    parts = [Part(i, work / f"line-{i:03d}.wav", a, b, a, b) for i, (a, b) in enumerate(pieces)]
 
     def one(part: Part) -> Any:
+        media.extract(speech, part.path, start=part.start, end=part.end, cancel=ctx.cancel)
         try:
             return translate(part.path, work / f"line-{part.index:03d}.dub.wav")
         except BadRequestError as exc:
