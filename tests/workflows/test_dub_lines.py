@@ -4,6 +4,7 @@ word's short opening sound stays part of the line."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ttsai_plugin.workflows.dub_sentences import find_lines
 
@@ -77,3 +78,33 @@ def test_the_first_line_is_sent_before_every_line_is_cut(tmp_path):
     dubbed = dub_lines(ctx, speech, 12.0, work, translate)
     assert [round(x.source_start, 1) for x in dubbed.lines] == [round(s, 1) for s in starts]
     assert cut_when_first_sent[0] <= PLANS["pro"].concurrent < len(starts)
+
+
+def test_each_line_is_fitted_while_the_next_ones_are_being_sent(tmp_path):
+    """Fitting an hour's ~650 answers one after another took minutes after the last answer;
+    each worker now fits the line it fetched, while the plan's window holds the next ones."""
+    from types import SimpleNamespace
+
+    from ttsai_plugin import media
+    from ttsai_plugin.api.limiter import PlanLimits
+    from ttsai_plugin.workflows import Context
+    from ttsai_plugin.workflows.dub_sentences import dub_lines
+
+    track = np.zeros(int(8 * RATE), np.float32)
+    for k in range(4):
+        _at(track, 0.5 + 1.8 * k, _tone(1.0, 0.5))
+    speech = media.write_wav(track, RATE, tmp_path / "talk.wav")
+    work = tmp_path / "work"
+    work.mkdir()
+    fitted_when_sent: list[int] = []
+
+    def translate(piece, out):
+        fitted_when_sent.append(len(list(work.glob("line-*.trimmed.wav"))))
+        media.write_wav(_tone(1.3, 0.3), RATE, out)      # too long: each is sped up to fit
+        return SimpleNamespace(path=out, original_text="a", translated_text="b")
+
+    one_at_a_time = SimpleNamespace(plan=PlanLimits("one", 60, 1, 100))
+    dubbed = dub_lines(Context(one_at_a_time, tmp_path / "out"), speech, 8.0, work, translate)
+    assert fitted_when_sent == [0, 1, 2, 3]
+    assert [x.tempo for x in dubbed.lines] == [pytest.approx(1.25, abs=0.06)] * 4
+    assert all(x.dub_end - x.dub_start == pytest.approx(1.0, abs=0.05) for x in dubbed.lines)
