@@ -81,3 +81,43 @@ def test_clients_of_one_account_share_one_limiter_by_default(api):
     assert a.limiter is b.limiter and a.limiter.limits == PLANS["pro"]
     assert new("sk-tts-someone-else").limiter is not a.limiter
     assert new(KEY, "enterprise").limiter.limits.concurrent == 20
+
+
+ENTERPRISE_KEY = "sk-tts-limiter-enterprise-0000"
+
+
+@pytest.fixture(scope="module")
+def engine_with_own_files(tmp_path_factory):
+    """The local engine handing its answers' files out on its own origin (``/v1/files/…``,
+    which its plan limits do not count), an enterprise key, and three seconds of speech."""
+    from ttsai_plugin import local
+    from tests import media_factory
+    server = local.serve(local.EngineConfig(keys={ENTERPRISE_KEY: "enterprise"},
+                                            credits={ENTERPRISE_KEY: 1_000_000}))
+    speech = media_factory.speech(tmp_path_factory.mktemp("speech"), name="line.wav",
+                                  text="Hello there, and thanks for watching.", sample_rate=16000)
+    yield server, speech
+    server.close()
+
+
+def test_a_dub_line_is_one_request_of_the_plan_window_not_two(engine_with_own_files, tmp_path):
+    """A dub answer is a call and a download of its ``audio_url``; the service counts the call
+    only, so a per-line dub gets the plan's whole rate (it got half: ~30 lines a minute)."""
+    server, speech = engine_with_own_files
+    limits = PlanLimits("two", requests_per_minute=2, concurrent=5, max_text_chars=100)
+    with TTSAIClient(api_key=ENTERPRISE_KEY, base_url=server.url, plan=limits,
+                     limiter=RateLimiter(limits)) as client:
+        result = client.speech_translate(speech, target_language="es", out=tmp_path / "a.mp3")
+        assert result.audio_url.startswith(server.url)        # the download was on the origin
+        assert client.limiter.wait_time() == 0.0              # ... and took no place in 2/min
+
+
+def test_a_download_s_rate_headers_do_not_lower_the_key_s_plan(engine_with_own_files, tmp_path):
+    """A file answer carries the anonymous caller's limits (the engine's: pro, 60/min); read as
+    the key's, they cut an enterprise client to 60 requests a minute after its first dub."""
+    server, speech = engine_with_own_files
+    with TTSAIClient(api_key=ENTERPRISE_KEY, base_url=server.url, plan="enterprise",
+                     limiter=RateLimiter(PLANS["enterprise"])) as client:
+        client.speech_translate(speech, target_language="es", out=tmp_path / "b.mp3")
+        assert client.rate_limit.limit == 300
+        assert client.limiter.requests_per_window == 300

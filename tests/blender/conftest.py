@@ -3,7 +3,8 @@
 One Blender process per version (4.2 LTS, 5.0, 5.2 — the PyPI ``bpy`` modules installed by
 ``tools/bootstrap.sh``) runs pytest on ``tests/blender/inside/`` against the session's
 local engine on loopback; the three run in parallel. Each inside test becomes one outer
-test ``test_in_blender[<story>-<version>]``.
+test ``test_in_blender[<file>:<story>-<version>]``; a Blender runs only the stories selected
+for it (``-k``), or none.
 """
 from __future__ import annotations
 
@@ -93,13 +94,25 @@ def blender_media(tmp_path_factory) -> Path:
     return d
 
 
+def selected_stories(items: list[pytest.Item]) -> dict[str, list[str]]:
+    """Per Blender version, the inside stories (``test_x::test_y``) this session runs: a
+    ``-k`` or node-id selection of ``test_in_blender`` then runs only those in Blender."""
+    chosen: dict[str, list[str]] = {}
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.originalname == "test_in_blender" and {"story", "version"} <= params.keys():
+            chosen.setdefault(params["version"], []).append(params["story"])
+    return chosen
+
+
 @pytest.fixture(scope="session")
-def blender_runs(engine, blender_zips, blender_engine_zips, blender_media,
+def blender_runs(request, engine, blender_zips, blender_engine_zips, blender_media,
                  tmp_path_factory) -> dict[str, BlenderRun]:
-    """Start every available Blender version at once, each with the zip built for its Python;
-    results are awaited on first use."""
+    """Start every selected Blender version at once, each with the zip built for its Python,
+    running only the stories selected for it; results are awaited on first use."""
     from host_adapters.blender.build import target_for
     runs: dict[str, BlenderRun] = {}
+    stories = selected_stories(request.session.items)
     for version in VERSIONS:
         work = tmp_path_factory.mktemp(f"blender-{version}")
         py = venv_python(version)
@@ -107,6 +120,10 @@ def blender_runs(engine, blender_zips, blender_engine_zips, blender_media,
         wanted = os.environ.get("TTSAI_BLENDER_VERSIONS")
         if wanted and version not in wanted.split(","):
             run.missing = f"Blender {version} not in TTSAI_BLENDER_VERSIONS={wanted}"
+            runs[version] = run
+            continue
+        if version not in stories:
+            run.missing = f"no story selected for Blender {version}"
             runs[version] = run
             continue
         if not py.exists():
@@ -125,7 +142,8 @@ def blender_runs(engine, blender_zips, blender_engine_zips, blender_media,
         companion = blender_engine_zips.get(target_for(version).python)
         if companion is not None:
             env["TTSAI_BLENDER_ENGINE_ZIP"] = str(companion)
-        cmd = [str(py), "-m", "pytest", str(INSIDE), "-q", "-p", "no:cacheprovider",
+        nodes = [str(INSIDE / f"{story.replace('::', '.py::', 1)}") for story in stories[version]]
+        cmd = [str(py), "-m", "pytest", *nodes, "-q", "-p", "no:cacheprovider",
                "--rootdir", str(INSIDE), "-c", str(INSIDE / "pytest.ini"),
                "--confcutdir", str(INSIDE), "--basetemp", str(work / "t")]
         run.proc = subprocess.Popen(cmd, cwd=str(work), env=env, stdout=run.log_file.open("w"),

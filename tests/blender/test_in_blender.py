@@ -1,4 +1,6 @@
-"""Every story of ``inside/`` as run by real Blender 4.2 LTS, 5.0 and 5.2."""
+"""Every story of ``inside/`` as run by real Blender 4.2 LTS, 5.0 and 5.2, one test per story
+and version, ``test_in_blender[<file>:<story>-<version>]``: ``-k "offline and 5.2"`` runs
+``inside/test_offline.py`` in Blender 5.2 alone."""
 from __future__ import annotations
 
 import ast
@@ -20,7 +22,7 @@ def _stories() -> list[str]:
 
 @pytest.mark.blender
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("story", _stories(), ids=lambda s: s.split("::")[1][5:])
+@pytest.mark.parametrize("story", _stories(), ids=lambda s: s[5:].replace("::test_", ":"))
 def test_in_blender(story: str, version: str, blender_runs) -> None:
     run = blender_runs[version]
     if run.missing:

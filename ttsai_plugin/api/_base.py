@@ -164,18 +164,21 @@ class BaseClient:
     def _request(self, method: str, url: str | httpx.URL, *, json: Any = None,
                  data: Mapping[str, Any] | None = None, files: Mapping[str, Path] | None = None,
                  params: Mapping[str, Any] | None = None, out: Path | None = None,
-                 what: str = "request", accept: Callable[[Answer], None] | None = None) -> Answer:
+                 what: str = "request", accept: Callable[[Answer], None] | None = None,
+                 counted: bool = True) -> Answer:
         """Send with limiter + retries; JSON answers parsed, file answers streamed to ``out``.
 
         ``accept`` checks a successful answer inside the attempt: what it raises (a
-        retryable ``BadAudioError``) is retried like any failed request."""
+        retryable ``BadAudioError``) is retried like any failed request. ``counted=False``
+        (a file the API handed out) takes no place in the plan's window or concurrency, and
+        its rate headers are not the key's: the service counts API calls, not downloads."""
         target = self.url(str(url))
         data = {k: _form_value(v) for k, v in (data or {}).items() if v is not None} or None
         params = {k: v for k, v in (params or {}).items() if v is not None} or None
         cancel = self.cancel_token
 
         def limited():
-            if self.on_api_origin(target):
+            if counted and self.on_api_origin(target):
                 return self.limiter.slot(cancel)
             return contextlib.nullcontext()
 
@@ -188,7 +191,7 @@ class BaseClient:
                         method, where, json=json, data=data, files=opened or None,
                         params=params,
                         timeout=request_timeout(files, self._api.timeout) or self._api.timeout)
-                response = self._send(build(target), stack, build)
+                response = self._send(build(target), stack, build, counted=counted)
                 answer = self._read(response, out)
                 if accept is not None:
                     accept(answer)
@@ -197,7 +200,8 @@ class BaseClient:
         return self.retry.run(attempt, what=what, cancel=cancel)
 
     def _send(self, request: httpx.Request, stack: contextlib.ExitStack,
-              rebuild: Callable[[httpx.URL], httpx.Request] | None = None) -> httpx.Response:
+              rebuild: Callable[[httpx.URL], httpx.Request] | None = None, *,
+              counted: bool = True) -> httpx.Response:
         """Send, following redirects by hand so the key never follows one off-origin.
 
         See ``_follow`` for what a redirect of a POST means."""
@@ -217,7 +221,7 @@ class BaseClient:
             log.debug("%s %s%s: HTTP %d", request.method, request.url.host
                       if not self.on_api_origin(request.url) else "", request.url.path,
                       response.status_code)
-            self._observe(response.headers, request.url)
+            self._observe(response.headers, request.url, counted=counted)
             if not (response.is_redirect and response.next_request is not None):
                 return response
             request = self._follow(request, response, rebuild)
@@ -277,12 +281,14 @@ class BaseClient:
                            status=status, headers=dict(headers)) from None
         return Answer(status, headers, json=body)
 
-    def _observe(self, headers: Mapping[str, str], url: httpx.URL) -> None:
-        """Read credits and rate-limit headers into ``credits`` / ``rate_limit``."""
+    def _observe(self, headers: Mapping[str, str], url: httpx.URL, *,
+                 counted: bool = True) -> None:
+        """Read credits and rate-limit headers into ``credits`` / ``rate_limit`` (rate
+        headers only from answers the plan counts)."""
         if not self.on_api_origin(url):
             return
         self._billed(_num(headers.get("x-credits-used")), _num(headers.get("x-credits-remaining")))
-        rate = RateLimitState.from_headers(headers)
+        rate = RateLimitState.from_headers(headers) if counted else None
         if rate is not None:
             with self._state_lock:
                 self.rate_limit = rate

@@ -252,7 +252,7 @@ class TTSAIClient(BaseClient):
 
     def download(self, url: str, out: PathLike) -> Path:
         """Fetch a URL the API handed out into ``out``; the key goes only to the API origin."""
-        answer = self._request("GET", url, out=Path(out), what="download")
+        answer = self._request("GET", url, out=Path(out), what="download", counted=False)
         if answer.path is None:
             raise APIError(f"Expected a file from {self.url(url).host}, got JSON.",
                            status=answer.status)
@@ -298,7 +298,7 @@ class TTSAIClient(BaseClient):
     def _fetch_audio(self, url: str, out: Path, expect: accept.Expect, what: str, *,
                      suffix: str | None = None) -> Path:
         """Download audio the API pointed at, checked like a direct answer."""
-        answer = self._request("GET", url, out=out, what="download",
+        answer = self._request("GET", url, out=out, what="download", counted=False,
                                accept=_checker(expect, suffix or out.suffix, what))
         if answer.path is None:
             raise APIError(f"Expected a file from {self.url(url).host}, got JSON.",

@@ -239,38 +239,38 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
         raise InputError("No speech found to dub: the clip is silent or only music.",
                          hint="Select a clip with someone speaking.")
     pieces = line_pieces(spans, duration)
-    sent = _translate_all(ctx, speech, pieces, work, translate, lo, hi)
+
+    def room_of(i: int) -> float:
+        """Seconds from line ``i``'s start to just before the next line (or the end)."""
+        until = spans[i + 1].start - LINE_GAP if i + 1 < len(spans) else duration
+        return until - spans[i].start
+
+    def fitted(i: int, answer: Any) -> _Fitted:
+        return _fit_answer(ctx, answer, spans[i], room_of(i), work / f"line-{i:03d}", fit)
+
+    sent = _translate_all(ctx, speech, pieces, work, translate, fitted, lo, hi)
     if all(isinstance(x, BadRequestError) for x in sent):
         raise sent[-1]
     lines, answers, notes, skipped = [], [], [], []
     parts: list[tuple[int, int, Path]] = []   # start sample, length, fitted file
     rate = 0
     for i, span in enumerate(spans):
-        answer = sent[i]
-        if isinstance(answer, BadRequestError):
-            skipped.append((span, answer))
+        done = sent[i]
+        if isinstance(done, BadRequestError):
+            skipped.append((span, done))
             continue
         ctx.check_cancelled()
-        answers.append(answer)
-        samples, sr = media.decode(answer.path)
-        rate = rate or sr
-        if sr != rate:
-            samples, sr = media.decode(answer.path, sample_rate=rate)
-        samples = _trim_silence(samples, sr)
-        room = (spans[i + 1].start - LINE_GAP if i + 1 < len(spans) else duration) - span.start
-        natural = len(samples) / sr
-        f = fit_line(natural, span.length, room) if fit else Fit(1.0, natural)
-        raw = media.write_wav(samples, sr, work / f"line-{i:03d}.trimmed.wav")
-        fitted = raw if abs(f.tempo - 1.0) < 1e-3 else media.time_stretch(
-            raw, work / f"line-{i:03d}.fitted.wav", ratio=f.tempo, cancel=ctx.cancel)
+        answers.append(done.answer)
+        rate = rate or done.rate      # the join brings a line at another rate to this one
+        f, room = done.fit, room_of(i)
         start = int(round(span.start * rate))
         length = min(int(round(f.length * rate)), int(round(max(room, 0.0) * rate))
                      if fit else int(round(f.length * rate)))
         length = max(1, min(length, int(round(duration * rate)) - start))
-        parts.append((start, length, fitted))
+        parts.append((start, length, done.path))
         line = Line(i + 1, span.start, span.end, start / rate, (start + length) / rate,
-                    round(f.tempo, 3), answer.original_text.strip(),
-                    answer.translated_text.strip(), f.note)
+                    round(f.tempo, 3), done.answer.original_text.strip(),
+                    done.answer.translated_text.strip(), f.note)
         if f.note:
             notes.append(f"Line {line.index} at {span.start:.2f} s: {f.note}.")
         lines.append(line)
@@ -281,22 +281,49 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
     return Dubbed(track, lines, answers, notes)
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    """One line's answer, trimmed and fitted: ``path`` at ``rate`` Hz, as ``fit`` says."""
+
+    answer: Any
+    path: Path
+    rate: int
+    fit: Fit
+
+
+def _fit_answer(ctx: Context, answer: Any, span: Span, room: float, stem: Path,
+                fit: bool) -> _Fitted:
+    """A line's dub without its lead-in/out silence, at the tempo that fits it into ``span``
+    (``room`` = span + the pause after it) when ``fit``; at its own sample rate."""
+    samples, sr = media.decode(answer.path)
+    samples = _trim_silence(samples, sr)
+    natural = len(samples) / sr
+    f = fit_line(natural, span.length, room) if fit else Fit(1.0, natural)
+    raw = media.write_wav(samples, sr, stem.with_name(f"{stem.name}.trimmed.wav"))
+    path = raw if abs(f.tempo - 1.0) < 1e-3 else media.time_stretch(
+        raw, stem.with_name(f"{stem.name}.fitted.wav"), ratio=f.tempo, cancel=ctx.cancel)
+    return _Fitted(answer, path, sr, f)
+
+
 def _translate_all(ctx: Context, speech: Path, pieces: list[tuple[float, float]], work: Path,
-                   translate: Translate, lo: float, hi: float) -> list[Any]:
-    """Every line's translation, in line order, sent within the plan's concurrency by
-    ``longform.run_parts`` (progress by seconds done; the first failure stops the rest). A
-    line whose audio the service refused (no words in it) is its ``BadRequestError``."""
-    parts = [Part(i, media.extract(speech, work / f"line-{i:03d}.wav", start=a, end=b,
-                                   cancel=ctx.cancel), a, b, a, b)
-             for i, (a, b) in enumerate(pieces)]
+                   translate: Translate, fitted: Callable[[int, Any], _Fitted], lo: float,
+                   hi: float) -> list[Any]:
+    """Every line's translation, ``fitted``, in line order, sent within the plan's
+    concurrency by ``longform.run_parts`` (progress by seconds done; the first failure stops
+    the rest). A line whose audio the service refused (no words in it) is its
+    ``BadRequestError``. Each line is cut, sent and fitted in one worker: an hour's ~650 cuts
+    and fits overlap the requests instead of adding minutes before and after them."""
+    parts = [Part(i, work / f"line-{i:03d}.wav", a, b, a, b) for i, (a, b) in enumerate(pieces)]
 
     def one(part: Part) -> Any:
+        media.extract(speech, part.path, start=part.start, end=part.end, cancel=ctx.cancel)
         try:
-            return translate(part.path, work / f"line-{part.index:03d}.dub.wav")
+            answer = translate(part.path, work / f"line-{part.index:03d}.dub.wav")
         except BadRequestError as exc:
             if not _about_the_audio(exc):
                 raise
             return exc
+        return fitted(part.index, answer)
     return run_parts(ctx, parts, one, label="Dubbing lines", lo=lo, hi=hi)
 
 
