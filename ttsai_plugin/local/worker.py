@@ -9,7 +9,10 @@ on the same daemon thread (never joined at exit, like the requests it serves).
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import queue
+import sys
 import threading
 from concurrent.futures import Future
 from typing import Any, Callable, TypeVar
@@ -43,9 +46,30 @@ def _start() -> None:
 def _serve() -> None:
     while True:
         job, done = _jobs.get()
-        if not done.set_running_or_notify_cancel():
-            continue
-        try:
-            done.set_result(job())
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
-            done.set_exception(exc)
+        if done.set_running_or_notify_cancel():
+            try:
+                done.set_result(job())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+                done.set_exception(exc)
+        del job, done
+        trim()
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None elsewhere (other allocators return memory themselves)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def trim() -> None:
+    """Hand the pages a finished job freed back to the system (every arena's), so a host such
+    as Blender does not keep a long job's working set after it ends."""
+    if _TRIM is not None:
+        _TRIM(0)
