@@ -20,7 +20,8 @@ PARTS = 3
 class Seen:
     """Which threads ran the work, and how many ran at once at most."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold: float = 0.05) -> None:
+        self.hold = hold  # long enough for parallel callers to overlap
         self.threads: set[int] = set()
         self.running = self.most = 0
         self.lock = threading.Lock()
@@ -32,7 +33,7 @@ class Seen:
                 self.running += 1
                 self.most = max(self.most, self.running)
             try:
-                time.sleep(0.05)  # long enough for parallel callers to overlap
+                time.sleep(self.hold)
                 return fn(*args, **kwargs)
             finally:
                 with self.lock:
@@ -78,14 +79,28 @@ def test_parallel_long_uploads_run_their_blocks_on_one_thread_one_at_a_time(tmp_
     assert seen.most == 1
 
 
-def test_parallel_transcriptions_take_turns_on_the_same_thread(tmp_path, monkeypatch):
+def _no_words(samples, sr, **_):
+    return {"text": "", "language": "en", "duration": len(samples) / sr, "segments": []}
+
+
+def test_parallel_whisper_transcriptions_take_turns_on_the_same_thread(tmp_path, monkeypatch):
     seen = Seen()
-    monkeypatch.setattr(recognition, "transcribe", seen.wrap(
-        lambda samples, sr, **_: {"text": "", "language": "en", "duration": len(samples) / sr,
-                                  "segments": []}))
+    monkeypatch.setattr(recognition, "backend", lambda language=None: "whisper")
+    monkeypatch.setattr(recognition, "transcribe", seen.wrap(_no_words))
     posters = post_parallel(tmp_path, "v1/stt/")
     assert len(seen.threads) == 1 and not seen.threads & posters
     assert seen.most == 1
+
+
+def test_classical_transcriptions_run_side_by_side_on_their_own_threads(tmp_path, monkeypatch):
+    """pocketsphinx holds little and uses one core: queueing its parts would only halve the
+    speed of a long transcription on a two-core machine."""
+    seen = Seen(hold=0.5)
+    monkeypatch.setattr(recognition, "backend", lambda language=None: "pocketsphinx")
+    monkeypatch.setattr(recognition, "transcribe", seen.wrap(_no_words))
+    posters = post_parallel(tmp_path, "v1/stt/")
+    assert seen.threads == posters
+    assert seen.most > 1
 
 
 def test_the_heavy_thread_hands_back_results_and_errors_and_runs_nested_jobs_at_once():

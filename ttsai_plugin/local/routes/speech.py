@@ -54,7 +54,10 @@ def stt(ctx: RequestContext) -> Response:
         return seconds, recognition.transcribe(samples, sr, language=language,
                                                timestamps=timestamps)
 
-    seconds, result = worker.run(work)  # a client's parallel parts take turns: one in memory
+    # Whisper's parts take turns (one model working set in memory, and it uses both cores
+    # itself); pocketsphinx is light and single-threaded, so its parts run side by side.
+    heavy = recognition.backend(language) == "whisper"
+    seconds, result = worker.run(work) if heavy else work()
     ctx.pace(seconds, started)
     if not diarize:
         return json_response(result)
