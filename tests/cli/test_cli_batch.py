@@ -401,15 +401,20 @@ def test_config_keeps_its_columns_when_a_path_is_long_and_never_shows_the_key(en
     assert lines[long_row + 1].strip() == "(environment TTSAI_CACHE_DIR)"
 
 
-def test_bash_completes_commands_and_options(env, tmp_path):
+def ttsai_on_path(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """``env`` with a ``ttsai`` command on PATH running this checkout, as a shell would find it."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     shim = bindir / "ttsai"
     shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m ttsai_plugin.cli \"$@\"\n")
     shim.chmod(0o755)
+    return {**env, "PATH": f"{bindir}:{env['PATH']}", "PYTHONPATH": os.getcwd()}
+
+
+def test_bash_completes_commands_and_options(env, tmp_path):
     script = run(env, "completion", "bash").stdout
     assert "complete" in script
-    e = {**env, "PATH": f"{bindir}:{env['PATH']}", "PYTHONPATH": os.getcwd()}
+    e = ttsai_on_path(env, tmp_path)
     probe = (f'eval "$(ttsai completion bash)"; COMP_WORDS=(ttsai enh); COMP_CWORD=1; '
              f'COMP_LINE="ttsai enh"; COMP_POINT=9; $(complete -p ttsai | sed "s/.*-F \\([^ ]*\\).*/\\1/") '
              f'ttsai enh ttsai; echo "${{COMPREPLY[@]}}"; COMP_WORDS=(ttsai enhance --over); '

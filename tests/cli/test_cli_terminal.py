@@ -15,7 +15,8 @@ import soundfile
 
 from tests import media_factory
 from tests.cli.test_cli import one_line_error
-from tests.cli.test_cli_batch import CLI, env, files, run, takes, work  # noqa: F401 - fixtures
+from tests.cli.test_cli_batch import (  # noqa: F401 - env, files, takes, work: fixtures
+    CLI, env, files, run, takes, ttsai_on_path, work)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -265,13 +266,8 @@ def test_the_bar_counts_finished_files_not_fractions_of_running_ones(env, work):
 
 def test_completion_offers_preset_names_after_preset(env, tmp_path):
     """`ttsai enhance --preset <Tab>` offered the files of the current folder."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    shim = bindir / "ttsai"
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m ttsai_plugin.cli \"$@\"\n")
-    shim.chmod(0o755)
+    e = ttsai_on_path(env, tmp_path)
     (tmp_path / "stray.wav").write_bytes(b"")
-    e = {**env, "PATH": f"{bindir}:{env['PATH']}", "PYTHONPATH": os.getcwd()}
     complete = '$(complete -p ttsai | sed "s/.*-F \\([^ ]*\\).*/\\1/")'
     probe = (f'eval "$(ttsai completion bash)"; '
              f'COMP_WORDS=(ttsai enhance --preset ""); COMP_CWORD=3; '
