@@ -138,7 +138,7 @@ def _synthesise(ctx: Context, chunks: list[Chunk], work: Path, ref: Path | None,
     def tick() -> None:
         with lock:  # parts finishing together report in order
             now = meter.reading()
-            ctx.report(0.05 + 0.85 * now.share, f"Narrated part {meter.done}/{len(chunks)}, "
+            ctx.report(0.05 + 0.85 * now.share, f"Narrated {meter.done}/{len(chunks)} parts, "
                        f"{now.elapsed:.0f} s")
 
     workers = max(1, min(ctx.client.plan.concurrent, len(chunks)))
