@@ -203,17 +203,23 @@ def _wait(proc: subprocess.Popen, seconds: float = 10.0) -> int | None:
         return None
 
 
+def _ctrl_c_at(prompt: bytes, env, *args) -> tuple[int | None, bytes]:
+    """Start ttsai on a terminal, press Ctrl-C once ``prompt`` shows: its exit code and screen."""
+    proc, master = _spawn_on_terminal(env, *args)
+    seen = _read(master, prompt)
+    os.write(master, b"\x03")
+    code = _wait(proc)
+    seen += _read(master)
+    os.close(master)
+    return code, seen
+
+
 def test_ctrl_c_at_the_overwrite_question_ends_ttsai_at_once(env, work):
     """Ctrl-C at 'Overwrite? [y/N]' printed the cancel line, then ttsai hung: the question
     was read by a readline in the job's thread that nothing could wake."""
     target = work / "intro.clean.wav"
     target.write_bytes(b"keep me")
-    proc, master = _spawn_on_terminal(env, "enhance", work / "intro.wav")
-    seen = _read(master, b"Overwrite? [y/N]")
-    os.write(master, b"\x03")
-    code = _wait(proc)
-    seen += _read(master)
-    os.close(master)
+    code, seen = _ctrl_c_at(b"Overwrite? [y/N]", env, "enhance", work / "intro.wav")
     assert code == 130, seen.decode(errors="replace")
     assert seen.count(b"ttsai: cancelled") == 1 and target.read_bytes() == b"keep me"
 
@@ -221,12 +227,7 @@ def test_ctrl_c_at_the_overwrite_question_ends_ttsai_at_once(env, work):
 def test_narration_typed_at_the_terminal_says_how_to_end_and_ctrl_c_ends_it(env, tmp_path):
     """`ttsai narrate - -o vo.wav` at a prompt waited silently for text, and Ctrl-C there
     printed the cancel line and then hung until a second Ctrl-C."""
-    proc, master = _spawn_on_terminal(env, "narrate", "-", "-o", tmp_path / "gone.wav")
-    seen = _read(master, b"Ctrl-D")
-    os.write(master, b"\x03")
-    code = _wait(proc)
-    seen += _read(master)
-    os.close(master)
+    code, seen = _ctrl_c_at(b"Ctrl-D", env, "narrate", "-", "-o", tmp_path / "gone.wav")
     assert code == 130, seen.decode(errors="replace")
     assert seen.count(b"ttsai: cancelled") == 1 and not (tmp_path / "gone.wav").exists()
 
