@@ -204,6 +204,15 @@ def read_text(path: Path | None, *, label: str) -> str:
                          hint="Save it as UTF-8 and try again.") from None
 
 
+def wait_for_input(fd: int, token: Any, what: str) -> None:
+    """Until ``fd`` has something to read; a cancelled ``token`` (Ctrl-C) ends the wait, which a
+    blocking read in the job's thread would outlive."""
+    import select
+    while not select.select([fd], [], [], 0.2)[0]:
+        if getattr(token, "cancelled", False):
+            raise Cancelled(f"Cancelled {what}.")
+
+
 def stdin_text(token: Any = None, note: Callable[[str], None] | None = None) -> str:
     """All of stdin as UTF-8 text. On a terminal it says how to end the text, and Ctrl-C (the
     cancelled ``token``) ends the wait: a bare read in the job's thread outlived the cancel
@@ -211,7 +220,7 @@ def stdin_text(token: Any = None, note: Callable[[str], None] | None = None) -> 
     if sys.stdin is None:
         return ""
     try:
-        import select
+        import select  # noqa: F401 - wait_for_input needs it: without it, a plain read
         fd = sys.stdin.fileno()
         tty = sys.stdin.isatty()
     except (ImportError, AttributeError, OSError, ValueError):
@@ -220,10 +229,7 @@ def stdin_text(token: Any = None, note: Callable[[str], None] | None = None) -> 
         note("ttsai: reading the text from the terminal; end it with Ctrl-D on a line of its own.")
     chunks = []
     while True:
-        if not select.select([fd], [], [], 0.2)[0]:
-            if getattr(token, "cancelled", False):
-                raise Cancelled("Cancelled while reading stdin.")
-            continue
+        wait_for_input(fd, token, "while reading stdin")
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             break

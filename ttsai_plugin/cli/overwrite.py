@@ -6,7 +6,8 @@ import sys
 from typing import Any
 
 from ttsai_plugin.cli import outputs as out_mod
-from ttsai_plugin.errors import Cancelled, InputError
+from ttsai_plugin.cli.inputs import wait_for_input
+from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows.batch import BatchItem, BatchLedger
 
 
@@ -45,11 +46,9 @@ def _answer(token: Any) -> str:
     """A line typed on the terminal, waited for so that a cancelled token (Ctrl-C) ends the
     wait: a bare readline in the job's thread outlived the cancel line, and ttsai hung."""
     try:
-        import select
+        import select  # noqa: F401 - wait_for_input needs it: without it, a plain read
         fd = sys.stdin.fileno()
     except (ImportError, AttributeError, OSError, ValueError):
         return sys.stdin.readline()
-    while not select.select([fd], [], [], 0.2)[0]:
-        if getattr(token, "cancelled", False):
-            raise Cancelled("Cancelled at the overwrite question.")
+    wait_for_input(fd, token, "at the overwrite question")
     return sys.stdin.readline()
