@@ -73,17 +73,9 @@ def encode_range(src: Path, out: Path, *, start: float, end: float | None, strea
     """Encode ``[start, end)`` of one audio stream with ``codec`` options, atomically.
 
     No checks: callers (``extract``, ``encode_for_upload``) validate the range and stream."""
-    # first_pts=0: audio that starts after the picture (common in recordings) keeps its
-    # place on the timeline, padded with silence, instead of sliding to the start.
-    filters = [f"aresample={sample_rate}:async=1:first_pts=0"]
-    if end is not None:
-        filters.append(f"atrim=end_sample={round((end - start) * sample_rate)}")
-    filters.append("asetpts=N/SR/TB")
-    args: list = ["-ss", f"{start:.6f}"] if start > 0 else []
-    # bitexact: the same audio gives the same bytes whatever the ffmpeg version (cache keys)
-    args += ["-i", src, "-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-map_metadata", "-1",
-             "-fflags", "+bitexact", "-flags:a", "+bitexact",
-             "-af", ",".join(filters), "-ar", str(sample_rate)]
+    args = [*_range_input(src, start, end, stream, sample_rate), "-sn", "-dn",
+            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+            "-ar", str(sample_rate)]  # bitexact: same audio, same bytes (cache keys)
     if channels:
         args += ["-ac", str(channels)]
     with atomic_output(out, src) as tmp:
@@ -91,17 +83,35 @@ def encode_range(src: Path, out: Path, *, start: float, end: float | None, strea
     return out
 
 
+def _range_input(src: Path, start: float, end: float | None, stream: int,
+                 sample_rate: int) -> list:
+    """ffmpeg input and filter arguments for ``[start, end)`` seconds of one audio stream,
+    exact to the sample (input seeking, then ``atrim`` by sample count)."""
+    # first_pts=0: audio that starts after the picture (common in recordings) keeps its
+    # place on the timeline, padded with silence, instead of sliding to the start.
+    filters = [f"aresample={sample_rate}:async=1:first_pts=0"]
+    if end is not None:
+        filters.append(f"atrim=end_sample={round((end - start) * sample_rate)}")
+    filters.append("asetpts=N/SR/TB")
+    return [*(["-ss", f"{start:.6f}"] if start > 0 else []), "-i", src,
+            "-map", f"0:a:{stream}", "-vn", "-af", ",".join(filters)]
+
+
 def pcm_chunks(path: str | os.PathLike[str], *, sample_rate: int, channels: int,
-               chunk_frames: int = 1 << 16, stream: int = 0,
+               chunk_frames: int = 1 << 16, stream: int = 0, start: float | None = None,
+               end: float | None = None,
                cancel: CancelCheck | None = None) -> Iterator[np.ndarray]:
     """Stream float32 frames ``(n, channels)`` of ``path``, resampled, through an ffmpeg pipe.
 
-    With ``cancel``, each chunk checks it: a cancelled token stops ffmpeg and raises Cancelled.
+    With ``start`` (and optionally ``end``) seconds, just that range, cut as ``extract`` cuts
+    it. With ``cancel``, each chunk checks it: a cancelled token stops ffmpeg and raises
+    Cancelled.
     """
     p = source(path)
-    args, _ = ffmpeg.safe_args(["-v", "error", "-i", p, "-map", f"0:a:{stream}", "-vn",
-                                "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(channels),
-                                "-ar", str(sample_rate), "-"])
+    picked = (["-i", p, "-map", f"0:a:{stream}", "-vn"] if start is None and end is None
+              else _range_input(p, start or 0.0, end, stream, sample_rate))
+    args, _ = ffmpeg.safe_args(["-v", "error", *picked, "-f", "f32le", "-acodec",
+                                "pcm_f32le", "-ac", str(channels), "-ar", str(sample_rate), "-"])
     proc = ffmpeg.popen([ffmpeg.ffmpeg_exe(), "-nostdin", "-hide_banner", *args],
                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     frame_bytes = 4 * channels

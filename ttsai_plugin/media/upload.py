@@ -13,6 +13,7 @@ import numpy as np
 
 from ttsai_plugin.errors import LimitExceededError
 from ttsai_plugin.media.audio import encode_range, pcm_chunks
+from ttsai_plugin.media.levels import frame_powers
 from ttsai_plugin.media.ffmpeg import CancelCheck
 from ttsai_plugin.media.files import source
 from ttsai_plugin.media.probe import audio_stream, probe
@@ -207,15 +208,10 @@ def quiet_cuts(src: Path, duration: float, longest: float, *, stream: int = 0,
     """Cut times no more than ``longest`` apart, each at the quietest moment (smoothed over
     ``smooth`` seconds, so a pause wins over a dip inside a word) of the last 70% of its span."""
     rate = 8000
-    hop = int(frame * rate)
-    energies: list[np.ndarray] = []
-    carry = np.zeros(0, np.float32)
-    for chunk in pcm_chunks(src, sample_rate=rate, channels=1, stream=stream):
-        data = np.concatenate([carry, chunk[:, 0]])
-        n = len(data) // hop
-        energies.append(np.mean(data[: n * hop].reshape(n, hop) ** 2, axis=1))
-        carry = data[n * hop:]
-    energy = np.concatenate(energies) if energies else np.zeros(1)
+    energy = frame_powers(pcm_chunks(src, sample_rate=rate, channels=1, stream=stream),
+                          int(frame * rate))
+    if energy.size == 0:
+        energy = np.zeros(1)
     width = max(1, int(smooth / frame))
     smoothed = np.convolve(energy, np.ones(width) / width, mode="same")
     cuts: list[float] = []

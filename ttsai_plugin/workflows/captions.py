@@ -17,6 +17,9 @@ from typing import Iterable, Sequence
 import numpy as np
 import srt
 
+from ttsai_plugin.media.ffmpeg import CancelCheck
+from ttsai_plugin.media.levels import file_levels, frame_levels
+
 MIN_CUE = 0.2  # seconds: shorter cues are unreadable and dropped
 _SENTENCE = re.compile(r"[^.!?…。！？؟۔]+(?:[.!?…。！？؟۔]+[\"'”’»)\]]*|$)")
 
@@ -84,21 +87,32 @@ def spread_text(text: str, duration: float, *, max_chars: int = 84,
     return clip_cues(cues, duration)
 
 
+SPAN_RATE = 8000   # Hz: where there is sound needs no more, and an hour stays small
+
+
 def speech_spans(samples: np.ndarray, sr: int, *, frame: float = 0.02, floor_db: float = -45.0,
                  bridge: float = 0.35) -> list[tuple[float, float]]:
-    """Where there is sound: frames within 35 dB of the loudest (and above ``floor_db``),
-    with gaps shorter than ``bridge`` seconds closed."""
-    mono = samples if samples.ndim == 1 else samples.mean(axis=1)
-    n = max(1, int(frame * sr))
-    frames = len(mono) // n
-    if frames == 0:
+    """``spans_in`` the levels of ``samples``."""
+    return spans_in(frame_levels(samples, sr, frame), frame, floor_db=floor_db, bridge=bridge)
+
+
+def speech_spans_in_file(path: Path, *, cancel: CancelCheck | None = None
+                         ) -> list[tuple[float, float]]:
+    """``spans_in`` a file's audio, streamed at ``SPAN_RATE``."""
+    frame = 0.02
+    return spans_in(file_levels(path, sample_rate=SPAN_RATE, frame=frame, cancel=cancel), frame)
+
+
+def spans_in(db: np.ndarray, frame: float, *, floor_db: float = -45.0,
+             bridge: float = 0.35) -> list[tuple[float, float]]:
+    """Where there is sound in ``frame``-second levels ``db``: frames within 35 dB of the
+    loudest (and above ``floor_db``), with gaps shorter than ``bridge`` seconds closed."""
+    if db.size == 0:
         return []
-    rms = np.sqrt(np.mean(mono[: frames * n].reshape(frames, n) ** 2, axis=1) + 1e-12)
-    db = 20 * np.log10(rms)
     loud = db > max(floor_db, float(db.max()) - 35.0)
     spans: list[list[float]] = []
     for i in np.flatnonzero(loud):
-        start, end = i * frame, (i + 1) * frame
+        start, end = float(i * frame), float((i + 1) * frame)
         if spans and start - spans[-1][1] <= bridge:
             spans[-1][1] = end
         else:

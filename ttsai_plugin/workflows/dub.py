@@ -99,9 +99,9 @@ def dub_clip(ctx: Context, clip: Any, *, target_language: str, voice: str | None
                                 f"{clip.name} ({target_language} dub)")]
         files_out = [path]
         if subtitles:
-            samples, sr = media.decode(path, sample_rate=8000, mono=True)  # spans only: 1/6 the memory
             cues = captions.spread_text(texts["translated_text"], duration,
-                                        spans=captions.speech_spans(samples, sr))
+                                        spans=captions.speech_spans_in_file(path,
+                                                                            cancel=ctx.cancel))
             srt_path = publish(captions.write_srt(cues, work / "dub.srt"),
                                ctx.out_dir / f"{prepared.base}.dub-{lang}.srt")
             vtt_path = publish(captions.write_vtt(cues, work / "dub.vtt"),

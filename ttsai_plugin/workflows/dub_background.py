@@ -11,6 +11,7 @@ import soundfile as sf
 
 from ttsai_plugin import media
 from ttsai_plugin.media.files import atomic_output
+from ttsai_plugin.media.levels import file_levels, frame_powers
 from ttsai_plugin.workflows import pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.source import used_range
@@ -44,22 +45,11 @@ class BedCheck:
                 f"{self.spread_db:.0f} dB under the speech")
 
 
-def frame_levels(samples: np.ndarray, sr: int, frame: float = FRAME) -> np.ndarray:
-    """RMS level in dBFS of each ``frame``-second slice of a mono signal."""
-    mono = samples if samples.ndim == 1 else samples.mean(axis=1)
-    n = max(1, int(frame * sr))
-    frames = len(mono) // n
-    if frames == 0:
-        return np.zeros(0, dtype=np.float64)
-    rms = np.sqrt(np.mean(mono[: frames * n].astype(np.float64).reshape(frames, n) ** 2, axis=1))
-    return 20 * np.log10(rms + 1e-10)
-
-
-def check_levels(samples: np.ndarray, sr: int) -> BedCheck:
-    """A bed is there when the quietest tenth of the frames (the pauses between sentences)
-    stays within ``BED_SPREAD_DB`` of the loudest twentieth and above ``BED_FLOOR_DBFS``:
-    speech alone drops to near silence between sentences, speech over a bed does not."""
-    levels = frame_levels(samples, sr)
+def check_levels(levels: np.ndarray) -> BedCheck:
+    """A bed is there when the quietest tenth of the ``FRAME`` levels (the pauses between
+    sentences) stays within ``BED_SPREAD_DB`` of the loudest twentieth and above
+    ``BED_FLOOR_DBFS``: speech alone drops to near silence between sentences, speech over a
+    bed does not."""
     if levels.size < 4:
         return BedCheck(False, -200.0, 0.0)
     floor, loud = float(np.percentile(levels, 10)), float(np.percentile(levels, 95))
@@ -67,8 +57,9 @@ def check_levels(samples: np.ndarray, sr: int) -> BedCheck:
     return BedCheck(spread < BED_SPREAD_DB and floor > BED_FLOOR_DBFS, floor, spread)
 
 
-def detect(ctx: Context, clip: Any, work: Path) -> BedCheck:
-    """``check_levels`` on the clip's used range, decoded small; memoised per source identity
+def detect(ctx: Context, clip: Any) -> BedCheck:
+    """``check_levels`` on the clip's used range, streamed at a low rate; memoised per source
+    identity
     (a repeat or the estimate dialog decodes nothing)."""
     start, end = used_range(clip)
     identity = pipeline.source_identity(clip.media, start=start, end=end,
@@ -76,13 +67,9 @@ def detect(ctx: Context, clip: Any, work: Path) -> BedCheck:
     memo = ctx.cache.recall(identity) if ctx.cache is not None else None
     if memo is not None:
         return BedCheck(bool(memo["has_bed"]), float(memo["floor_db"]), float(memo["spread_db"]))
-    small = media.extract(clip.media, work / "bed-check.wav", start=start,
-                          end=None if clip.source_out is None else end,
-                          stream=clip.audio_stream, sample_rate=ANALYSIS_RATE, channels=1,
-                          cancel=ctx.cancel)
-    samples, sr = media.decode(small, mono=True)
-    small.unlink(missing_ok=True)
-    found = check_levels(samples, sr)
+    found = check_levels(file_levels(clip.media, sample_rate=ANALYSIS_RATE, frame=FRAME,
+                                     start=start, end=None if clip.source_out is None else end,
+                                     stream=clip.audio_stream, cancel=ctx.cancel))
     if ctx.cache is not None:
         ctx.cache.remember(identity, {"has_bed": found.has_bed, "floor_db": found.floor_db,
                                       "spread_db": found.spread_db})
@@ -172,13 +159,7 @@ def speech_rms(path: Path) -> float:
     streamed."""
     with sf.SoundFile(str(path)) as f:
         n = max(1, int(FRAME * f.samplerate))
-    powers, carry = [], np.zeros(0, np.float32)
-    for block in _blocks(path):
-        mono = np.concatenate([carry, block.mean(axis=1)])
-        whole = len(mono) // n * n
-        powers.append(np.mean(mono[:whole].astype(np.float64).reshape(-1, n) ** 2, axis=1))
-        carry = mono[whole:]
-    power = np.concatenate(powers) if powers else np.zeros(0)
+    power = frame_powers(_blocks(path), n)
     if power.size == 0 or power.max() <= 0:
         return 0.0
     active = power > power.max() / 100.0

@@ -12,9 +12,9 @@ import numpy as np
 
 from ttsai_plugin import media
 from ttsai_plugin.errors import BadRequestError, InputError
+from ttsai_plugin.media.levels import file_levels, frame_levels
 from ttsai_plugin.sentences import sentence
 from ttsai_plugin.workflows.context import Context
-from ttsai_plugin.workflows.dub_background import frame_levels
 from ttsai_plugin.workflows.longform import Part, run_parts
 
 SEGMENT_RATE = 16000     # Hz the speech is analysed at
@@ -71,10 +71,22 @@ class Line:
 
 
 def find_lines(samples: np.ndarray, sr: int) -> list[Span]:
-    """Spoken lines: frames within ``SPEECH_DB`` of the speech's loud level, joined across
-    pauses shorter than ``MIN_PAUSE``, blips shorter than ``MIN_LINE`` dropped and runs longer
-    than ``MAX_LINE`` cut at their quietest frame."""
-    levels = frame_levels(samples, sr, FRAME)
+    """``lines_in`` the levels of ``samples``."""
+    return lines_in(frame_levels(samples, sr, FRAME))
+
+
+def find_lines_in_file(path: Path, *, start: float = 0.0, end: float | None = None,
+                       stream: int = 0, cancel: Any = None) -> list[Span]:
+    """``lines_in`` a file's audio (``start``..``end`` of stream ``stream``), streamed: an
+    hour costs its frame levels, not its samples."""
+    return lines_in(file_levels(path, sample_rate=SEGMENT_RATE, frame=FRAME, start=start,
+                                end=end, stream=stream, cancel=cancel))
+
+
+def lines_in(levels: np.ndarray) -> list[Span]:
+    """Spoken lines in ``FRAME``-second levels: frames within ``SPEECH_DB`` of the speech's
+    loud level, joined across pauses shorter than ``MIN_PAUSE``, blips shorter than
+    ``MIN_LINE`` dropped and runs longer than ``MAX_LINE`` cut at their quietest frame."""
     if levels.size == 0:
         return []
     loud = float(np.percentile(levels, 98))
@@ -232,9 +244,7 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
     """Dub each line of ``speech`` (a file ``duration`` seconds long) with ``translate``, fit
     it (when ``fit``), place it at its source start and join: ``work/dub.wav``, exactly
     ``duration`` long."""
-    small = media.extract(speech, work / "segment-levels.wav", sample_rate=SEGMENT_RATE,
-                          channels=1, cancel=ctx.cancel)
-    spans = find_lines(*media.decode(small, mono=True))
+    spans = find_lines_in_file(speech, cancel=ctx.cancel)
     if not spans:
         raise InputError("No speech found to dub: the clip is silent or only music.",
                          hint="Select a clip with someone speaking.")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from ttsai_plugin.clips import Clip, Placement
 from ttsai_plugin.errors import InputError
 from ttsai_plugin.workflows import captions, dub_background, dub_sentences, pipeline
 from ttsai_plugin.workflows.context import Context
-from ttsai_plugin.workflows.dub_sentences import (SEGMENT_RATE, Line, dub_lines, find_lines,
+from ttsai_plugin.workflows.dub_sentences import (Line, dub_lines, find_lines_in_file,
                                                   line_pieces)
 from ttsai_plugin.workflows.results import Estimate, WorkflowResult
 from ttsai_plugin.workflows.source import publish, slug, used_range
@@ -46,7 +45,7 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         duration = _length(clip)
         bed = None
         if keep_background is not False:
-            check = dub_background.detect(ctx, clip, work)
+            check = dub_background.detect(ctx, clip)
             if keep_background or check.has_bed:
                 ctx.report(0.03, "Separating the speech from the background")
                 bed = dub_background.separate(ctx.sub(0.03, 0.35), clip, work)
@@ -80,11 +79,11 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         notes += meta.get("notes", [])
         ctx.report(0.92, "Placing the dub")
         if bed:
-            bed = dub_background.give_back_pauses(ctx, bed, _spoken(lines, timing, bed.vocals,
-                                                                    work), work)
+            bed = dub_background.give_back_pauses(ctx, bed, _spoken(lines, timing, bed.vocals),
+                                                  work)
             voice_track = _level_matched(voice_track, bed.vocals, work)
-        spoken = [(float(a), float(b)) for a, b in captions.speech_spans(
-            *media.decode(voice_track, mono=True))] if subtitles and timing == "clip" else None
+        spoken = captions.speech_spans_in_file(voice_track, cancel=ctx.cancel) \
+            if subtitles and timing == "clip" else None
         out = _Publisher(ctx.out_dir, f"{base}.dub-{lang}", clip)
         if stems_out is not None:
             out.copies(Path(stems_out), voice_track, bed, stems_out_names(base, lang))
@@ -124,15 +123,12 @@ def _length(clip: Any) -> float:
     return end - start
 
 
-def _spoken(lines: list[Line], timing: str, speech: Path,
-            work: Path) -> list[tuple[float, float]]:
+def _spoken(lines: list[Line], timing: str, speech: Path) -> list[tuple[float, float]]:
     """Where the source speaks: the dubbed lines' spans, or for a whole-clip dub (one line
     over the clip) the lines found on the separated speech."""
     if timing != "clip":
         return [(x.source_start, x.source_end) for x in lines]
-    small = media.extract(speech, work / "spoken-levels.wav", sample_rate=SEGMENT_RATE,
-                          channels=1)
-    return [(x.start, x.end) for x in find_lines(*media.decode(small, mono=True))]
+    return [(x.start, x.end) for x in find_lines_in_file(speech)]
 
 
 def _whole(ctx: Context, clip: Any, speech: Path | None, work: Path, clip_dub: Any, **opts):
@@ -286,27 +282,23 @@ def estimate_dub(ctx: Context, clip: Any, *, rate: float, separation_rate: float
     the calls will be made (each billed per started second: one call per line)."""
     seconds = _length(clip)
     parts, total, upper = [], 0.0, False
-    with tempfile.TemporaryDirectory(prefix="ttsai-estimate-") as tmp:
-        work = Path(tmp)
-        bed = keep_background is True or (
-            keep_background is None and dub_background.detect(ctx, clip, work).has_bed)
-        if bed:
-            sep = separation_rate * max(1, math.ceil(seconds - 1e-9))
-            total += sep
-            upper = True
-            parts.append(f"separation {sep:g} (≤{separation_rate:g}/s)")
-        if timing == "clip":
-            calls = [seconds]
-        elif bed:  # lines are found on the separated speech: the mix has no pauses to see
-            calls = [seconds] + [1.0] * max(1, math.ceil(seconds / 4.0))
-            upper = True
-        else:
-            start, _end = used_range(clip)
-            small = media.extract(clip.media, work / "levels.wav", start=start,
-                                  end=None if clip.source_out is None else _end,
-                                  stream=clip.audio_stream, sample_rate=16000, channels=1)
-            spans = find_lines(*media.decode(small, mono=True))
-            calls = [b - a for a, b in line_pieces(spans, seconds)] or [seconds]
+    bed = keep_background is True or (
+        keep_background is None and dub_background.detect(ctx, clip).has_bed)
+    if bed:
+        sep = separation_rate * max(1, math.ceil(seconds - 1e-9))
+        total += sep
+        upper = True
+        parts.append(f"separation {sep:g} (≤{separation_rate:g}/s)")
+    if timing == "clip":
+        calls = [seconds]
+    elif bed:  # lines are found on the separated speech: the mix has no pauses to see
+        calls = [seconds] + [1.0] * max(1, math.ceil(seconds / 4.0))
+        upper = True
+    else:
+        start, _end = used_range(clip)
+        spans = find_lines_in_file(clip.media, start=start, stream=clip.audio_stream,
+                                   end=None if clip.source_out is None else _end)
+        calls = [b - a for a, b in line_pieces(spans, seconds)] or [seconds]
     billed = sum(max(1, math.ceil(c - 1e-9)) for c in calls)
     total += rate * billed
     how = (f"{len(calls)} line(s)" if timing == "sentence" and not bed
