@@ -7,7 +7,7 @@ import math
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -16,6 +16,7 @@ from ttsai_plugin.api.credit_scope import carry
 from ttsai_plugin.api.timeouts import expecting
 from ttsai_plugin.api.transfer import watching
 from ttsai_plugin.errors import Cancelled
+from ttsai_plugin.media.levels import frame_powers
 from ttsai_plugin.media.upload import SPLIT_OVERLAP
 from ttsai_plugin.progress import PartsMeter
 from ttsai_plugin.workflows.context import Context
@@ -131,25 +132,23 @@ def energy(wav: Path, *, start: float = 0.0, end: float | None = None, frame: fl
            cancel: Any = None) -> np.ndarray:
     """Mean square per ``frame`` seconds (channels mixed) of ``[start, end)``, read in blocks:
     no ffmpeg, no copy of the file."""
-    out: list[np.ndarray] = []
     with sf.SoundFile(str(wav)) as f:
         hop = max(1, int(round(frame * f.samplerate)))
         first = int(round(start / frame)) * hop
         left = (f.frames if end is None else min(f.frames, int(round(end / frame)) * hop)) - first
         f.seek(min(first, f.frames))
-        carry = np.zeros(0, np.float32)
-        while left > 0:
-            if cancel is not None and getattr(cancel, "cancelled", False):
-                raise Cancelled(f"Cancelled while reading {wav.name}.")
-            block = f.read(min(hop * 512, left), dtype="float32", always_2d=True)
-            if not len(block):
-                break
-            left -= len(block)
-            data = np.concatenate([carry, block.mean(axis=1)])
-            k = len(data) // hop
-            out.append(np.mean(data[: k * hop].reshape(k, hop) ** 2, axis=1))
-            carry = data[k * hop:]
-    return np.concatenate(out) if out else np.zeros(0)
+
+        def blocks() -> Iterator[np.ndarray]:
+            remaining = left
+            while remaining > 0:
+                if cancel is not None and getattr(cancel, "cancelled", False):
+                    raise Cancelled(f"Cancelled while reading {wav.name}.")
+                block = f.read(min(hop * 512, remaining), dtype="float32", always_2d=True)
+                if not len(block):
+                    return
+                remaining -= len(block)
+                yield block
+        return frame_powers(blocks(), hop)
 
 
 def balanced_cuts(wav: Path, total: float, n: int, longest: float, *, frame: float = FRAME,
