@@ -9,7 +9,8 @@ import pytest
 
 from tests import media_factory
 from ttsai_plugin.api import TTSAIClient
-from ttsai_plugin.api.timeouts import TimeoutPolicy, expecting, request_timeout
+from ttsai_plugin.api.timeouts import (TimeoutPolicy, expecting, request_timeout,
+                                       speech_seconds)
 from ttsai_plugin.clips import Clip
 from ttsai_plugin.jobs import JobRunner, ProgressTracker, heartbeat
 from ttsai_plugin.local import DEV_KEY, EngineConfig, serve
@@ -39,6 +40,24 @@ def test_a_service_slower_than_the_client_default_still_answers(tmp_path, speech
         server.close()
 
 
+def test_a_long_narration_part_is_waited_for_as_long_as_its_speech_takes(tmp_path):
+    """A 5,000-character part of a long script is minutes of speech: on a busy service it
+    outlasted the client's fixed read timeout, and the retries met 429s from the service
+    still speaking the first try. Here the default is 1 s and the service needs 0.5 s per
+    second of speech it makes (~5 s for this text)."""
+    text = ("The river runs quietly past the old mill, and the garden waits for rain. "
+            "Every morning the baker opens early, and the street smells of fresh bread.")
+    server = _engine(realtime_factor=0.5)
+    try:
+        with TTSAIClient(api_key=DEV_KEY, base_url=server.url, timeout=1.0,
+                         max_retries=0) as client:
+            started = time.monotonic()
+            result = client.tts(text, voice="af_bella", out=tmp_path / "part.wav")
+        assert result.path.exists() and time.monotonic() - started > 1.0
+    finally:
+        server.close()
+
+
 def test_the_timeout_follows_upload_size_and_media_length(tmp_path, speech):
     policy = TimeoutPolicy(base=60.0)
     assert policy.read_timeout(0, 0) == 60.0
@@ -50,6 +69,9 @@ def test_the_timeout_follows_upload_size_and_media_length(tmp_path, speech):
         long = request_timeout({"file": speech}, httpx.Timeout(60.0))
     assert long.read >= 3600.0
     assert request_timeout(None, httpx.Timeout(60.0)) is None
+    with expecting(speech_seconds("x" * 5000)):
+        spoken = request_timeout(None, httpx.Timeout(60.0))
+    assert spoken is not None and spoken.read >= 60.0 + 5000 / 14.0
 
 
 def test_progress_keeps_moving_while_the_service_thinks(tmp_path, speech):

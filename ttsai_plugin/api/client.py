@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from ..errors import (APIError, APITimeoutError, InputError, LimitExceededError, MediaError,
                       TaskFailedError)
-from . import accept
+from . import accept, timeouts
 from ._base import Answer, BaseClient
 from ._errors import scrub
 from .paths import endpoint
@@ -39,18 +39,20 @@ class TTSAIClient(BaseClient):
         _check_range("speed", speed, 0.5, 2.0)
         body = {"model": model, "text": text, "voice": voice, "speed": speed,
                 "format": format_for(Path(out), format), "language": language, "stream": stream}
-        return self._audio("tts", out, accept.speech(text, speed),
-                           json={k: v for k, v in body.items() if v is not None})
+        with timeouts.expecting(timeouts.speech_seconds(text, speed)):
+            return self._audio("tts", out, accept.speech(text, speed),
+                               json={k: v for k, v in body.items() if v is not None})
 
     def clone(self, reference_audio: PathLike, *, text: str, out: PathLike,
               model: str = "chatterbox", format: str | None = None,
               language: str | None = None) -> AudioResult:
         """Speak ``text`` in the voice of ``reference_audio`` (10–30 s of clean speech)."""
         self._check_text(text)
-        return self._audio("clone", out, accept.speech(text),
-                           files={"reference_audio": reference_audio},
-                           data={"text": text, "model": model, "language": language,
-                                 "format": format_for(Path(out), format)})
+        with timeouts.expecting(timeouts.speech_seconds(text)):
+            return self._audio("clone", out, accept.speech(text),
+                               files={"reference_audio": reference_audio},
+                               data={"text": text, "model": model, "language": language,
+                                     "format": format_for(Path(out), format)})
 
     # --- audio in, audio out ---------------------------------------------------------
 

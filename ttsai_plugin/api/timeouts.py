@@ -80,7 +80,23 @@ def expecting(seconds: float | None) -> Iterator[None]:
         _expected.reset(token)
 
 
+CHARACTERS_PER_SECOND = 14.0   # a calm narrator's pace
+
+
+def speech_seconds(text: str, speed: float = 1.0) -> float:
+    """About how long ``text`` lasts when spoken at ``speed`` (the work a TTS request asks
+    for), at ``CHARACTERS_PER_SECOND``."""
+    return len(text) / CHARACTERS_PER_SECOND / max(speed, 0.1)
+
+
 def request_timeout(files: Mapping[str, Path] | None, default: httpx.Timeout) -> httpx.Timeout | None:
-    """The client's hook: a per-request timeout for uploads, at least the client's own."""
+    """The client's hook: a per-request timeout for uploads, or for a request ``expecting``
+    media to be made (speech from text), at least the client's own."""
     base = default.read if default.read is not None else DEFAULT_POLICY.base
+    if not files:
+        seconds = _expected.get()
+        if not seconds:
+            return None
+        return httpx.Timeout(DEFAULT_POLICY.read_timeout(0, seconds) - DEFAULT_POLICY.base
+                             + base, connect=min(DEFAULT_POLICY.connect, base))
     return DEFAULT_POLICY.for_upload(files, base)
