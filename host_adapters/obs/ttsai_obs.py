@@ -8,7 +8,6 @@ the core and its dependencies.
 from __future__ import annotations
 
 import sys
-import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,6 +18,7 @@ if str(SCRIPT_DIR) not in sys.path:
     sys.path.insert(0, str(SCRIPT_DIR))
 
 import ttsai_obs_hotkeys as hotkeys  # noqa: E402
+from ttsai_obs_jobs import submit  # noqa: E402
 import ttsai_obs_props as props  # noqa: E402
 import ttsai_obs_scene as scene  # noqa: E402
 from ttsai_obs_session import Session  # noqa: E402
@@ -139,49 +139,6 @@ def _drain() -> None:
     _state.drain()
 
 
-def _connection() -> Any:
-    from ttsai_obs_tasks import Connection
-    folder = _state.get("media_dir") or props.default_media_dir()
-    return Connection(base_url=_state.get("base_url"), media_dir=Path(folder))
-
-
-def _submit(label: str, task: str, *args: Any,
-            land: Callable[[Any], Any] | None = None) -> bool:
-    """Run ``ttsai_obs_tasks.<task>(connection, *args)`` on a worker and journal its files with
-    where they go (``land(outcome)``, a Landing); the main thread then puts them in OBS."""
-    if not _state.core.ok or _state.runner is None:
-        _state.set_status(_state.core.message)
-        return True
-    import ttsai_obs_tasks
-    from ttsai_plugin.jobs import JobState
-    job_id = f"obs-{uuid.uuid4().hex[:12]}"
-
-    def finished(job: Any) -> None:
-        _state.running.discard(job_id)
-        if job.state is JobState.CANCELLED:
-            _state.set_status(f"{label} cancelled; nothing was written.")
-            return
-        if job.error is not None:
-            reason = ttsai_obs_tasks.in_obs_terms(job.error)  # unexpected ones name the job
-            _state.set_status(reason if reason.startswith(f"{label} failed")
-                              else f"{label} failed: {reason}")
-            return
-        landing = job.result.landing
-        try:
-            scene.land(landing.scene, landing.shown, landing.mute)
-        except scene.SceneError as exc:
-            _state.set_status(f"{label}: {exc} The result is kept under 'Interrupted results'.")
-            return
-        ttsai_obs_tasks.journal().mark_placed(job_id)
-        _state.set_status(job.result.message)
-
-    work = ttsai_obs_tasks.journaled(getattr(ttsai_obs_tasks, task), job_id, task, land)
-    _state.running.add(job_id)
-    _state.runner.submit(work, _connection(), *args, label=label, on_done=finished)
-    _state.set_status(f"{label}: started")
-    return True
-
-
 def _guarded(fn: Callable[[], bool]) -> bool:
     """Run a button's main-thread part; a user-facing error becomes the status line."""
     try:
@@ -223,9 +180,9 @@ def _on_narrate(_props: Any, _prop: Any) -> bool:
     def start() -> bool:
         with scene.target_scene(target):
             pass
-        return _submit("Narration", "narrate",
-                       obs.obs_data_get_string(_state.settings, "narration_text"),
-                       _state.get("voice"), land=show)
+        return submit(_state, "Narration", "narrate",
+                      obs.obs_data_get_string(_state.settings, "narration_text"),
+                      _state.get("voice"), land=show)
     return _guarded(start)
 
 
@@ -237,13 +194,13 @@ def _recording_path() -> str:
 
 
 def _on_clean(_props: Any, _prop: Any) -> bool:
-    return _submit("Cleanup", "clean_recording", _recording_path(),
-                   _state.get("cleanup_preset"))
+    return submit(_state, "Cleanup", "clean_recording", _recording_path(),
+                  _state.get("cleanup_preset"))
 
 
 def _on_dub(_props: Any, _prop: Any) -> bool:
-    return _submit("Dub", "dub_recording", _recording_path(),
-                   _state.get("dub_language"))
+    return submit(_state, "Dub", "dub_recording", _recording_path(),
+                  _state.get("dub_language"))
 
 
 def _on_stems(_props: Any, _prop: Any) -> bool:
@@ -259,7 +216,7 @@ def _on_stems(_props: Any, _prop: Any) -> bool:
                                     for name, path in zip(outcome.names, outcome.files)],
                            [media.source])
         stems = int(obs.obs_data_get_int(_state.settings, "stems_count"))
-        return _submit("Stems", "split_stems", media.path, stems, land=add)
+        return submit(_state, "Stems", "split_stems", media.path, stems, land=add)
     return _guarded(start)
 
 
@@ -363,4 +320,4 @@ def handle_recording_stopped(path: str) -> None:
     _state.last_recording = str(file)
     obs.obs_data_set_default_string(_state.settings, "recording", str(file))
     if obs.obs_data_get_bool(_state.settings, "cleanup_auto"):
-        _submit("Cleanup", "clean_recording", str(file), _state.get("cleanup_preset"))
+        submit(_state, "Cleanup", "clean_recording", str(file), _state.get("cleanup_preset"))
