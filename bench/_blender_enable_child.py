@@ -3,7 +3,6 @@ extension in a fresh user folder and print one JSON line with what it cost."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 

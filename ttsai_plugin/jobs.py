@@ -11,8 +11,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from ttsai_plugin.errors import Cancelled, TTSAIError
-from ttsai_plugin.progress import (  # noqa: F401 - re-exported: jobs is where hosts look
-    HEARTBEAT_SECONDS, Progress, ProgressState, ProgressTracker, StepProgress, heartbeat)
+from ttsai_plugin.progress import (HEARTBEAT_SECONDS, Progress, ProgressState, ProgressTracker,
+                                   StepProgress, heartbeat)
+
+__all__ = ["CancelToken", "JobState", "Job", "JobRunner",
+           # from ttsai_plugin.progress: jobs is where hosts look for them
+           "HEARTBEAT_SECONDS", "Progress", "ProgressState", "ProgressTracker", "StepProgress",
+           "heartbeat"]
 
 
 class CancelToken:

@@ -8,7 +8,6 @@ document's paths are all made relative), and ``save_post`` makes sure of it.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 

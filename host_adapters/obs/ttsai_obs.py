@@ -4,16 +4,19 @@ live mic filter chain, without freezing OBS.
 Thin by design: OBS objects in, ``ttsai_plugin`` core calls on worker threads, results applied
 on OBS's main thread by a timer that drains a queue. The README says how OBS's Python finds
 the core and its dependencies.
+
+This file holds what OBS looks up in the script it loads: the ``script_*`` functions, and the
+timer and frontend callbacks, module-level because OBS finds a callback to remove by the
+function object. The ``ttsai_obs_*`` modules beside it do the rest: ``session`` (the state
+between callbacks), ``actions`` (buttons, hotkeys, a stopped recording), ``jobs`` (work on
+workers), ``tasks`` (the work itself), ``props`` (the page), ``scene`` and ``filters`` (OBS
+objects), ``recovery``, ``hotkeys``, ``log``, ``core`` (finding the core).
 """
 from __future__ import annotations
 
-import queue
 import sys
-import threading
-import time
-import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import obspython as obs
 
@@ -21,52 +24,16 @@ SCRIPT_DIR = Path(__file__).resolve().parent
 if str(SCRIPT_DIR) not in sys.path:
     sys.path.insert(0, str(SCRIPT_DIR))
 
-import ttsai_obs_core  # noqa: E402
+import ttsai_obs_actions as actions  # noqa: E402
 import ttsai_obs_hotkeys as hotkeys  # noqa: E402
-from ttsai_obs_log import ScriptLog  # noqa: E402
 import ttsai_obs_props as props  # noqa: E402
 import ttsai_obs_scene as scene  # noqa: E402
+from ttsai_obs_session import Session  # noqa: E402
 
-NARRATION_SOURCE = "TTS.ai Narration"
 DRAIN_MS = 100
-UNLOAD_GRACE_S = 3.0
 
-
-class _State:
-    """Everything the script holds between callbacks; reset on each load."""
-
-    def __init__(self) -> None:
-        self.settings: Any = None
-        self.core = ttsai_obs_core.CoreStatus(False, "Not loaded yet.")
-        self.core_setting: str | None = None
-        self.runner: Any = None
-        self.inbox: queue.Queue[Callable[[], None]] = queue.Queue()
-        self.stopping = threading.Event()
-        self.last_recording = ""
-        self.status = ""
-        self.frontend = False
-        self.running: set[str] = set()   # journal ids of jobs this session will still show
-        self.log = ScriptLog()
-
-
-_state = _State()
-
-
-# --- finding the core ---------------------------------------------------------------------
-
-def _ensure_core(settings: Any) -> bool:
-    setting = obs.obs_data_get_string(settings, "core_path") if settings is not None else ""
-    if _state.core.ok or setting == _state.core_setting:
-        return _state.core.ok
-    _state.core_setting = setting
-    _state.core = ttsai_obs_core.locate_core(setting, SCRIPT_DIR)
-    if _state.core.ok and settings is not None:
-        props.defaults(settings, True)
-        obs.obs_data_set_default_string(settings, "core_path", _state.core.location)
-    if _state.core.ok and _state.runner is None and not _state.stopping.is_set():
-        from ttsai_plugin.jobs import JobRunner
-        _state.runner = JobRunner(max_workers=2, on_main=_state.inbox.put)
-    return _state.core.ok
+_state = Session(SCRIPT_DIR)
+"""Made anew each time OBS loads or reloads this file; the modules beside it are not reloaded."""
 
 
 # --- OBS script API -----------------------------------------------------------------------
@@ -80,34 +47,34 @@ def script_description() -> str:
 
 
 def script_defaults(settings: Any) -> None:
-    props.defaults(settings, _ensure_core(settings))
+    props.defaults(settings, _state.ensure_core(settings))
 
 
 def script_load(settings: Any) -> None:
     _state.settings = settings
     _state.stopping.clear()
     obs.obs_data_erase(settings, "api_key")
-    _ensure_core(settings)
+    _state.ensure_core(settings)
     obs.timer_add(_drain, DRAIN_MS)
     hotkeys.register(settings, _press)
     _state.frontend = scene.frontend_available()
     if _state.frontend:
         obs.obs_frontend_add_event_callback(_on_frontend_event)
     else:
-        _log("No OBS frontend here: choose a target scene by name; automatic cleanup on "
-             "recording stop needs OBS's main window.")
-    _set_status(_state.core.message)
-    _offer_interrupted()
+        _state.log.write("No OBS frontend here: choose a target scene by name; automatic "
+                         "cleanup on recording stop needs OBS's main window.")
+    _state.set_status(_state.core.message)
+    actions.offer_interrupted(_state)
     _state.log.ticking = True
 
 
 def script_update(settings: Any) -> None:
     _state.settings = settings
     for key in props.SHOW_DEFAULT_WHEN_EMPTY:  # a cleared field shows what will be used
-        if obs.obs_data_has_user_value(settings, key) and not _get(key):
+        if obs.obs_data_has_user_value(settings, key) and not _state.get(key):
             obs.obs_data_unset_user_value(settings, key)
-    if not _state.core.ok and _ensure_core(settings):
-        _set_status(_state.core.message)
+    if not _state.core.ok and _state.ensure_core(settings):
+        _state.set_status(_state.core.message)
 
 
 def script_save(settings: Any) -> None:
@@ -123,303 +90,25 @@ def script_unload() -> None:
     hotkeys.forget()
     if _state.frontend:
         obs.obs_frontend_remove_event_callback(_on_frontend_event)
-    runner, _state.runner = _state.runner, None
-    if runner is not None:
-        jobs = runner.active()
-        runner.shutdown(cancel=True, wait=False)
-        deadline = time.monotonic() + UNLOAD_GRACE_S
-        for job in jobs:
-            try:
-                job.wait(max(0.0, deadline - time.monotonic()))
-            except Exception:  # noqa: BLE001 - cancelled or still stopping: either is fine
-                pass
+    _state.stop_jobs()
     _state.settings = None
 
 
 def script_properties() -> Any:
-    return props.build(_state.core, _buttons(), _state.frontend, _interrupted(), _view())
+    return actions.page(_state)
 
 
-def _view() -> Any:
-    last = _state.last_recording  # not scene.last_recording(): OBS's binding leaks its string
-    if _state.settings is not None:
-        obs.obs_data_set_default_string(_state.settings, "recording", last)
-    return props.View(_state.status, _state.core.location, last)
+# --- callbacks ----------------------------------------------------------------------------
 
-
-def _buttons() -> dict[str, Callable[..., bool]]:
-    """Each button (and the Core folder's change) renews the page it redraws."""
-    pressed = {"save_key": _on_save_key, "narrate": _on_narrate, "clean": _on_clean,
-               "dub": _on_dub, "stems": _on_stems, "mic_chain": _on_mic_chain,
-               "cancel": _on_cancel, "retry_core": _on_retry_core, "refresh": _on_refresh,
-               "core_path_changed": _on_core_path_changed,
-               "recover": _on_interrupted("recover"),
-               "discard_interrupted": _on_interrupted("discard")}
-    return {name: _renewing(fn) for name, fn in pressed.items()}
-
-
-def _renewing(fn: Callable[..., bool]) -> Callable[..., bool]:
-    """``fn``, then, when it asks OBS to redraw, the page's lists and tooltips renewed (the
-    whole page added once the core is found): OBS redraws from the properties it has (a
-    hotkey passes none)."""
-    def pressed(page: Any, *args: Any) -> bool:
-        redraw = fn(page, *args)
-        if not redraw or page is None:
-            return redraw
-        if _state.core.ok and obs.obs_properties_get(page, "api_key") is None:
-            props.complete(page, _buttons(), _state.frontend, _interrupted(), _view())
-        else:
-            props.renew(page, _state.frontend, _view())
-        return redraw
-    return pressed
+def _drain() -> None:
+    """Timer on OBS's main loop: apply finished results, then show the running jobs' progress."""
+    _state.drain()
 
 
 def _press(action: str) -> None:
     """A hotkey: run its button on the main loop, as a click would."""
-    _state.inbox.put(lambda: _buttons()[action](None, None))
+    actions.press(_state, action)
 
-
-# --- main-thread plumbing -----------------------------------------------------------------
-
-def _drain() -> None:
-    """Timer on OBS's main loop: apply finished results, then show the running jobs' progress."""
-    _state.log.flush()
-    while True:
-        try:
-            fn = _state.inbox.get_nowait()
-        except queue.Empty:
-            break
-        if _state.stopping.is_set():
-            continue
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - one bad result must not kill the timer
-            _set_status(f"Error: {exc}")
-    runner = _state.runner
-    active = runner.active() if runner is not None else []
-    if active:
-        parts = [f"{j.label}: {j.progress[0]:.0%} {j.progress[1]}".strip() for j in active]
-        _set_status(" · ".join(parts), log=False)
-
-
-def _set_status(text: str, *, log: bool = True) -> None:
-    """The full text goes to the Script Log and the status tooltip; the field gets one line."""
-    if text == _state.status:
-        return
-    _state.status = text
-    if _state.settings is not None:
-        obs.obs_data_set_string(_state.settings, "status", props.short_status(text))
-    if log:
-        _log(text)
-
-
-def _log(text: str) -> None:
-    _state.log.write(text)
-
-
-def _get(key: str) -> str:
-    return obs.obs_data_get_string(_state.settings, key).strip()
-
-
-def _connection() -> Any:
-    from ttsai_obs_tasks import Connection
-    folder = _get("media_dir") or props.default_media_dir()
-    return Connection(base_url=_get("base_url"), media_dir=Path(folder))
-
-
-def _submit(label: str, task: str, *args: Any,
-            land: Callable[[Any], Any] | None = None) -> bool:
-    """Run ``ttsai_obs_tasks.<task>(connection, *args)`` on a worker and journal its files with
-    where they go (``land(outcome)``, a Landing); the main thread then puts them in OBS."""
-    if not _state.core.ok or _state.runner is None:
-        _set_status(_state.core.message)
-        return True
-    import ttsai_obs_tasks
-    from ttsai_plugin.jobs import JobState
-    job_id = f"obs-{uuid.uuid4().hex[:12]}"
-
-    def finished(job: Any) -> None:
-        _state.running.discard(job_id)
-        if job.state is JobState.CANCELLED:
-            _set_status(f"{label} cancelled; nothing was written.")
-            return
-        if job.error is not None:
-            reason = ttsai_obs_tasks.in_obs_terms(job.error)  # unexpected ones name the job
-            _set_status(reason if reason.startswith(f"{label} failed") else f"{label} failed: {reason}")
-            return
-        landing = job.result.landing
-        try:
-            scene.land(landing.scene, landing.shown, landing.mute)
-        except scene.SceneError as exc:
-            _set_status(f"{label}: {exc} The result is kept under 'Interrupted results'.")
-            return
-        ttsai_obs_tasks.journal().mark_placed(job_id)
-        _set_status(job.result.message)
-
-    work = ttsai_obs_tasks.journaled(getattr(ttsai_obs_tasks, task), job_id, task, land)
-    _state.running.add(job_id)
-    _state.runner.submit(work, _connection(), *args, label=label, on_done=finished)
-    _set_status(f"{label}: started")
-    return True
-
-
-def _guarded(fn: Callable[[], bool]) -> bool:
-    """Run a button's main-thread part; a user-facing error becomes the status line."""
-    try:
-        return fn()
-    except scene.SceneError as exc:
-        _set_status(str(exc))
-    except Exception as exc:  # noqa: BLE001 - core errors carry their own hint
-        _set_status(f"Error: {exc}")
-    return True
-
-
-# --- buttons ------------------------------------------------------------------------------
-
-def _on_save_key(_props: Any, _prop: Any) -> bool:
-    key = obs.obs_data_get_string(_state.settings, "api_key").strip()
-    obs.obs_data_erase(_state.settings, "api_key")
-    if not key:
-        _set_status("Type the API key first, then press 'Save key'.")
-        return True
-    if not _state.core.ok:
-        _set_status(_state.core.message)
-        return True
-
-    def save() -> bool:
-        from ttsai_plugin.api import save_config
-        where = save_config(api_key=key)
-        _set_status(f"API key saved to {where} (readable only by you).")
-        return True
-    return _guarded(save)
-
-
-def _on_narrate(_props: Any, _prop: Any) -> bool:
-    target = _get("target_scene")
-
-    def show(outcome: Any) -> Any:
-        from ttsai_obs_tasks import Landing
-        return Landing(target, [(NARRATION_SOURCE, str(outcome.files[0]), True)])
-
-    def start() -> bool:
-        with scene.target_scene(target):
-            pass
-        return _submit("Narration", "narrate",
-                       obs.obs_data_get_string(_state.settings, "narration_text"),
-                       _get("voice"), land=show)
-    return _guarded(start)
-
-
-def _recording_path() -> str:
-    """The file the user chose in 'Recording', else the last recording (shown as its default)."""
-    chosen = _get("recording") if obs.obs_data_has_user_value(_state.settings, "recording") \
-        else ""
-    return chosen or _state.last_recording or scene.last_recording()
-
-
-def _on_clean(_props: Any, _prop: Any) -> bool:
-    return _submit("Cleanup", "clean_recording", _recording_path(),
-                   _get("cleanup_preset"))
-
-
-def _on_dub(_props: Any, _prop: Any) -> bool:
-    return _submit("Dub", "dub_recording", _recording_path(),
-                   _get("dub_language"))
-
-
-def _on_stems(_props: Any, _prop: Any) -> bool:
-    target = _get("target_scene")
-
-    def start() -> bool:
-        chosen = _get("stems_source")
-        media = scene.media_file(chosen) if chosen else scene.selected_media(target)
-
-        def add(outcome: Any) -> Any:
-            from ttsai_obs_tasks import Landing
-            return Landing(target, [(f"{media.source} ({name})", str(path), False)
-                                    for name, path in zip(outcome.names, outcome.files)],
-                           [media.source])
-        stems = int(obs.obs_data_get_int(_state.settings, "stems_count"))
-        return _submit("Stems", "split_stems", media.path, stems, land=add)
-    return _guarded(start)
-
-
-def _on_mic_chain(_props: Any, _prop: Any) -> bool:
-    def apply() -> bool:
-        from ttsai_obs_filters import apply_chain
-        from ttsai_obs_tasks import preset as find_preset
-        preset = find_preset(_get("mic_preset"))
-        if not preset.obs_filters:
-            _set_status(f"The preset '{preset.name}' has no live filters (obs_filters).")
-            return True
-        source_name = _get("mic_source") or scene.default_mic()
-        if not source_name:
-            raise scene.SceneError("No mic: pick one in 'Mic', or set a Mic/Auxiliary Audio "
-                                   "device in Settings → Audio.")
-        _set_status(apply_chain(source_name, preset.obs_filters).summary(source_name))
-        return True
-    if not _state.core.ok:
-        _set_status(_state.core.message)
-        return True
-    return _guarded(apply)
-
-
-def _interrupted() -> int:
-    """How many finished results OBS never showed (0 without the core or a readable journal)."""
-    if not _state.core.ok:
-        return 0
-    try:
-        from ttsai_obs_tasks import interrupted
-        return len(interrupted(frozenset(_state.running)))
-    except Exception:  # noqa: BLE001 - a damaged journal must not hide the settings page
-        return 0
-
-
-def _offer_interrupted() -> None:
-    if _interrupted():
-        import ttsai_obs_recovery
-        _set_status(ttsai_obs_recovery.offer(_state.running))
-
-
-def _on_interrupted(action: str) -> Callable[[Any, Any], bool]:
-    """The 'recover' or 'discard' button of the interrupted results; True redraws the page."""
-    def click(_props: Any, _prop: Any) -> bool:
-        def run() -> bool:
-            import ttsai_obs_recovery
-            _set_status(getattr(ttsai_obs_recovery, action)(_state.running))
-            return True
-        return _guarded(run)
-    return click
-
-
-def _on_cancel(_props: Any, _prop: Any) -> bool:
-    if _state.runner is not None and _state.runner.active():
-        _state.runner.cancel_all()
-        _set_status("Cancelling…")
-    return True
-
-
-def _on_refresh(_props: Any, _prop: Any) -> bool:
-    """Nothing more to do: the page is renewed, and True makes OBS redraw it."""
-    return True
-
-
-def _on_retry_core(_props: Any, _prop: Any) -> bool:
-    _state.core_setting = None
-    _ensure_core(_state.settings)
-    _set_status(_state.core.message)
-    return True
-
-
-def _on_core_path_changed(_props: Any, _prop: Any, settings: Any) -> bool:
-    """Look for the core as soon as a folder is chosen; True redraws the page."""
-    if _ensure_core(settings):
-        _set_status(_state.core.message)
-        return True
-    return False
-
-
-# --- recordings ---------------------------------------------------------------------------
 
 def _on_frontend_event(event: int) -> None:
     if event == obs.OBS_FRONTEND_EVENT_RECORDING_STOPPED:
@@ -429,19 +118,5 @@ def _on_frontend_event(event: int) -> None:
 
 
 def handle_recording_stopped(path: str) -> None:
-    """A recording ended (OBS's event, or a test): remember it; clean it if asked to.
-
-    OBS also sends the event when recording failed, so a missing or empty file only
-    updates the status line.
-    """
-    if _state.settings is None or _state.stopping.is_set():
-        return
-    file = Path(path) if path else None
-    if file is None or not file.is_file() or file.stat().st_size == 0:
-        _state.inbox.put(lambda: _set_status("Recording stopped, but no recording file was "
-                                             "written."))
-        return
-    _state.last_recording = str(file)
-    obs.obs_data_set_default_string(_state.settings, "recording", str(file))
-    if obs.obs_data_get_bool(_state.settings, "cleanup_auto"):
-        _submit("Cleanup", "clean_recording", str(file), _get("cleanup_preset"))
+    """A recording ended (OBS's event, or a test): remember it; clean it if asked to."""
+    actions.recording_stopped(_state, path)

@@ -4,7 +4,6 @@ and version, ``test_in_blender[<file>:<story>-<version>]``: ``-k "offline and 5.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 

@@ -215,8 +215,7 @@ def test_clip_timing_without_background_is_the_whole_clip_dub_of_before(shared, 
     transport = shared[1]
     sent = len(transport.requests)
     ctx = _ctx(shared, "clip")
-    result = workflows.dub(ctx, Clip(path), target_language="es", timing="clip",
-                           keep_background=False)
+    workflows.dub(ctx, Clip(path), target_language="es", timing="clip", keep_background=False)
     assert [r for r in transport.requests[sent:] if "/v1/files/" not in r] == [
         "/v1/speech-translate/"]
     assert visible_files(ctx.out_dir) == [ctx.out_dir / "talk_music.dub-es.wav"]

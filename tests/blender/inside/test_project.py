@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import bpy
-import pytest
 
 import vse
 

@@ -4,7 +4,6 @@ results whose source is gone, and retimed sources."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import bpy

@@ -85,7 +85,7 @@ def tempo_of(y: np.ndarray, sr: int) -> float:
 
 def analyze(samples: np.ndarray, sr: int) -> dict:
     """``{key, scale, bpm, time_signature, camelot, compatible_keys}`` (the contract's shape)."""
-    librosa = buffers.require("librosa", "Key and tempo analysis")
+    buffers.require("librosa", "Key and tempo analysis")  # a missing librosa is said first
 
     y = buffers.resample(buffers.mono(buffers.check(samples, sr)), sr, RATE)
     if float(np.max(np.abs(y))) < 1e-4:
