@@ -169,6 +169,22 @@ def limited(chunks: Iterable[np.ndarray], *, gain: float, ceiling: float,
         yield _limit(window, ceiling)[m: m + rest]
 
 
+_AIMS = 8   # passes at most: peaky speech limited hard can take five to land within 0.1 LU
+
+
+def _next_gain(tried: list[tuple[float, float]], target: float) -> float:
+    """The gain to try next: the secant through the last two tries (a limiter gives less than
+    a decibel of loudness per decibel of gain, and less the harder it works), or the first
+    try's error added when there is only one."""
+    gain, got = tried[-1]
+    if len(tried) < 2:
+        return gain + (target - got)
+    (g0, l0), (g1, l1) = tried[-2], tried[-1]
+    slope = (l1 - l0) / (g1 - g0) if abs(g1 - g0) > 1e-6 else 1.0
+    step = (target - got) / min(1.0, max(slope, 0.1))
+    return gain + min(step, 12.0)
+
+
 def normalize(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
               target_lufs: float = -16.0, true_peak: float = -1.0,
               cancel: CancelCheck | None = None) -> Path:
@@ -185,7 +201,8 @@ def normalize(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
     with atomic_output(out_p, p) as tmp:
         wav = tmp if direct else tmp.with_suffix(".wav")
         try:
-            for _ in range(4):  # limiting lowers loudness a little: re-aim until on target
+            tried: list[tuple[float, float]] = []   # (gain dB, loudness it gave)
+            for _ in range(_AIMS):  # limiting lowers loudness: re-aim until on target
                 meter = LoudnessMeter(rate, channels)
                 with sf.SoundFile(str(wav), "w", samplerate=rate, channels=channels,
                                   subtype="PCM_16" if direct else "FLOAT") as f:
@@ -196,10 +213,11 @@ def normalize(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
                                        channels=channels):
                         meter.feed(seg)
                         f.write(np.clip(seg, -1.0, 1.0))
-                error = target_lufs - meter.integrated()
-                if abs(error) < 0.1:
+                got = meter.integrated()
+                if abs(target_lufs - got) < 0.1:
                     break
-                gain_db += error
+                tried.append((gain_db, got))
+                gain_db = _next_gain(tried, target_lufs)
             if not direct:
                 ffmpeg.run(["-i", wav, *codec_args(out_p), tmp], what=f"encode {out_p.name}")
         finally:
