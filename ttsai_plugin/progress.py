@@ -35,11 +35,14 @@ class ProgressState:
 ETA_AFTER = (0.03, 2.0)  # an ETA once this fraction is done and this many seconds have passed
 RATE_WINDOW = 30.0  # seconds of recent reports the throughput is measured over
 ETA_SMOOTHING = 5.0  # seconds: how fast the shown ETA follows a changed throughput
+OVERALL_FLOOR = 0.5  # the pace used is never under this share of the whole run's average
 
 
 class _Eta:
-    """Seconds left from the throughput over the last ``RATE_WINDOW`` s; between reports the
-    shown value counts down and moves towards a new estimate with time constant
+    """Seconds left from the throughput over the last ``RATE_WINDOW`` s, but never slower than
+    ``OVERALL_FLOOR`` of the whole run's average (a bar held still while the last part of a
+    narration ran showed an ETA of half an hour for a job that took two minutes); between
+    reports the shown value counts down and moves towards a new estimate with time constant
     ``ETA_SMOOTHING``, so one fast or slow part does not make it jump."""
 
     def __init__(self) -> None:
@@ -62,6 +65,7 @@ class _Eta:
         if now - t0 < RATE_WINDOW / 2:  # early on, the whole run so far is the best measure
             t0, f0 = began, 0.0
         rate = (fraction - f0) / (now - t0) if now > t0 else 0.0
+        rate = max(rate, OVERALL_FLOOR * fraction / max(1e-6, now - began))
         raw = (1.0 - fraction) / rate if rate > 0 else None
         if self.value is None:
             self.value = raw
@@ -177,7 +181,7 @@ class PartsMeter:
             for index, began in self._running.items():
                 weight, elapsed = self.weights[index], now - began
                 if pace:
-                    part = min(0.95, elapsed / max(1e-6, pace * weight))
+                    part = _overrun_creep(elapsed / max(1e-6, pace * weight))
                 else:
                     expect = max(self._min_guess, self._guess * weight)
                     part = min(0.95, elapsed / (elapsed + expect))
@@ -188,6 +192,17 @@ class PartsMeter:
     def reading(self) -> MeterReading:
         """The share with the time so far (which keeps the message moving while parts run)."""
         return MeterReading(self.share(), self._clock() - self._began)
+
+
+def _overrun_creep(x: float, knee: float = 0.8) -> float:
+    """A running part's share from ``x``, its elapsed time over the time the finished parts'
+    pace expects: ``x`` up to ``knee``, then on towards 1 ever slower (same slope at the knee)
+    without reaching it. A part slower than its pace keeps moving the bar, and the ETA grows
+    with the overrun instead of running off to hours as it did behind a fixed 0.95 cap."""
+    if x <= knee:
+        return max(0.0, x)
+    rest = 1.0 - knee
+    return 1.0 - rest * rest / (rest + (x - knee))
 
 
 HEARTBEAT_SECONDS = 1.0
