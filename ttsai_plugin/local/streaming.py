@@ -38,6 +38,7 @@ class Spooled:
     upload: Path
     seconds: float
     wav: Path | None = None
+    started: float = 0.0   # monotonic time its decoding began: the server time counts from here
 
     @property
     def dir(self) -> Path:
@@ -68,9 +69,12 @@ def spool(ctx: RequestContext, field: str = "file") -> Spooled:
         raise
 
 
-def decode_to_wav(ctx: RequestContext, spooled: Spooled, field: str = "file") -> Path:
-    """The spooled upload as a float WAV (read in place when soundfile can), paced like decode."""
-    started = time.monotonic()
+def decode_to_wav(ctx: RequestContext, spooled: Spooled, field: str = "file", *,
+                  pace: bool = True) -> Path:
+    """The spooled upload as a float WAV (read in place when soundfile can), paced like decode
+    unless ``pace`` is False: then the caller paces once its processing is done (``finish``),
+    so the work happens inside the server time the engine's knob sets, as a service's would."""
+    started = spooled.started = time.monotonic()
     upload: FileStorage = ctx.params.file(field)
     info, wav = None, spooled.dir / "decoded.wav"
     if spooled.upload.suffix.lower() in (".wav", ".flac"):  # as media.decode reads them
@@ -93,7 +97,8 @@ def decode_to_wav(ctx: RequestContext, spooled: Spooled, field: str = "file") ->
     if info.frames == 0:
         raise bad_request(f"{field}: {upload.filename!r} contains no audio samples.", field=field)
     spooled.wav, spooled.seconds = wav, info.frames / info.samplerate
-    ctx.pace(spooled.seconds, started)
+    if pace:
+        ctx.pace(spooled.seconds, started)
     return wav
 
 
@@ -139,6 +144,7 @@ def same_length_answer(ctx: RequestContext, spooled: Spooled, fmt: str,
     out = encode(path, written.sr, fmt, spooled.dir / f"answer.{fmt}",
                  gain=blockwise.headroom_gain(written.peaks[name]))
     path.unlink()
+    ctx.pace(spooled.seconds, spooled.started)
     return file_response(ctx, out, fmt, spooled.close)
 
 

@@ -74,7 +74,7 @@ def _same_length(ctx: RequestContext, operation: str, fmt: str, block: blockwise
             ctx.bill(credits.per_second(operation, audio.duration(samples, sr)))
             out, out_sr = whole(samples, sr)
             return audio_response(out, out_sr, fmt)
-        streaming.decode_to_wav(ctx, spooled, "file")
+        streaming.decode_to_wav(ctx, spooled, "file", pace=False)
         ctx.bill(credits.per_second(operation, spooled.seconds))
         return streaming.same_length_answer(ctx, spooled, fmt, block, blocks)
     except BaseException:
@@ -92,20 +92,22 @@ def separate(ctx: RequestContext) -> Response:
         check_webhook_url(webhook, ctx.engine.config.webhook_hosts)
     spooled = streaming.spool(ctx, "file")
     try:
-        streaming.decode_to_wav(ctx, spooled, "file")
+        streaming.decode_to_wav(ctx, spooled, "file", pace=False)
     except BaseException:
         spooled.close()
         raise
-    seconds = spooled.seconds
+    seconds, started = spooled.seconds, spooled.started
     ctx.bill(credits.per_second("separate", seconds))
     cost = ctx.charge.amount
     engine, host_url, blocks = ctx.engine, ctx.host_url, ctx.engine.config.blocks
 
     def work() -> dict[str, Any]:
         try:
-            return _separate(engine, host_url, spooled, blocks, stems, fmt)
+            body = _separate(engine, host_url, spooled, blocks, stems, fmt)
         finally:
             spooled.close()
+        ctx.pace(seconds, started)
+        return body
 
     if seconds > engine.config.async_threshold_seconds or webhook:
         charge = ctx.charge
