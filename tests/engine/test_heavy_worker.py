@@ -79,14 +79,14 @@ def test_parallel_long_uploads_run_their_blocks_on_one_thread_one_at_a_time(tmp_
     assert seen.most == 1
 
 
-def _no_words(samples, sr, **_):
-    return {"text": "", "language": "en", "duration": len(samples) / sr, "segments": []}
+def _no_words(speech, **_):
+    return {"text": "", "language": "en", "duration": speech.duration, "segments": []}
 
 
 def test_parallel_whisper_transcriptions_take_turns_on_the_same_thread(tmp_path, monkeypatch):
     seen = Seen()
     monkeypatch.setattr(recognition, "backend", lambda language=None: "whisper")
-    monkeypatch.setattr(recognition, "transcribe", seen.wrap(_no_words))
+    monkeypatch.setattr(recognition, "recognize", seen.wrap(_no_words))
     posters = post_parallel(tmp_path, "v1/stt/")
     assert len(seen.threads) == 1 and not seen.threads & posters
     assert seen.most == 1
@@ -97,7 +97,7 @@ def test_classical_transcriptions_run_side_by_side_on_their_own_threads(tmp_path
     speed of a long transcription on a two-core machine."""
     seen = Seen(hold=0.5)
     monkeypatch.setattr(recognition, "backend", lambda language=None: "pocketsphinx")
-    monkeypatch.setattr(recognition, "transcribe", seen.wrap(_no_words))
+    monkeypatch.setattr(recognition, "recognize", seen.wrap(_no_words))
     posters = post_parallel(tmp_path, "v1/stt/")
     assert seen.threads == posters
     assert seen.most > 1

@@ -186,3 +186,36 @@ def test_whisper_features_are_faster_whispers_own_without_a_whole_stft(monkeypat
     got = stt_whisper.model().feature_extractor(x, chunk_length=30)
     assert np.array_equal(got, expected)  # bit for bit: the transcript cannot change
     assert 0 < max(largest) <= whisper_features.SLICE_FRAMES < len(x) // 160
+
+
+@needs[registry.WHISPER.key]
+def test_whisper_vad_gives_faster_whispers_probabilities_a_few_seconds_per_run(speech_wav):
+    from faster_whisper import vad
+    from scipy.signal import resample_poly
+
+    from ttsai_plugin.local.processing import stt_whisper, whisper_vad
+
+    stt_whisper.model()
+    voice, sr = sf.read(speech_wav, dtype="float32")
+    voice = resample_poly(voice, 16000, sr).astype(np.float32)
+    rng = np.random.default_rng(6)
+    x = np.concatenate([voice, 0.01 * rng.standard_normal(16000 * 20), voice] * 3)
+    x = np.pad(x, (0, 512 - len(x) % 512)).astype(np.float32)
+    sliced = vad.get_vad_model()
+    assert isinstance(sliced, whisper_vad.SlicedVAD)
+    expected = vad.SileroVADModel.__call__(sliced, x.copy())  # one run of every window
+    runs: list[int] = []
+    session = sliced.session
+
+    class Watched:
+        def run(self, names, feeds):
+            runs.append(len(feeds["input"]))
+            return session.run(names, feeds)
+
+    sliced.session = Watched()
+    try:
+        got = sliced(x.copy())
+    finally:
+        sliced.session = session
+    assert np.array_equal(got, expected)  # bit for bit: the same speech is kept
+    assert max(runs) == whisper_vad.BATCH < len(x) // 512

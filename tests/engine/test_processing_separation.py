@@ -147,3 +147,27 @@ def test_a_sung_melody_comes_out_of_a_backing_track_that_changes_chords():
     print(f"sung vocal SDR {sdr:.1f} dB")
     assert sdr >= 4.0               # REPET-SIM, the previous method, left it near 0 dB
     assert np.allclose(stems["vocals"] + stems["accompaniment"], mix, atol=1e-3)
+
+
+def test_the_beat_spectrum_taken_in_slices_of_bins_is_the_whole_arrays():
+    mag = np.abs(np.random.default_rng(7).normal(size=(1025, 900))).astype(np.float32)
+    frames = mag.shape[1]
+    auto = np.fft.irfft(np.abs(np.fft.rfft(mag.astype(np.float64) ** 2, 2 * frames,
+                                           axis=1)) ** 2, axis=1)[:, :frames]
+    beat = (auto / (frames - np.arange(frames))[np.newaxis, :]).mean(axis=0)
+    lo, hi = int(separation.MIN_PERIOD * 48000 / 512), frames // 3
+    assert separation.beat_period(mag, 48000, 512) == lo + int(np.argmax(beat[lo:hi]))
+
+
+def test_one_long_upload_block_separates_in_bounded_memory():
+    """A blockwise block (20 s + overlap and context) at 48 kHz: its spectrum is 17 MB; scipy's
+    STFT, the whole-block beat spectrum and masks made it peak at 177 MB."""
+    import tracemalloc
+    x = np.random.default_rng(8).normal(0, 0.1, int(22.5 * 48000)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        separation.separate(x, 48000)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert peak < 80

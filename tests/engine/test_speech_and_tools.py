@@ -163,3 +163,40 @@ def test_each_voice_has_a_preview_made_on_first_download(engine, tmp_path):
     assert first.headers["X-RateLimit-Limit"].isdigit()  # on every answer, downloads too
     assert first.content == again.content and audio_seconds(first.content, ".mp3", tmp_path) > 0.5
     assert httpx.get(engine.url + "files/preview_xx-nobody.mp3", trust_env=False).status_code == 404
+
+
+def test_stt_lets_the_decoded_upload_go_before_the_model_hears_it(tmp_path, short_speech,
+                                                                 monkeypatch):
+    """A 5-minute part decoded at 48 kHz is 58 MB; Whisper needs only its 16 kHz copy."""
+    import weakref
+
+    from ttsai_plugin.local import audio
+    from ttsai_plugin.local.processing import models_registry, recognition
+
+    if not models_registry.available(models_registry.WHISPER):
+        pytest.skip("Whisper is not installed (the neural extra)")
+    monkeypatch.setenv("TTSAI_ENGINE_CLASSICAL", "0")
+    from scipy.signal import resample_poly
+    voice, sr = sf.read(str(short_speech), dtype="float32")
+    part = tmp_path / "part48k.wav"
+    sf.write(str(part), resample_poly(voice, 48000, sr), 48000)
+    decoded, alive = [], []
+    decode_upload, recognize = audio.decode_upload, recognition.recognize
+
+    def watched_decode(*args, **kwargs):
+        samples, sr = decode_upload(*args, **kwargs)
+        decoded.append(weakref.ref(samples))
+        return samples, sr
+
+    def watched_recognize(speech, **kwargs):
+        alive.append((speech.backend, decoded[-1]() is not None))
+        return recognize(speech, **kwargs)
+
+    monkeypatch.setattr(audio, "decode_upload", watched_decode)
+    monkeypatch.setattr(recognition, "recognize", watched_recognize)
+    app = create_app(EngineConfig(data_dir=tmp_path))
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://engine/v1/",
+                      headers={"Authorization": f"Bearer {DEV_KEY}"}) as c:
+        r = c.post("stt/", files=upload(part))
+    assert r.status_code == 200 and "world" in r.json()["text"].lower()
+    assert alive == [("whisper", False)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -135,23 +136,49 @@ def backend(language: str | None = None) -> str:
     return "whisper" if english and models_registry.use(models_registry.WHISPER) else "pocketsphinx"
 
 
-def transcribe(samples: np.ndarray, sr: int, *, language: str | None = None,
-               timestamps: bool = False) -> dict:
+@dataclass
+class Prepared:
+    """Audio ready for the backend that hears it: 16 kHz mono for Whisper (the caller's samples
+    are then no longer needed: a long part's are 3x that copy), the samples as given for
+    pocketsphinx."""
+
+    backend: str
+    samples: np.ndarray
+    sr: int
+    duration: float
+
+
+def prepare(samples: np.ndarray, sr: int, *, language: str | None = None) -> Prepared:
+    """``samples`` checked and, for Whisper, resampled and cleaned when noisy."""
+    x = buffers.check(samples, sr)
+    duration = round(buffers.mono(x).shape[0] / sr, 3)
+    which = backend(language)
+    if which == "whisper":
+        x16 = buffers.resample(buffers.mono(x), sr, RATE)
+        if is_noisy(x16) and denoise.backend() == "deepfilternet3":
+            x16 = denoise.denoise_channel(x16, RATE, WHISPER_DENOISE)
+        return Prepared(which, x16, RATE, duration)
+    return Prepared(which, x, sr, duration)
+
+
+def recognize(speech: Prepared, *, timestamps: bool = False) -> dict:
     """``{text, language, duration, segments:[{start, end, text, speaker, words?}]}``.
 
     ``speaker`` is None: there is no offline diarization. ``words`` only with ``timestamps``.
     """
-    x = buffers.check(samples, sr)
-    duration = round(buffers.mono(x).shape[0] / sr, 3)
-    if backend(language) == "whisper":
-        x16 = buffers.resample(buffers.mono(x), sr, RATE)
-        if is_noisy(x16) and denoise.backend() == "deepfilternet3":
-            x16 = denoise.denoise_channel(x16, RATE, WHISPER_DENOISE)
-        segments = stt_whisper.transcribe16k(x16, timestamps=timestamps)
+    if speech.backend == "whisper":
+        segments = stt_whisper.transcribe16k(speech.samples, timestamps=timestamps)
     else:
-        segments = transcribe_sphinx(x, sr, duration, timestamps=timestamps)
+        segments = transcribe_sphinx(speech.samples, speech.sr, speech.duration,
+                                     timestamps=timestamps)
     return {"text": " ".join(s["text"] for s in segments), "language": "en",
-            "duration": duration, "segments": segments}
+            "duration": speech.duration, "segments": segments}
+
+
+def transcribe(samples: np.ndarray, sr: int, *, language: str | None = None,
+               timestamps: bool = False) -> dict:
+    """``recognize(prepare(samples, sr))``: the transcript of ``samples``."""
+    return recognize(prepare(samples, sr, language=language), timestamps=timestamps)
 
 
 def transcribe_sphinx(samples: np.ndarray, sr: int, duration: float, *,

