@@ -81,10 +81,13 @@ def backend() -> str:
 
 def denoise_channel(x: np.ndarray, sr: int, strength: int) -> np.ndarray:
     """DeepFilterNet3 (attenuation limited per ``strength``) or RNNoise mixed with the original
-    per ``strength``, at 48 kHz."""
+    per ``strength``, at 48 kHz; either gives way to the original as far as what it removed
+    pulses like speech (``removal_trust``)."""
     if backend() == "deepfilternet3":
         y = denoise_dfn.denoise48k(buffers.resample(x, sr, RNNOISE_RATE), strength)
-        return buffers.fit_length(buffers.resample(y, RNNOISE_RATE, sr), len(x))
+        y = buffers.fit_length(buffers.resample(y, RNNOISE_RATE, sr), len(x))
+        trust = removal_trust(x - y, sr)
+        return trust * y + (1.0 - trust) * x
     return denoise_rnnoise(x, sr, strength)
 
 
