@@ -14,6 +14,7 @@ from ttsai_plugin import media
 from ttsai_plugin.errors import BadRequestError, InputError
 from ttsai_plugin.media.levels import file_levels, frame_levels
 from ttsai_plugin.sentences import sentence
+from ttsai_plugin.workflows import pipeline
 from ttsai_plugin.workflows.context import Context
 from ttsai_plugin.workflows.longform import Part, run_parts
 
@@ -244,7 +245,8 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
     """Dub each line of ``speech`` (a file ``duration`` seconds long) with ``translate``, fit
     it (when ``fit``), place it at its source start and join: ``work/dub.wav``, exactly
     ``duration`` long."""
-    spans = find_lines_in_file(speech, cancel=ctx.cancel)
+    with pipeline.busy(ctx, lo * 0.9, lo, "Finding the spoken lines"):
+        spans = find_lines_in_file(speech, cancel=ctx.cancel)
     if not spans:
         raise InputError("No speech found to dub: the clip is silent or only music.",
                          hint="Select a clip with someone speaking.")
@@ -287,7 +289,8 @@ def dub_lines(ctx: Context, speech: Path, duration: float, work: Path, translate
     for span, exc in skipped:
         notes.append(f"Left the line at {span.start:.2f}–{span.end:.2f} s undubbed: "
                      f"{sentence(exc.message)}")
-    track = _join(parts, rate, duration, work)
+    with pipeline.busy(ctx, hi, hi + (1.0 - hi) * 0.9, f"Joining {len(parts)} dubbed lines"):
+        track = _join(parts, rate, duration, work)
     return Dubbed(track, lines, answers, notes)
 
 

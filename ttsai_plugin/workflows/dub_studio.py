@@ -45,7 +45,8 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         duration = _length(clip)
         bed = None
         if keep_background is not False:
-            check = dub_background.detect(ctx, clip)
+            with pipeline.busy(ctx, 0.0, 0.03, "Listening for a background under the speech"):
+                check = dub_background.detect(ctx, clip)
             if keep_background or check.has_bed:
                 ctx.report(0.03, "Separating the speech from the background")
                 bed = dub_background.separate(ctx.sub(0.03, 0.35), clip, work)
@@ -77,13 +78,13 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         mocks.append(meta.get("mock"))
         hits.append(hit)
         notes += meta.get("notes", [])
-        ctx.report(0.92, "Placing the dub")
-        if bed:
-            bed = dub_background.give_back_pauses(ctx, bed, _spoken(lines, timing, bed.vocals),
-                                                  work)
-            voice_track = _level_matched(voice_track, bed.vocals, work)
-        spoken = captions.speech_spans_in_file(voice_track, cancel=ctx.cancel) \
-            if subtitles and timing == "clip" else None
+        with pipeline.busy(ctx, 0.92, 0.96, "Placing the dub"):
+            if bed:
+                bed = dub_background.give_back_pauses(ctx, bed, _spoken(lines, timing,
+                                                                        bed.vocals), work)
+                voice_track = _level_matched(voice_track, bed.vocals, work)
+            spoken = captions.speech_spans_in_file(voice_track, cancel=ctx.cancel) \
+                if subtitles and timing == "clip" else None
         out = _Publisher(ctx.out_dir, f"{base}.dub-{lang}", clip)
         if stems_out is not None:
             out.copies(Path(stems_out), voice_track, bed, stems_out_names(base, lang))
@@ -91,8 +92,9 @@ def studio_dub(ctx: Context, clip: Any, *, target_language: str, voice: str | No
         separate_voice = bed is None or not mix or per_sentence_strips
         voice_offset = 1 if bed and separate_voice else 0
         if bed and not separate_voice:
-            mixed = dub_background.mix(voice_track, bed.bed, work / "mixed.wav",
-                                       cancel=ctx.cancel)
+            with pipeline.busy(ctx, 0.96, 0.99, "Mixing the dub over the background"):
+                mixed = dub_background.mix(voice_track, bed.bed, work / "mixed.wav",
+                                           cancel=ctx.cancel)
             placements.append(out.audio(mixed, ".wav", 0, f"({target_language} dub)"))
         else:
             if bed:
