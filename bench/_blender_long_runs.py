@@ -44,6 +44,7 @@ class Loop:
         self.gaps: list[float] = []
         self.spans: list[tuple[float, float]] = []
         self.insert = 0.0
+        self.insert_drains: list[float] = []
         self.entered = 0.0
         self.worst = (0.0, "")
 
@@ -52,17 +53,19 @@ class Loop:
         last = self.entered
         while not task.finished:
             time.sleep(TICK)
+            inserting = task.job.done      # the job is over: drains now run the insertion
             before = time.perf_counter()
             self.runtime.drain()
             now = time.perf_counter()
-            if task.finished:            # this drain ran the finish step: the insertion
-                self.insert = now - before
+            if inserting:
+                self.insert_drains.append(now - before)
             else:
                 self.gaps.append(now - last)
                 self.spans.append((last, now))
                 if now - last > self.worst[0]:
                     self.worst = (now - last, str(task.job.progress[1]))
             last = now
+        self.insert = sum(self.insert_drains)
 
 
 def install(zip_path: str):
@@ -172,6 +175,8 @@ def main() -> None:
         gaps = sorted(loop.gaps)
         out = {"op": op, "kind": kind, "outcome": sorted(outcome), "saved": sorted(saved),
                "wall": wall, "gather": gather, "insert": loop.insert, "ticks": len(gaps),
+               "insert_drains": len(loop.insert_drains),
+               "insert_max": max(loop.insert_drains, default=0.0),
                "max_gap": gaps[-1] if gaps else 0.0,
                "p99_gap": gaps[int(0.99 * (len(gaps) - 1))] if gaps else 0.0,
                "over_50ms": sum(g > 0.05 for g in gaps), "worst_during": loop.worst[1],

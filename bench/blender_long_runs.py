@@ -145,7 +145,8 @@ def report(r: dict) -> None:
         what += f"{', ' if what else ''}{len(texts)} captions {spans[0][0]}-{spans[-1][1]}"
     r["wrong"] = placement(r)
     print(f" {r['kind']} {r['op']}: {r['wall']:.1f} s (main-thread gather {r['gather'] * 1000:.0f}"
-          f" ms, insertion {r['insert'] * 1000:.0f} ms); longest interval "
+          f" ms, insertion {r['insert'] * 1000:.0f} ms in {r.get('insert_drains', 1)} drains, "
+          f"longest {r.get('insert_max', r['insert']) * 1000:.0f} ms); longest interval "
           f"{r['max_gap'] * 1000:.0f} ms, p99 {r['p99_gap'] * 1000:.0f} ms, {r['over_50ms']} of "
           f"{r['ticks']} over {GOAL_MS:g} ms (longest during {r['worst_during']!r}); load "
           f"{os.getloadavg()[0]:.1f}", flush=True)
