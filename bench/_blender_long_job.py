@@ -72,11 +72,12 @@ def main() -> None:
     started = last = time.perf_counter()
     while not task.finished:
         time.sleep(TICK)
+        inserting = task.job.done   # the job is over: drains now run the insertion
         before = time.perf_counter()
         runtime.drain()
         now = time.perf_counter()
-        if task.finished:           # this drain ran the finish step: the insertion
-            insert = now - before
+        if inserting:
+            insert += now - before
         else:
             job_gaps.append(now - last)
             if now - last > worst[0]:

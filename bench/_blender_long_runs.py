@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -21,6 +22,8 @@ import time
 from pathlib import Path
 
 import bpy
+
+import _gil_probe
 
 TICK = 0.010
 PACKAGE = "bl_ext.user_default.ttsai"
@@ -39,7 +42,9 @@ class Loop:
 
     def reset(self) -> None:
         self.gaps: list[float] = []
+        self.spans: list[tuple[float, float]] = []
         self.insert = 0.0
+        self.insert_drains: list[float] = []
         self.entered = 0.0
         self.worst = (0.0, "")
 
@@ -48,16 +53,19 @@ class Loop:
         last = self.entered
         while not task.finished:
             time.sleep(TICK)
+            inserting = task.job.done      # the job is over: drains now run the insertion
             before = time.perf_counter()
             self.runtime.drain()
             now = time.perf_counter()
-            if task.finished:            # this drain ran the finish step: the insertion
-                self.insert = now - before
+            if inserting:
+                self.insert_drains.append(now - before)
             else:
                 self.gaps.append(now - last)
+                self.spans.append((last, now))
                 if now - last > self.worst[0]:
                     self.worst = (now - last, str(task.job.progress[1]))
             last = now
+        self.insert = sum(self.insert_drains)
 
 
 def install(zip_path: str):
@@ -116,6 +124,15 @@ def describe(compat, scene, before: set[str]) -> list[dict]:
     return out
 
 
+def _probe():
+    """With ``TTSAI_BENCH_PROBE`` set, a recorder of the workers' long calls (``_gil_probe``)."""
+    if not os.environ.get("TTSAI_BENCH_PROBE"):
+        return None
+    rec = _gil_probe.Recorder()
+    rec.start()
+    return rec
+
+
 def main() -> None:
     zip_path, src, kind, ops, script = sys.argv[1], Path(sys.argv[2]), sys.argv[3], \
         sys.argv[4].split(","), sys.argv[5]
@@ -124,6 +141,7 @@ def main() -> None:
     from ttsai_plugin import media   # the core as the extension's wheel brought it
     loop = Loop(runtime)
     runtime.run_blocking = loop.run_blocking
+    probe = _probe()    # before the job threads exist: a hook reaches threads started after it
     control = runtime.measure_main_thread_gaps(
         lambda progress=None, cancel=None: time.sleep(5.0), tick=TICK)
     print("CONTROL " + json.dumps({"max_gap": control["max_gap"],
@@ -145,6 +163,9 @@ def main() -> None:
         t0 = time.perf_counter()
         outcome = getattr(bpy.ops.ttsai, OPERATORS[op])(**kwargs)
         wall = time.perf_counter() - t0
+        if probe is not None:
+            for line in _gil_probe.summary(loop.spans, [c for c in probe.calls if c.end > t0]):
+                print(f"PROBE {op}: {line}", flush=True)
         gather = loop.entered - t0 if loop.entered else 0.0
         saved = bpy.ops.wm.save_mainfile()
         results = describe(compat, scene, before)
@@ -154,6 +175,8 @@ def main() -> None:
         gaps = sorted(loop.gaps)
         out = {"op": op, "kind": kind, "outcome": sorted(outcome), "saved": sorted(saved),
                "wall": wall, "gather": gather, "insert": loop.insert, "ticks": len(gaps),
+               "insert_drains": len(loop.insert_drains),
+               "insert_max": max(loop.insert_drains, default=0.0),
                "max_gap": gaps[-1] if gaps else 0.0,
                "p99_gap": gaps[int(0.99 * (len(gaps) - 1))] if gaps else 0.0,
                "over_50ms": sum(g > 0.05 for g in gaps), "worst_during": loop.worst[1],
@@ -164,6 +187,8 @@ def main() -> None:
                "results": results}
         print("LONGRUN " + json.dumps(out), flush=True)
     runtime.stop()
+    if probe is not None:
+        probe.stop()
 
 
 if __name__ == "__main__":

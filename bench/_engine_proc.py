@@ -55,6 +55,10 @@ def fast_processing() -> None:
     denoise.enhance_channels = lambda chans, sr, **_: (chans, sr)
     reverb.dereverb_channels = lambda chans, sr, settings: chans
     recognition.transcribe = transcribe
+    # the stt route prepares, then recognizes
+    recognition.prepare = lambda samples, sr, *, language=None: (samples, sr, language)
+    recognition.recognize = lambda prepared, *, timestamps=False: transcribe(
+        prepared[0], prepared[1], language=prepared[2], timestamps=timestamps)
     separation.separate = halves
 
 

@@ -58,13 +58,14 @@ def screen_recording(seconds: int) -> Path:
 
 
 def run(version: str, zip_path: Path, src: Path, kind: str, ops: str, script: Path,
-        url: str, work: Path) -> tuple[dict, list[dict]]:
+        url: str, work: Path, probe: bool = False) -> tuple[dict, list[dict]]:
     python = _common.ROOT / f".venv-blender-{version}" / "bin" / "python"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("TTSAI_") and k != "PYTHONPATH"}     # the add-on from the zip only
     env.update(TTSAI_BASE_URL=url, TTSAI_API_KEY=_common.DEV_KEY,
                BLENDER_USER_RESOURCES=str(work / "user"), HOME=str(work / "home"),
-               TMPDIR=str(work), PYTHONDONTWRITEBYTECODE="1")
+               TMPDIR=str(work), PYTHONDONTWRITEBYTECODE="1",
+               **({"TTSAI_BENCH_PROBE": "1"} if probe else {}))
     cmd = [str(python), str(_common.BENCH / "_blender_long_runs.py"), str(zip_path), str(src),
            kind, ops, str(script)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -74,6 +75,8 @@ def run(version: str, zip_path: Path, src: Path, kind: str, ops: str, script: Pa
     for line in proc.stdout:                  # one line per finished operation, as it comes
         if line.startswith("CONTROL "):
             control = json.loads(line[8:])
+        elif line.startswith("PROBE "):
+            print("   " + line.rstrip(), flush=True)
         elif line.startswith("LONGRUN "):
             runs.append(json.loads(line[8:]))
             report(runs[-1])
@@ -142,7 +145,8 @@ def report(r: dict) -> None:
         what += f"{', ' if what else ''}{len(texts)} captions {spans[0][0]}-{spans[-1][1]}"
     r["wrong"] = placement(r)
     print(f" {r['kind']} {r['op']}: {r['wall']:.1f} s (main-thread gather {r['gather'] * 1000:.0f}"
-          f" ms, insertion {r['insert'] * 1000:.0f} ms); longest interval "
+          f" ms, insertion {r['insert'] * 1000:.0f} ms in {r.get('insert_drains', 1)} drains, "
+          f"longest {r.get('insert_max', r['insert']) * 1000:.0f} ms); longest interval "
           f"{r['max_gap'] * 1000:.0f} ms, p99 {r['p99_gap'] * 1000:.0f} ms, {r['over_50ms']} of "
           f"{r['ticks']} over {GOAL_MS:g} ms (longest during {r['worst_during']!r}); load "
           f"{os.getloadavg()[0]:.1f}", flush=True)
@@ -158,6 +162,8 @@ def main() -> None:
     parser.add_argument("--blender", default="5.0", help="a .venv-blender-X venv")
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--realtime-factor", type=float, default=0.02)
+    parser.add_argument("--probe", action="store_true",
+                        help="name what the workers ran across each stall (bench/_gil_probe.py)")
     args = parser.parse_args()
     seconds = int(args.minutes * 60)
     _common.banner(f"blender_long_runs {args.minutes:g} min in Blender {args.blender}, latency "
@@ -178,7 +184,7 @@ def main() -> None:
                    else screen_recording(seconds))
             (work / kind).mkdir()
             control, runs = run(args.blender, zip_path, src, kind, args.ops, script, eng.url,
-                                work / kind)
+                                work / kind, args.probe)
             if not runs:
                 print(f"{kind}: not measured (the Blender run failed)")
                 continue

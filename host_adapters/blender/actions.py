@@ -2,6 +2,7 @@
 on a worker, insert on the main thread as one undo step — all or nothing."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -164,24 +165,34 @@ def landings(plan: Plan, results: list[WorkflowResult]) -> list[Landing]:
 
 
 def land(scene: Any, planned: list[Landing]) -> host.Inserted:
-    """Insert every landing on free channels and mute its sources — all or nothing."""
+    """``land_steps`` all at once (recovery)."""
+    return host.drive(land_steps(lambda: scene, planned))
+
+
+def land_steps(scene_of: Callable[[], Any], planned: list[Landing]) -> host.Steps[host.Inserted]:
+    """Insert every landing on free channels and mute its sources — all or nothing, in
+    main-thread slices (``host.insert_steps``)."""
     done: list[host.Inserted] = []
     try:
         for x in planned:
-            done.append(host.insert(scene, x.placements, above=x.above, mute=x.mute,
-                                    source=x.source or None, meta=x.meta or None,
-                                    mix_from=x.mix_from or None, mix_saved=x.mix))
-    except Exception:
-        for d in reversed(done):
-            host.rollback(scene, d)
+            done.append((yield from host.insert_steps(
+                scene_of, x.placements, above=x.above, mute=x.mute, source=x.source or None,
+                meta=x.meta or None, mix_from=x.mix_from or None, mix_saved=x.mix)))
+    except BaseException:
+        with contextlib.suppress(Exception):   # a scene gone with a reloaded file
+            scene = scene_of()
+            for d in reversed(done):
+                host.rollback(scene, d)
         raise
     return host.Inserted([n for d in done for n in d.strips], [n for d in done for n in d.muted],
                          [n for d in done for n in d.notes])
 
 
-def apply(scene: Any, plan: Plan, results: list[WorkflowResult]) -> None:
+def apply_steps(scene_of: Callable[[], Any], plan: Plan,
+                results: list[WorkflowResult]) -> host.Steps[None]:
     """Insert every result on free channels and mute the sources — all or nothing."""
-    landed = land(scene, landings(plan, results))
+    landed = yield from land_steps(scene_of, landings(plan, results))
+    scene = scene_of()
     plan.inserted, plan.landing_notes = landed.strips, landed.notes
     plan.results = results
     if plan.after is not None:
@@ -211,30 +222,36 @@ def srt_beside_blend(files: list[Path]) -> list[Path]:
 def start(plan: Plan, scene_name: str, on_end: Callable[[runtime.Task], None] | None = None,
           push_undo: bool = True) -> runtime.Task:
     """Submit the plan; its results are inserted on the main thread when the job ends."""
-    def finish(task: runtime.Task) -> None:
-        in_flight.discard(plan.job_id)
+    def scene_of() -> Any:
+        if bpy.data.filepath != plan.blend:
+            again = f"Reopen {Path(plan.blend).name} to place them; " if plan.blend else ""
+            raise InputError("Another .blend was opened while the job ran; nothing was "
+                             f"inserted. {again}The results are in {plan.out_dir}.")
+        scene = bpy.data.scenes.get(scene_name)
+        if scene is None:
+            raise InputError(f"Scene {scene_name!r} is gone; nothing was inserted.",
+                             hint=f"The results are in {plan.out_dir}.")
+        return scene
+
+    def finish(task: runtime.Task) -> host.Steps[None]:
+        """The main-thread end of the job, in slices (runtime runs one per tick)."""
         job = task.job
-        if job.error is not None:
-            task.message = _message(job.error)
-        else:
-            scene = bpy.data.scenes.get(scene_name)
-            try:
-                if bpy.data.filepath != plan.blend:
-                    again = f"Reopen {Path(plan.blend).name} to place them; " if plan.blend else ""
-                    raise InputError("Another .blend was opened while the job ran; nothing was "
-                                     f"inserted. {again}The results are in {plan.out_dir}.")
-                if scene is None:
-                    raise InputError(f"Scene {scene_name!r} is gone; nothing was inserted.",
-                                     hint=f"The results are in {plan.out_dir}.")
-                apply(scene, plan, job.result)
-                task.ok = True
-                runtime.note_credits(plan.label, plan.credits)
-                task.message = summary(plan)
-                task.warnings = notes(plan)
-                if push_undo:
-                    bpy.ops.ed.undo_push(message=f"TTS.ai: {plan.label}")
-            except Exception as exc:  # noqa: BLE001 - reported to the user; apply rolled back
-                task.message = _message(exc)
+        try:
+            if job.error is not None:
+                task.message = _message(job.error)
+            else:
+                try:
+                    yield from apply_steps(scene_of, plan, job.result)
+                    task.ok = True
+                    runtime.note_credits(plan.label, plan.credits)
+                    task.message = summary(plan)
+                    task.warnings = notes(plan)
+                    if push_undo:
+                        bpy.ops.ed.undo_push(message=f"TTS.ai: {plan.label}")
+                except Exception as exc:  # noqa: BLE001 - reported; the insertion rolled back
+                    task.message = _message(exc)
+        finally:
+            in_flight.discard(plan.job_id)
         if on_end is not None:
             on_end(task)
     plan.scene = scene_name

@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import bpy
 
@@ -70,10 +70,12 @@ def runner() -> JobRunner:
 
 
 def drain(budget: float = 0.05) -> int:
-    """Run queued main-thread callables for up to ``budget`` seconds; return how many ran."""
+    """Run queued main-thread callables for up to ``budget`` seconds; return how many ran.
+    Only those queued before this drain began run: what they post waits for the next one,
+    so a finish step in slices gives Blender its events back between slices."""
     ran = 0
     deadline = time.perf_counter() + budget
-    while True:
+    for _ in range(_main.qsize()):
         try:
             fn = _main.get_nowait()
         except queue.Empty:
@@ -81,30 +83,56 @@ def drain(budget: float = 0.05) -> int:
         fn()
         ran += 1
         if time.perf_counter() > deadline:
-            return ran
+            break
+    return ran
 
 
 def active() -> list[Task]:
     return [t for t in tasks if not t.finished]
 
 
-def submit(label: str, work: Callable[..., Any], finish: Callable[[Task], None]) -> Task:
-    """Run ``work(progress=, cancel=)`` on a worker; ``finish(task)`` runs on the main thread."""
+def submit(label: str, work: Callable[..., Any],
+           finish: Callable[[Task], Iterator[None] | None]) -> Task:
+    """Run ``work(progress=, cancel=)`` on a worker; ``finish(task)`` runs on the main thread.
+    A ``finish`` that returns an iterator runs one step of it per drain (a long insertion
+    in slices); the task is finished after its last step."""
     holder: dict[str, Task] = {}
 
     def on_done(_job: Job) -> None:
         task = holder["task"]
         try:
-            finish(task)
-        finally:
-            task.finished = True
-            _redraw()
+            steps = finish(task)
+        except BaseException:
+            _end(task)
+            raise
+        if steps is None:
+            _end(task)
+        else:
+            _step(task, steps)
 
     job = runner().submit(work, label=label, on_done=on_done)
     task = Task(label, job)
     holder["task"] = task
     tasks[:] = [t for t in tasks if not t.finished][-20:] + [task]
     return task
+
+
+def _step(task: Task, steps: Iterator[None]) -> None:
+    """One main-thread step of ``task``'s finish; the next is queued for the next drain."""
+    try:
+        next(steps)
+    except StopIteration:
+        _end(task)
+    except BaseException:
+        _end(task)
+        raise
+    else:
+        post(lambda: _step(task, steps))
+
+
+def _end(task: Task) -> None:
+    task.finished = True
+    _redraw()
 
 
 def run_blocking(task: Task, timeout: float | None = None) -> None:
@@ -139,11 +167,12 @@ def _redraw() -> None:
 
 
 def _tick() -> float:
-    """The persistent timer: drain the main-thread queue; poll fast only while jobs run."""
+    """The persistent timer: drain the main-thread queue; poll fast only while jobs run, and
+    faster while a finish step waits for its next slice."""
     drain()
     if active():
         _redraw()
-        return 0.1
+        return 0.02 if not _main.empty() else 0.1
     return 0.5
 
 
@@ -160,7 +189,9 @@ def stop() -> None:
         if _runner is not None:
             _runner.shutdown(cancel=True, wait=False)
             _runner = None
-    drain(budget=1.0)
+    deadline = time.perf_counter() + 1.0
+    while drain(budget=1.0) and time.perf_counter() < deadline:
+        pass
     tasks.clear()
     last_credits = None
 

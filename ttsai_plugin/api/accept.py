@@ -101,13 +101,17 @@ def _inspect_in_process(path: Path) -> Checked | None:
     """libsndfile's full decode (no subprocess: a check costs microseconds), or None when it
     cannot read the file — then ffmpeg decides."""
     try:
+        import numpy as np
         import soundfile as sf
         with sf.SoundFile(str(path)) as f:
             container = _SF_CONTAINERS.get(f.format)
             if container is None or f.samplerate <= 0:
                 return None
             header = f.frames / f.samplerate if container == "flac" else None
-            frames = sum(len(block) for block in f.blocks(1 << 16))
+            buf = np.empty((1 << 16, f.channels), np.float32)  # reused: no copy per block
+            frames = 0
+            while n := len(f.read(out=buf)):
+                frames += n
             rate = f.samplerate
     except Exception:  # noqa: BLE001 - anything libsndfile cannot do, ffmpeg is asked
         return None
