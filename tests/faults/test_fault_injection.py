@@ -154,8 +154,11 @@ def check_whole(job: Job, path: Path) -> None:
             assert text.startswith("WEBVTT")
         return
     samples, sr = media.decode(path)
-    assert abs(len(samples) / sr - job.expected_seconds) < 0.05, (path, len(samples) / sr,
-                                                                  job.expected_seconds)
+    # Piper (the neural extra) draws its phoneme durations at random: the same line comes
+    # back within a few percent of the length it had; a cut answer is far shorter.
+    slack = 0.1 * job.expected_seconds if job.kind == "tts" else 0.05
+    assert abs(len(samples) / sr - job.expected_seconds) < slack, (path, len(samples) / sr,
+                                                                   job.expected_seconds)
 
 
 def test_two_hundred_jobs_under_faults_lose_nothing(faulty_engine, sources, tts_seconds,
