@@ -329,3 +329,18 @@ class ServerTiming:
     def reset(self) -> None:
         with self._lock:
             self.total, self.count = 0.0, 0
+
+
+def screen_recording(seconds: int) -> Path:
+    """An H.264 + AAC screen recording with a voice over it (``long_video``'s picture, the
+    podcast's speech as stereo AAC), made once: captions need pauses to fall between."""
+    out = cache_dir() / f"screen_speech_{seconds}s.mp4"
+    if not out.exists():
+        video = long_video(seconds)
+        speech = speech_clip(seconds, f"podcast_{seconds}s.wav")
+        tmp = out.with_suffix(".part.mp4")
+        subprocess.run([ffmpeg(), "-y", "-v", "error", "-i", str(video), "-i", str(speech),
+                        "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a",
+                        "128k", "-ac", "2", "-t", str(seconds), str(tmp)], check=True)
+        tmp.rename(out)
+    return out

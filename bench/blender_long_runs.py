@@ -42,21 +42,6 @@ def build_zip(out: Path, version: str) -> Path:
     return build(out, "linux-x64", target_for(version).python)
 
 
-def screen_recording(seconds: int) -> Path:
-    """An H.264 + AAC screen recording with a voice over it (``long_video``'s picture, the
-    podcast's speech as stereo AAC), made once: captions need pauses to fall between."""
-    out = _common.cache_dir() / f"screen_speech_{seconds}s.mp4"
-    if not out.exists():
-        video = _common.long_video(seconds)
-        speech = _common.speech_clip(seconds, f"podcast_{seconds}s.wav")
-        tmp = out.with_suffix(".part.mp4")
-        subprocess.run([_common.ffmpeg(), "-y", "-v", "error", "-i", str(video), "-i", str(speech),
-                        "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a",
-                        "128k", "-ac", "2", "-t", str(seconds), str(tmp)], check=True)
-        tmp.rename(out)
-    return out
-
-
 def run(version: str, zip_path: Path, src: Path, kind: str, ops: str, script: Path,
         url: str, work: Path, probe: bool = False) -> tuple[dict, list[dict]]:
     python = _common.ROOT / f".venv-blender-{version}" / "bin" / "python"
@@ -181,7 +166,7 @@ def main() -> None:
         script.write_text(script_text(args.minutes), "utf-8")
         for kind in [k.strip() for k in args.sources.split(",") if k.strip()]:
             src = (_common.speech_clip(seconds, f"podcast_{seconds}s.wav") if kind == "podcast"
-                   else screen_recording(seconds))
+                   else _common.screen_recording(seconds))
             (work / kind).mkdir()
             control, runs = run(args.blender, zip_path, src, kind, args.ops, script, eng.url,
                                 work / kind, args.probe)

@@ -254,14 +254,14 @@ def main() -> None:
                              "peak RSS is then the engine's and the client's together")
     parser.add_argument("--show-progress", action="store_true", help="print the CLI's lines")
     parser.add_argument("--source", choices=("podcast", "screen"), default="podcast",
-                        help="looped espeak speech (WAV) or an H.264/AAC screen recording")
+                        help="looped espeak speech (WAV) or an H.264/AAC screen recording of that speech")
     args = parser.parse_args()
     _common.banner(f"long_runs {args.source} {args.minutes:g} min, latency {args.latency} s, "
                    f"server {args.realtime_factor}x audio"
                    + (", real processing" if args.real_processing else ", pass-through DSP"))
     seconds = int(args.minutes * 60)
     src = (_common.speech_clip(seconds, f"podcast_{seconds}s.wav") if args.source == "podcast"
-           else _common.long_video(seconds))
+           else _common.screen_recording(seconds))
     from ttsai_plugin.api.limiter import plan_limits
     concurrent = plan_limits("pro").concurrent
     with tempfile.TemporaryDirectory(dir=_common.cache_dir()) as tmp, \
