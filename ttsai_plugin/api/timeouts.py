@@ -97,6 +97,6 @@ def request_timeout(files: Mapping[str, Path] | None, default: httpx.Timeout) ->
         seconds = _expected.get()
         if not seconds:
             return None
-        return httpx.Timeout(DEFAULT_POLICY.read_timeout(0, seconds) - DEFAULT_POLICY.base
-                             + base, connect=min(DEFAULT_POLICY.connect, base))
+        return httpx.Timeout(base + seconds * DEFAULT_POLICY.server_factor,
+                             connect=min(DEFAULT_POLICY.connect, base))
     return DEFAULT_POLICY.for_upload(files, base)
