@@ -80,22 +80,15 @@ def backend() -> str:
 
 
 def denoise_channel(x: np.ndarray, sr: int, strength: int) -> np.ndarray:
-    """DeepFilterNet3 (attenuation limited per ``strength``) or RNNoise mixed with the original
-    per ``strength``, at 48 kHz; either gives way to the original as far as what it removed
+    """DeepFilterNet3 (attenuation limited per ``strength``) or RNNoise (mixed with the original
+    per ``strength``), at 48 kHz; either gives way to the original as far as what it removed
     pulses like speech (``removal_trust``)."""
     if backend() == "deepfilternet3":
-        y = denoise_dfn.denoise48k(buffers.resample(x, sr, RNNOISE_RATE), strength)
-        y = buffers.fit_length(buffers.resample(y, RNNOISE_RATE, sr), len(x))
-        trust = removal_trust(x - y, sr)
-        return trust * y + (1.0 - trust) * x
-    return denoise_rnnoise(x, sr, strength)
-
-
-def denoise_rnnoise(x: np.ndarray, sr: int, strength: int) -> np.ndarray:
-    """RNNoise at 48 kHz, mixed with the original per ``strength`` (the classical backend)."""
-    y = rnnoise(buffers.resample(x, sr, RNNOISE_RATE))
+        y, wet = denoise_dfn.denoise48k(buffers.resample(x, sr, RNNOISE_RATE), strength), 1.0
+    else:
+        y, wet = rnnoise(buffers.resample(x, sr, RNNOISE_RATE)), STRENGTHS[strength]
     y = buffers.fit_length(buffers.resample(y, RNNOISE_RATE, sr), len(x))
-    wet = STRENGTHS[strength] * removal_trust(x - y, sr)
+    wet *= removal_trust(x - y, sr)
     return wet * y + (1.0 - wet) * x
 
 
