@@ -72,8 +72,9 @@ def spool(ctx: RequestContext, field: str = "file") -> Spooled:
 def decode_to_wav(ctx: RequestContext, spooled: Spooled, field: str = "file", *,
                   pace: bool = True) -> Path:
     """The spooled upload as a float WAV (read in place when soundfile can), paced like decode
-    unless ``pace`` is False: then the caller paces once its processing is done (``finish``),
-    so the work happens inside the server time the engine's knob sets, as a service's would."""
+    unless ``pace`` is False: then the caller paces from ``spooled.started`` once its processing
+    is done (``same_length_answer``, the separate route), so the work happens inside the server
+    time the engine's knob sets, as a service's would."""
     started = spooled.started = time.monotonic()
     upload: FileStorage = ctx.params.file(field)
     info, wav = None, spooled.dir / "decoded.wav"

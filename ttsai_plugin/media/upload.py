@@ -13,9 +13,9 @@ import numpy as np
 
 from ttsai_plugin.errors import LimitExceededError
 from ttsai_plugin.media.audio import encode_range, pcm_chunks
-from ttsai_plugin.media.levels import frame_powers
 from ttsai_plugin.media.ffmpeg import CancelCheck
 from ttsai_plugin.media.files import source
+from ttsai_plugin.media.levels import frame_powers
 from ttsai_plugin.media.probe import audio_stream, probe
 
 # What each endpoint accepts (shared/api-contract.md); unlisted endpoints get SAFE_FORMATS.

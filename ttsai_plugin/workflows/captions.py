@@ -88,10 +88,11 @@ def spread_text(text: str, duration: float, *, max_chars: int = 84,
 
 
 SPAN_RATE = 8000   # Hz: where there is sound needs no more, and an hour stays small
+SPAN_FRAME = 0.02  # seconds per level frame
 
 
-def speech_spans(samples: np.ndarray, sr: int, *, frame: float = 0.02, floor_db: float = -45.0,
-                 bridge: float = 0.35) -> list[tuple[float, float]]:
+def speech_spans(samples: np.ndarray, sr: int, *, frame: float = SPAN_FRAME,
+                 floor_db: float = -45.0, bridge: float = 0.35) -> list[tuple[float, float]]:
     """``spans_in`` the levels of ``samples``."""
     return spans_in(frame_levels(samples, sr, frame), frame, floor_db=floor_db, bridge=bridge)
 
@@ -99,8 +100,8 @@ def speech_spans(samples: np.ndarray, sr: int, *, frame: float = 0.02, floor_db:
 def speech_spans_in_file(path: Path, *, cancel: CancelCheck | None = None
                          ) -> list[tuple[float, float]]:
     """``spans_in`` a file's audio, streamed at ``SPAN_RATE``."""
-    frame = 0.02
-    return spans_in(file_levels(path, sample_rate=SPAN_RATE, frame=frame, cancel=cancel), frame)
+    return spans_in(file_levels(path, sample_rate=SPAN_RATE, frame=SPAN_FRAME, cancel=cancel),
+                    SPAN_FRAME)
 
 
 def spans_in(db: np.ndarray, frame: float, *, floor_db: float = -45.0,

@@ -59,8 +59,7 @@ def check_levels(levels: np.ndarray) -> BedCheck:
 
 def detect(ctx: Context, clip: Any) -> BedCheck:
     """``check_levels`` on the clip's used range, streamed at a low rate; memoised per source
-    identity
-    (a repeat or the estimate dialog decodes nothing)."""
+    identity (a repeat or the estimate dialog decodes nothing)."""
     start, end = used_range(clip)
     identity = pipeline.source_identity(clip.media, start=start, end=end,
                                         stream=clip.audio_stream, what="bed-check-v1")
